@@ -1,0 +1,16 @@
+import type { FastifyRequest } from 'fastify';
+import type { Queryable } from '../db/database.js';
+import { getUserById, getUserByUsername, type UserRow } from '../platform/users/queries.js';
+import { actorOf } from './auth.js';
+import { HttpError } from './errors.js';
+
+export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Resolves a {user} path parameter: "me", an id or a username. */
+export async function userParam(q: Queryable, req: FastifyRequest, value: string): Promise<UserRow> {
+  const actor = actorOf(req);
+  if (value === 'me') return actor.user;
+  const user = UUID_RE.test(value) ? await getUserById(q, value) : await getUserByUsername(q, value);
+  if (!user) throw new HttpError(400, `Could not find user "${value}".`);
+  return user;
+}

@@ -1,0 +1,44 @@
+// One data-access interface over a real PostgreSQL pool and the embedded PGlite engine.
+
+export interface QueryResult<R> {
+  rows: R[];
+  rowCount: number;
+}
+
+export interface Queryable {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  /** Runs a multi-statement SQL script without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export type Engine = 'postgres' | 'pglite';
+
+export type Listener = (payload: string) => void;
+
+export interface Database extends Queryable {
+  readonly engine: Engine;
+  /** Runs fn in one transaction: committed when it resolves, rolled back when it throws. */
+  tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T>;
+  /** LISTEN on a channel; the returned function stops listening. */
+  listen(channel: string, fn: Listener): Promise<() => Promise<void>>;
+  /**
+   * Runs fn while holding a session-level advisory lock, or returns undefined at once when
+   * another session holds it (try) — used for singletons across replicas.
+   */
+  withAdvisoryLock<T>(key: number, fn: (q: Queryable) => Promise<T>, opts?: { try?: boolean }): Promise<T | undefined>;
+  /** Resolves false while the database cannot be reached. */
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** NOTIFY through the given connection, so a notification sent inside a transaction goes out on commit. */
+export async function notify(q: Queryable, channel: string, payload: string): Promise<void> {
+  await q.query('SELECT pg_notify($1, $2)', [channel, payload]);
+}
+
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const e = err as { code?: string; constraint?: string; message?: string };
+  if (e?.code !== '23505') return false;
+  if (!constraint) return true;
+  return e.constraint === constraint || (e.message ?? '').includes(constraint);
+}

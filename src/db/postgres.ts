@@ -1,0 +1,189 @@
+import pg from 'pg';
+import type { Database, Listener, Queryable, QueryResult } from './database.js';
+import type { Logger } from '../server/logger.js';
+
+// int8 (counts, sums) as JS numbers: Herald's counters stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+function wrap(c: pg.PoolClient | pg.Pool): Queryable {
+  return {
+    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+      const r = await c.query(sql, params as unknown[]);
+      return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
+    },
+    async exec(sql: string): Promise<void> {
+      await c.query(sql);
+    },
+  };
+}
+
+/** A LISTEN connection that reconnects and re-subscribes after the server drops it. */
+class Subscriber {
+  private client: pg.Client | undefined;
+  private readonly handlers = new Map<string, Set<Listener>>();
+  private connecting: Promise<void> | undefined;
+  private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  onReconnect: (() => void) | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly log?: Logger,
+  ) {}
+
+  private async connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('notification', (n) => {
+      for (const fn of this.handlers.get(n.channel) ?? []) {
+        try {
+          fn(n.payload ?? '');
+        } catch (err) {
+          this.log?.error({ err, channel: n.channel }, 'pubsub handler failed');
+        }
+      }
+    });
+    client.on('error', (err) => {
+      this.log?.warn({ err: err.message }, 'pubsub connection lost; reconnecting');
+      this.drop(client);
+    });
+    client.on('end', () => this.drop(client));
+    await client.connect();
+    for (const ch of this.handlers.keys()) await client.query(`LISTEN "${ch}"`);
+    this.client = client;
+  }
+
+  private drop(client: pg.Client): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    client.removeAllListeners('end');
+    client.end().catch(() => undefined);
+    this.scheduleReconnect(100);
+  }
+
+  private scheduleReconnect(delay: number): void {
+    if (this.closed || this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.ensure()
+        .then(() => this.onReconnect?.())
+        .catch(() => this.scheduleReconnect(Math.min(delay * 2, 5000)));
+    }, delay);
+    this.retryTimer.unref();
+  }
+
+  private ensure(): Promise<void> {
+    if (this.client) return Promise.resolve();
+    if (!this.connecting) {
+      this.connecting = this.connect().finally(() => {
+        this.connecting = undefined;
+      });
+    }
+    return this.connecting;
+  }
+
+  async listen(channel: string, fn: Listener): Promise<() => Promise<void>> {
+    if (!/^[a-z0-9_]+$/.test(channel)) throw new Error(`invalid channel name ${channel}`);
+    let set = this.handlers.get(channel);
+    const first = !set;
+    if (!set) {
+      set = new Set();
+      this.handlers.set(channel, set);
+    }
+    set.add(fn);
+    try {
+      await this.ensure();
+      if (first && this.client) await this.client.query(`LISTEN "${channel}"`);
+    } catch (err) {
+      this.log?.warn({ err: (err as Error).message }, 'pubsub connect failed; will retry');
+      this.scheduleReconnect(200);
+    }
+    return async () => {
+      set.delete(fn);
+      if (set.size === 0 && this.handlers.get(channel) === set) {
+        this.handlers.delete(channel);
+        await this.client?.query(`UNLISTEN "${channel}"`).catch(() => undefined);
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    const c = this.client;
+    this.client = undefined;
+    if (c) {
+      c.removeAllListeners('end');
+      await c.end().catch(() => undefined);
+    }
+  }
+}
+
+export interface PostgresOptions {
+  url: string;
+  maxConnections?: number;
+  log?: Logger;
+}
+
+export function openPostgres(opts: PostgresOptions): Database & { subscriber: Subscriber } {
+  const pool = new pg.Pool({
+    connectionString: opts.url,
+    max: opts.maxConnections ?? 10,
+    connectionTimeoutMillis: 5000,
+  });
+  // An idle client that loses its server must not crash the process.
+  pool.on('error', (err) => opts.log?.warn({ err: err.message }, 'idle database connection lost'));
+  const subscriber = new Subscriber(opts.url, opts.log);
+  const base = wrap(pool);
+
+  return {
+    engine: 'postgres',
+    subscriber,
+    query: base.query,
+    async tx<T>(fn: (q: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    exec: base.exec,
+    listen: (channel, fn) => subscriber.listen(channel, fn),
+    async withAdvisoryLock<T>(key: number, fn: (q: Queryable) => Promise<T>, o?: { try?: boolean }) {
+      const client = await pool.connect();
+      try {
+        if (o?.try) {
+          const r = await client.query('SELECT pg_try_advisory_lock($1) AS ok', [key]);
+          if (!r.rows[0].ok) return undefined;
+        } else {
+          await client.query('SELECT pg_advisory_lock($1)', [key]);
+        }
+        try {
+          return await fn(wrap(client));
+        } finally {
+          await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
+        }
+      } finally {
+        client.release();
+      }
+    },
+    async ping(): Promise<boolean> {
+      try {
+        await pool.query('SELECT 1');
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close(): Promise<void> {
+      await subscriber.close();
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,94 @@
+import type { AppContext } from '../../server/context.js';
+import type { Queryable } from '../../db/database.js';
+import {
+  TEMPLATE_USER_ACCOUNT_ACTIVATED,
+  TEMPLATE_USER_ACCOUNT_CREATED,
+  TEMPLATE_USER_ACCOUNT_DELETED,
+  TEMPLATE_USER_ACCOUNT_SUSPENDED,
+  TEMPLATE_YOUR_ACCOUNT_ACTIVATED,
+  TEMPLATE_YOUR_ACCOUNT_SUSPENDED,
+} from '../../notifications/templates/catalogue.js';
+import { usersWithRoles, type UserRow } from './queries.js';
+
+// User account events: "User account *" to owners and user admins, "Your account *" to the user.
+
+export const displayName = (u: Pick<UserRow, 'name' | 'username'>) => u.name || u.username;
+
+const userData = (u: UserRow) => ({ user: { id: u.id, name: u.name, email: u.email } });
+
+async function toUserAdmins(
+  ctx: AppContext,
+  q: Queryable,
+  subject: UserRow,
+  templateId: string,
+  labels: Record<string, string>,
+  createdBy: string,
+): Promise<void> {
+  for (const admin of await usersWithRoles(q, ['owner', 'user-admin'])) {
+    if (admin.id === subject.id) continue; // nobody is told about their own account change
+    await ctx.enqueuer.enqueue(
+      { userId: admin.id, templateId, labels, data: userData(subject), createdBy, targets: [subject.id] },
+      q,
+    );
+  }
+}
+
+export async function userCreated(ctx: AppContext, q: Queryable, created: UserRow, initiator: UserRow): Promise<void> {
+  await toUserAdmins(
+    ctx,
+    q,
+    created,
+    TEMPLATE_USER_ACCOUNT_CREATED,
+    {
+      created_account_name: created.username,
+      created_account_user_name: created.name,
+      initiator: displayName(initiator),
+    },
+    'api-users-create',
+  );
+}
+
+export async function userDeleted(ctx: AppContext, q: Queryable, deleted: UserRow, initiator: UserRow): Promise<void> {
+  await toUserAdmins(
+    ctx,
+    q,
+    deleted,
+    TEMPLATE_USER_ACCOUNT_DELETED,
+    {
+      deleted_account_name: deleted.username,
+      deleted_account_user_name: deleted.name,
+      initiator: displayName(initiator),
+    },
+    'api-users-delete',
+  );
+}
+
+export async function userStatusChanged(
+  ctx: AppContext,
+  q: Queryable,
+  user: UserRow,
+  status: 'suspended' | 'activated',
+  initiator: UserRow,
+): Promise<void> {
+  const labels = {
+    [`${status}_account_name`]: user.username,
+    [`${status}_account_user_name`]: user.name,
+    initiator: displayName(initiator),
+  };
+  const [adminTemplate, personalTemplate] =
+    status === 'suspended'
+      ? [TEMPLATE_USER_ACCOUNT_SUSPENDED, TEMPLATE_YOUR_ACCOUNT_SUSPENDED]
+      : [TEMPLATE_USER_ACCOUNT_ACTIVATED, TEMPLATE_YOUR_ACCOUNT_ACTIVATED];
+  await toUserAdmins(ctx, q, user, adminTemplate, labels, 'api-put-user-status');
+  await ctx.enqueuer.enqueue(
+    {
+      userId: user.id,
+      templateId: personalTemplate,
+      labels,
+      data: userData(user),
+      createdBy: 'api-put-user-status',
+      targets: [user.id],
+    },
+    q,
+  );
+}

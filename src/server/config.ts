@@ -1,0 +1,219 @@
+import fs from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { OPTIONS, type OptionSpec } from './options.js';
+import { parseDuration } from './duration.js';
+
+export interface EmailConfig {
+  from: string;
+  smarthost: string;
+  hello: string;
+  forceTls: boolean;
+  auth: { identity: string; username: string; password: string; passwordFile: string };
+  tls: {
+    startTls: boolean;
+    serverName: string;
+    insecureSkipVerify: boolean;
+    caFile: string;
+    certFile: string;
+    keyFile: string;
+  };
+}
+
+export interface NotificationsConfig {
+  method: 'smtp' | 'webhook';
+  dispatchTimeout: number;
+  maxSendAttempts: number;
+  retryInterval: number;
+  storeSyncInterval: number;
+  storeSyncBufferSize: number;
+  leasePeriod: number;
+  leaseCount: number;
+  fetchInterval: number;
+  webhook: { endpoint: string; secret: string };
+  inbox: { enabled: boolean };
+  customRateLimit: number;
+}
+
+/** Durations are milliseconds. */
+export interface Config {
+  httpAddress: string;
+  accessUrl: string;
+  pgConnectionUrl: string;
+  dataDir: string;
+  logLevel: string;
+  apiRateLimit: number;
+  auth: {
+    disablePasswordAuth: boolean;
+    loginRateLimit: number;
+    sessionDuration: number;
+    maxTokenLifetime: number;
+    oneTimePasscodeValidity: number;
+  };
+  notifications: NotificationsConfig;
+  email: EmailConfig;
+  prebuilds: { reconciliationInterval: number; backoffInterval: number; failureHardLimit: number };
+}
+
+export class ConfigError extends Error {}
+
+function parseValue(spec: OptionSpec, raw: unknown, origin: string): unknown {
+  const where = `${origin} (--${spec.flag})`;
+  switch (spec.type) {
+    case 'string':
+      if (typeof raw === 'object' && raw !== null) throw new ConfigError(`${where}: expected a string`);
+      return String(raw ?? '');
+    case 'bool': {
+      if (typeof raw === 'boolean') return raw;
+      const s = String(raw).toLowerCase();
+      if (['true', '1', 'yes', 'on', ''].includes(s)) return true;
+      if (['false', '0', 'no', 'off'].includes(s)) return false;
+      throw new ConfigError(`${where}: "${raw}" is not a boolean`);
+    }
+    case 'int': {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${where}: "${raw}" is not a whole number >= 0`);
+      return n;
+    }
+    case 'duration':
+      try {
+        return typeof raw === 'number' ? raw * 1000 : parseDuration(String(raw));
+      } catch (err) {
+        throw new ConfigError(`${where}: ${(err as Error).message}`);
+      }
+  }
+}
+
+function getPath(obj: unknown, path: string): unknown {
+  let cur = obj;
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let cur = obj;
+  for (const k of keys.slice(0, -1)) cur = (cur[k] ??= {}) as Record<string, unknown>;
+  cur[keys[keys.length - 1]] = value;
+}
+
+export interface ConfigSources {
+  /** Values given as flags, keyed by option path. */
+  flags?: Record<string, unknown>;
+  env?: NodeJS.ProcessEnv;
+  /** YAML file path (--config / HERALD_CONFIG). */
+  file?: string;
+}
+
+/** Resolves every option with precedence flag > environment > YAML file > default, then validates. */
+export function resolveConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? {};
+  let yaml: unknown = {};
+  if (sources.file) {
+    let text: string;
+    try {
+      text = fs.readFileSync(sources.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${sources.file}: ${(err as Error).message}`);
+    }
+    try {
+      yaml = parseYaml(text) ?? {};
+    } catch (err) {
+      throw new ConfigError(`config file ${sources.file} is not valid YAML: ${(err as Error).message}`);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const spec of OPTIONS) {
+    let value: unknown = spec.default;
+    let origin = 'default';
+    const fromFile = getPath(yaml, spec.path);
+    if (fromFile !== undefined && fromFile !== null) {
+      value = fromFile;
+      origin = `config file key ${spec.path}`;
+    }
+    if (env[spec.env] !== undefined) {
+      value = env[spec.env];
+      origin = `environment variable ${spec.env}`;
+    }
+    const flag = sources.flags?.[spec.path];
+    if (flag !== undefined) {
+      value = flag;
+      origin = 'flag';
+    }
+    setPath(out, spec.path, parseValue(spec, value, origin));
+  }
+  const cfg = out as unknown as Config;
+  validateConfig(cfg);
+  return cfg;
+}
+
+function validateConfig(cfg: Config): void {
+  if (!/^[^\s]*:\d+$/.test(cfg.httpAddress)) {
+    throw new ConfigError(`--http-address "${cfg.httpAddress}" must be host:port`);
+  }
+  if (!cfg.accessUrl) {
+    const [host, port] = splitHostPort(cfg.httpAddress);
+    cfg.accessUrl = `http://${host === '0.0.0.0' || host === '' ? '127.0.0.1' : host}:${port}`;
+  }
+  try {
+    const u = new URL(cfg.accessUrl);
+    if (!['http:', 'https:'].includes(u.protocol)) throw new Error('not http(s)');
+  } catch {
+    throw new ConfigError(`--access-url "${cfg.accessUrl}" must be an http(s) URL`);
+  }
+  cfg.accessUrl = cfg.accessUrl.replace(/\/+$/, '');
+  const n = cfg.notifications;
+  if (!['smtp', 'webhook'].includes(n.method)) {
+    throw new ConfigError(`--notifications-method: given default notification method "${n.method}" is invalid (smtp or webhook)`);
+  }
+  if (n.dispatchTimeout >= n.leasePeriod) {
+    throw new ConfigError('--notifications-dispatch-timeout: dispatch timeout must be less than lease period');
+  }
+  if (n.maxSendAttempts < 1) throw new ConfigError('--notifications-max-send-attempts must be at least 1');
+  if (n.leaseCount < 1) throw new ConfigError('--notifications-lease-count must be at least 1');
+  if (n.storeSyncBufferSize < 1) throw new ConfigError('--notifications-store-sync-buffer-size must be at least 1');
+  if (n.webhook.endpoint) {
+    let ok = false;
+    try {
+      ok = ['http:', 'https:'].includes(new URL(n.webhook.endpoint).protocol);
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new ConfigError(`--notifications-webhook-endpoint "${n.webhook.endpoint}" must be an http(s) URL`);
+  }
+  if (n.webhook.secret && !/^whsec_[A-Za-z0-9+/=]+$/.test(n.webhook.secret)) {
+    throw new ConfigError('--notifications-webhook-secret must look like whsec_<base64>');
+  }
+  const pw = cfg.email.auth.passwordFile;
+  if (pw) {
+    try {
+      fs.accessSync(pw, fs.constants.R_OK);
+    } catch {
+      throw new ConfigError(`--email-auth-password-file: cannot read ${pw}`);
+    }
+  }
+  if (cfg.email.smarthost && !/^[^\s]+:\d+$/.test(cfg.email.smarthost)) {
+    throw new ConfigError(`--email-smarthost "${cfg.email.smarthost}" must be host:port`);
+  }
+}
+
+export function splitHostPort(addr: string): [string, number] {
+  const i = addr.lastIndexOf(':');
+  return [addr.slice(0, i).replace(/^\[|\]$/g, ''), Number(addr.slice(i + 1))];
+}
+
+/** The effective configuration with secrets masked, as shown to owners and in logs. */
+export function describeConfig(cfg: Config): { option: string; env: string; value: unknown; group: string; help: string }[] {
+  return OPTIONS.map((spec) => {
+    const v = getPath(cfg, spec.path);
+    return {
+      option: `--${spec.flag}`,
+      env: spec.env,
+      value: spec.secret && v ? '********' : v,
+      group: spec.group,
+      help: spec.help,
+    };
+  });
+}

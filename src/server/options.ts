@@ -1,0 +1,76 @@
+// Every `herald server` option, declared once: the flag, the HERALD_* variable, the YAML key and
+// the typed config field all come from this table.
+
+export type OptionType = 'string' | 'bool' | 'int' | 'duration';
+
+export interface OptionSpec {
+  /** Dotted path in the config object and in the YAML file. */
+  path: string;
+  flag: string;
+  env: string;
+  type: OptionType;
+  default: string | number | boolean;
+  help: string;
+  group: string;
+  secret?: boolean;
+}
+
+function opt(
+  path: string,
+  flag: string,
+  type: OptionType,
+  def: string | number | boolean,
+  group: string,
+  help: string,
+  secret = false,
+): OptionSpec {
+  const env = 'HERALD_' + flag.replace(/-/g, '_').toUpperCase();
+  return { path, flag, env, type, default: def, help, group, secret };
+}
+
+export const OPTIONS: OptionSpec[] = [
+  opt('httpAddress', 'http-address', 'string', '127.0.0.1:3000', 'Networking', 'HTTP bind address of the server (host:port).'),
+  opt('accessUrl', 'access-url', 'string', '', 'Networking', 'The URL users reach the server at; the base_url of every link in notifications. Default: http://<http-address>.'),
+  opt('pgConnectionUrl', 'pg-connection-url', 'string', '', 'Database', 'PostgreSQL connection URL. Empty: the embedded database in --data-dir.', true),
+  opt('dataDir', 'data-dir', 'string', './.herald', 'Database', 'Directory for the embedded database and other state.'),
+  opt('logLevel', 'log-level', 'string', 'info', 'Logging', 'Log level: trace, debug, info, warn, error.'),
+  opt('apiRateLimit', 'api-rate-limit', 'int', 512, 'Networking', 'Requests per minute per user (or client address) on /api/v2. 0 disables.'),
+  opt('auth.disablePasswordAuth', 'disable-password-auth', 'bool', false, 'Authentication', 'Refuse password login and password reset by one-time passcode.'),
+  opt('auth.loginRateLimit', 'login-rate-limit', 'int', 60, 'Authentication', 'Login and password-reset requests per minute per client address. 0 disables.'),
+  opt('auth.sessionDuration', 'session-duration', 'duration', '24h', 'Authentication', 'Lifetime of a session token from password login.'),
+  opt('auth.maxTokenLifetime', 'max-token-lifetime', 'duration', '720h', 'Authentication', 'Longest lifetime an API token may be given.'),
+  opt('auth.oneTimePasscodeValidity', 'one-time-passcode-validity', 'duration', '20m', 'Authentication', 'How long a password-reset passcode stays valid.'),
+
+  opt('notifications.method', 'notifications-method', 'string', 'smtp', 'Notifications', "Default delivery method for notifications: 'smtp' or 'webhook'."),
+  opt('notifications.dispatchTimeout', 'notifications-dispatch-timeout', 'duration', '1m', 'Notifications', 'How long one delivery attempt may take; must be less than the lease period.'),
+  opt('notifications.maxSendAttempts', 'notifications-max-send-attempts', 'int', 5, 'Notifications', 'Delivery attempts before a message fails permanently.'),
+  opt('notifications.retryInterval', 'notifications-retry-interval', 'duration', '5m', 'Notifications', 'Wait between attempts after a temporary failure.'),
+  opt('notifications.storeSyncInterval', 'notifications-store-sync-interval', 'duration', '2s', 'Notifications', 'Longest wait before delivery results are written back (they are written at once when a batch is ready).'),
+  opt('notifications.storeSyncBufferSize', 'notifications-store-sync-buffer-size', 'int', 50, 'Notifications', 'Delivery results buffered before dispatch pauses to write them (back-pressure).'),
+  opt('notifications.leasePeriod', 'notifications-lease-period', 'duration', '2m', 'Notifications', 'How long a replica holds a message it is delivering before another may take it.'),
+  opt('notifications.leaseCount', 'notifications-lease-count', 'int', 20, 'Notifications', 'Messages leased per fetch.'),
+  opt('notifications.fetchInterval', 'notifications-fetch-interval', 'duration', '15s', 'Notifications', 'Safety-net poll interval; new messages wake the dispatcher at once through LISTEN/NOTIFY.'),
+  opt('notifications.webhook.endpoint', 'notifications-webhook-endpoint', 'string', '', 'Notifications', 'URL that webhook notifications are POSTed to.'),
+  opt('notifications.webhook.secret', 'notifications-webhook-secret', 'string', '', 'Notifications', 'Standard Webhooks signing key (whsec_<base64>); when set every webhook is signed.', true),
+  opt('notifications.inbox.enabled', 'notifications-inbox-enabled', 'bool', true, 'Notifications', 'Also deliver every notification (but passcodes) to the in-app Inbox.'),
+  opt('notifications.customRateLimit', 'notifications-custom-rate-limit', 'int', 60, 'Notifications', 'Custom notifications a user may send per minute. 0 disables.'),
+
+  opt('email.from', 'email-from', 'string', '', 'Email', 'The sender address of notification e-mails.'),
+  opt('email.smarthost', 'email-smarthost', 'string', '', 'Email', 'SMTP relay (host:port) that e-mails are sent through.'),
+  opt('email.hello', 'email-hello', 'string', 'localhost', 'Email', 'Hostname sent in the SMTP HELO/EHLO.'),
+  opt('email.forceTls', 'email-force-tls', 'bool', false, 'Email', 'Use implicit TLS (as on port 465) whatever the port.'),
+  opt('email.auth.identity', 'email-auth-identity', 'string', '', 'Email', 'Identity for PLAIN authentication.'),
+  opt('email.auth.username', 'email-auth-username', 'string', '', 'Email', 'Username for SMTP authentication.'),
+  opt('email.auth.password', 'email-auth-password', 'string', '', 'Email', 'Password for SMTP authentication.', true),
+  opt('email.auth.passwordFile', 'email-auth-password-file', 'string', '', 'Email', 'File holding the SMTP password (read at each delivery).'),
+  opt('email.tls.startTls', 'email-tls-starttls', 'bool', false, 'Email', 'Upgrade the connection with STARTTLS (required when set).'),
+  opt('email.tls.serverName', 'email-tls-server-name', 'string', '', 'Email', 'Server name expected in the relay certificate. Default: the smarthost host.'),
+  opt('email.tls.insecureSkipVerify', 'email-tls-skip-verify', 'bool', false, 'Email', 'Do not verify the relay certificate (testing only).'),
+  opt('email.tls.caFile', 'email-tls-ca-cert-file', 'string', '', 'Email', 'CA certificate file to trust for the relay.'),
+  opt('email.tls.certFile', 'email-tls-cert-file', 'string', '', 'Email', 'Client certificate file for the relay.'),
+  opt('email.tls.keyFile', 'email-tls-cert-key-file', 'string', '', 'Email', 'Client certificate key file for the relay.'),
+
+  opt('prebuilds.reconciliationInterval', 'workspace-prebuilds-reconciliation-interval', 'duration', '1m', 'Prebuilds', 'How often the prebuilds reconciler runs.'),
+  opt('prebuilds.backoffInterval', 'workspace-prebuilds-reconciliation-backoff-interval', 'duration', '1m', 'Prebuilds', 'Back-off after a failed prebuild before creating another.'),
+  opt('prebuilds.failureHardLimit', 'workspace-prebuilds-failure-hard-limit', 'int', 3, 'Prebuilds', 'Consecutive failed prebuilds that stop a preset (hard_limited). 0 disables.'),
+];

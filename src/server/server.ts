@@ -1,0 +1,110 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+import type { Database } from '../db/database.js';
+import { openPostgres } from '../db/postgres.js';
+import { openPGlite } from '../db/pglite.js';
+import { migrate } from '../db/migrate.js';
+import { buildApp, type RouteModule } from './app.js';
+import { splitHostPort, type Config } from './config.js';
+import type { AppContext } from './context.js';
+import type { Logger } from './logger.js';
+import { createEnqueuer } from '../notifications/enqueue.js';
+import { notificationsModule } from '../notifications/module.js';
+
+export interface Service {
+  start(): Promise<void> | void;
+  /** Graceful: finish in-flight work and flush results. */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: Config;
+  log: Logger;
+  /** An already open database (tests); otherwise opened from the config and closed on stop. */
+  db?: Database;
+  now?: () => Date;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  url: string;
+  services: Record<string, Service>;
+  stop(): Promise<void>;
+}
+
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  if (config.pgConnectionUrl) return openPostgres({ url: config.pgConnectionUrl, log });
+  log.info({ data_dir: config.dataDir }, 'using the embedded database');
+  return openPGlite(config.dataDir);
+}
+
+export async function startServer(opts: StartOptions): Promise<RunningServer> {
+  const { config, log } = opts;
+  const ownsDb = !opts.db;
+  const db = opts.db ?? (await openDatabase(config, log));
+  const shutdown = new AbortController();
+  try {
+    const applied = await migrate(db);
+    if (applied.length) log.info({ migrations: applied }, 'database migrated');
+
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const ctx: AppContext = {
+      config,
+      db,
+      log,
+      registry,
+      shutdown: shutdown.signal,
+      enqueuer: createEnqueuer({
+        db,
+        notifications: config.notifications,
+        email: config.email,
+        accessUrl: config.accessUrl,
+        log: log.child({ component: 'enqueuer' }),
+        now: opts.now,
+      }),
+    };
+    const modules: RouteModule[] = [];
+    const services: Record<string, Service> = {};
+    for (const mod of [notificationsModule]) {
+      const m = mod(ctx);
+      if (m.routes) modules.push(m.routes);
+      Object.assign(services, m.services ?? {});
+    }
+
+    let stopping = false;
+    const app = await buildApp({ ctx, modules, healthy: async () => !stopping && (await db.ping()) });
+    const [host, port] = splitHostPort(config.httpAddress);
+    await app.listen({ host, port });
+    const addr = app.server.address();
+    const url = typeof addr === 'object' && addr ? `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}` : '';
+    for (const s of Object.values(services)) await s.start();
+    log.info({ url, access_url: config.accessUrl, engine: db.engine }, 'herald server started');
+
+    return {
+      app,
+      ctx,
+      url,
+      services,
+      async stop() {
+        if (stopping) return;
+        stopping = true;
+        shutdown.abort();
+        await Promise.allSettled(Object.values(services).map((s) => s.stop()));
+        await app.close();
+        if (ownsDb) await db.close();
+        log.info('herald server stopped');
+      },
+    };
+  } catch (err) {
+    if (ownsDb) await db.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+/** What a feature folder contributes to the server: routes and background services. */
+export interface Module {
+  routes?: RouteModule;
+  services?: Record<string, Service>;
+}
