@@ -3,7 +3,7 @@ import type { Queryable } from '../db/database.js';
 import type { Logger } from '../server/logger.js';
 import type { NotificationsConfig, EmailConfig } from '../server/config.js';
 import type { Action, MessagePayload, NotificationMethod } from './types.js';
-import { renderTemplate } from './render/gotmpl.js';
+import { renderActions } from './render/message.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from './templates/catalogue.js';
 
 /** NOTIFY channel that wakes dispatchers on every replica when messages are enqueued. */
@@ -108,10 +108,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
         app_name: '',
         logo_url: '',
       };
-      payload.actions = (meta.actions ?? []).map((a) => ({
-        label: renderTemplate(a.label, payload, helpers),
-        url: renderTemplate(a.url, payload, helpers),
-      }));
+      payload.actions = renderActions(meta.actions, payload, helpers);
 
       const methods = methodsFor(req.templateId, meta.method);
       if (methods.length === 0) {

@@ -45,7 +45,7 @@ export const OPTIONS: OptionSpec[] = [
   opt('notifications.dispatchTimeout', 'notifications-dispatch-timeout', 'duration', '1m', 'Notifications', 'How long one delivery attempt may take; must be less than the lease period.'),
   opt('notifications.maxSendAttempts', 'notifications-max-send-attempts', 'int', 5, 'Notifications', 'Delivery attempts before a message fails permanently.'),
   opt('notifications.retryInterval', 'notifications-retry-interval', 'duration', '5m', 'Notifications', 'Wait between attempts after a temporary failure.'),
-  opt('notifications.storeSyncInterval', 'notifications-store-sync-interval', 'duration', '2s', 'Notifications', 'Longest wait before delivery results are written back (they are written at once when a batch is ready).'),
+  opt('notifications.storeSyncInterval', 'notifications-store-sync-interval', 'duration', '2s', 'Notifications', 'Wait before writing delivery results again after a failed write (results are otherwise written at once, batched).'),
   opt('notifications.storeSyncBufferSize', 'notifications-store-sync-buffer-size', 'int', 50, 'Notifications', 'Delivery results buffered before dispatch pauses to write them (back-pressure).'),
   opt('notifications.leasePeriod', 'notifications-lease-period', 'duration', '2m', 'Notifications', 'How long a replica holds a message it is delivering before another may take it.'),
   opt('notifications.leaseCount', 'notifications-lease-count', 'int', 20, 'Notifications', 'Messages leased per fetch.'),
