@@ -54,6 +54,8 @@ export class Dispatcher {
   private syncing: Promise<void> | undefined;
   private syncTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAtMs = 0;
   private purgeTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private appearance: { at: number; value: { application_name: string; logo_url: string } } | undefined;
@@ -86,6 +88,7 @@ export class Dispatcher {
     this.stopped = true;
     clearInterval(this.pollTimer);
     clearInterval(this.purgeTimer);
+    clearTimeout(this.retryTimer);
     await this.unlisten?.().catch(() => undefined);
     while (this.inflightDone.size) await Promise.allSettled([...this.inflightDone]);
     await this.flush();
@@ -240,7 +243,25 @@ export class Dispatcher {
 
   private record(msg: AcquiredMessage, f: Omit<FailedResult, 'id' | 'at'>): void {
     this.failed.push({ id: msg.id, at: this.now(), ...f });
+    if (f.status === 'temporary_failure') {
+      const delay = f.retryAt ? f.retryAt.getTime() - Date.now() : this.opts.config.retryInterval;
+      this.wakeAt(delay);
+    }
     this.resultReady();
+  }
+
+  /** Retries are due at a known time: wake then rather than at the next poll. */
+  private wakeAt(delayMs: number): void {
+    if (delayMs >= this.opts.config.fetchInterval) return;
+    const at = Date.now() + Math.max(0, delayMs) + 20;
+    if (this.retryTimer && this.retryAtMs <= at) return;
+    clearTimeout(this.retryTimer);
+    this.retryAtMs = at;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.wake();
+    }, at - Date.now());
+    this.retryTimer.unref();
   }
 
   private resultReady(): void {
