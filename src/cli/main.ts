@@ -4,6 +4,7 @@ import { ConfigError } from '../server/config.js';
 import { serverCommand } from './commands/server.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { usersCommand } from './commands/users.js';
+import { resetPasswordCommand } from './commands/reset-password.js';
 
 export function buildProgram(): Command {
   const program = new Command('herald')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
   program.addCommand(loginCommand());
   program.addCommand(logoutCommand());
   program.addCommand(usersCommand());
+  program.addCommand(resetPasswordCommand());
   return program;
 }
 

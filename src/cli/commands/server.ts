@@ -1,8 +1,6 @@
 import { Command, Option } from 'commander';
 import { OPTIONS } from '../../server/options.js';
 import { resolveConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
-import { startServer } from '../../server/server.js';
 
 export function serverCommand(): Command {
   const cmd = new Command('server')
@@ -20,6 +18,9 @@ export function serverCommand(): Command {
       if (opts[key] !== undefined) flags[spec.path] = opts[key];
     }
     const config = resolveConfig({ flags, env: process.env, file: opts.config as string | undefined });
+    // Loaded here so that other commands start fast (the server pulls in both database engines).
+    const { createLogger } = await import('../../server/logger.js');
+    const { startServer } = await import('../../server/server.js');
     const log = createLogger({ level: config.logLevel });
     const server = await startServer({ config, log });
     process.stderr.write(`Herald is listening on ${server.url} (access URL ${config.accessUrl})\n`);
