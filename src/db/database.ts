@@ -26,6 +26,8 @@ export interface Database extends Queryable {
    * another session holds it (try) — used for singletons across replicas.
    */
   withAdvisoryLock<T>(key: number, fn: (q: Queryable) => Promise<T>, opts?: { try?: boolean }): Promise<T | undefined>;
+  /** Re-reads type information after DDL (PGlite serialises arrays of enums only for types it knows). */
+  refreshTypes?(): Promise<void>;
   /** Resolves false while the database cannot be reached. */
   ping(): Promise<boolean>;
   close(): Promise<void>;

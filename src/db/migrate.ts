@@ -47,6 +47,7 @@ export async function migrate(db: Database, migrations = loadMigrations()): Prom
         });
         applied.push(m.version);
       }
+      if (applied.length) await db.refreshTypes?.();
       return applied;
     })) ?? []
   );

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Database, Queryable, QueryResult } from './database.js';
 
-type PGliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'listen' | 'close'>;
+type PGliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'listen' | 'close' | 'refreshArrayTypes'>;
 
 function wrap(c: Pick<PGlite, 'query' | 'exec'>): Queryable {
   return {
@@ -70,6 +70,7 @@ export function fromPGlite(pg: PGliteLike, onClose?: () => void): Database {
         if (locks.get(key) === run) locks.delete(key);
       }
     },
+    refreshTypes: () => pg.refreshArrayTypes(),
     async ping() {
       return true;
     },
