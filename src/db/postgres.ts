@@ -24,6 +24,8 @@ class Subscriber {
   private connecting: Promise<void> | undefined;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
+  /** LISTEN/UNLISTEN commands run one at a time on the shared connection. */
+  private commands: Promise<unknown> = Promise.resolve();
   onReconnect: (() => void) | undefined;
 
   constructor(
@@ -92,7 +94,7 @@ class Subscriber {
     set.add(fn);
     try {
       await this.ensure();
-      if (first && this.client) await this.client.query(`LISTEN "${channel}"`);
+      if (first) await this.command(`LISTEN "${channel}"`);
     } catch (err) {
       this.log?.warn({ err: (err as Error).message }, 'pubsub connect failed; will retry');
       this.scheduleReconnect(200);
@@ -101,9 +103,15 @@ class Subscriber {
       set.delete(fn);
       if (set.size === 0 && this.handlers.get(channel) === set) {
         this.handlers.delete(channel);
-        await this.client?.query(`UNLISTEN "${channel}"`).catch(() => undefined);
+        await this.command(`UNLISTEN "${channel}"`).catch(() => undefined);
       }
     };
+  }
+
+  private command(sql: string): Promise<unknown> {
+    const run = this.commands.catch(() => undefined).then(() => this.client?.query(sql));
+    this.commands = run;
+    return run;
   }
 
   async close(): Promise<void> {
