@@ -4,6 +4,7 @@ import { ConfigError } from '../server/config.js';
 import { serverCommand } from './commands/server.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { usersCommand } from './commands/users.js';
+import { notificationsCommand } from './commands/notifications.js';
 import { resetPasswordCommand } from './commands/reset-password.js';
 
 export function buildProgram(): Command {
@@ -15,6 +16,7 @@ export function buildProgram(): Command {
   program.addCommand(loginCommand());
   program.addCommand(logoutCommand());
   program.addCommand(usersCommand());
+  program.addCommand(notificationsCommand());
   program.addCommand(resetPasswordCommand());
   return program;
 }

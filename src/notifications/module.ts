@@ -8,6 +8,10 @@ import { createInboxMethod } from './dispatch/inbox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { notificationAdminRoutes } from '../api/routes/notifications.js';
 import { preferenceRoutes } from '../api/routes/preferences.js';
+import { deploymentRoutes } from '../api/routes/deployment.js';
+import { inboxRoutes, inboxWatchRoute } from '../api/routes/inbox.js';
+import { customNotificationRoutes } from '../api/routes/custom.js';
+import { InboxWatchHub } from './inbox/watch-hub.js';
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
 export function createMethods(ctx: AppContext): {
@@ -54,14 +58,24 @@ export function notificationsModule(ctx: AppContext): Module {
     metrics: createNotificationMetrics(ctx.registry),
     log: ctx.log.child({ component: 'dispatcher' }),
   });
+  const watchHub = new InboxWatchHub({ db: ctx.db, log: ctx.log.child({ component: 'inbox-watch' }) });
+  ctx.shutdown.addEventListener('abort', () => void watchHub.stop(), { once: true });
   return {
     routes: {
       authed: async (app, c) => {
         await notificationAdminRoutes(app, c);
         await preferenceRoutes(app, c);
+        await deploymentRoutes(app, c);
+        await inboxRoutes(app, c);
+        await customNotificationRoutes(app, c);
+      },
+      // The inbox watch authenticates itself: it also takes the token as a query parameter.
+      custom: async (app, c) => {
+        await inboxWatchRoute(app, c, watchHub);
       },
     },
     services: {
+      inboxWatch: { start: () => watchHub.start(), stop: () => watchHub.stop() },
       dispatcher: {
         start: () => dispatcher.start(),
         async stop() {

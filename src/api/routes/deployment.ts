@@ -1,0 +1,51 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../server/context.js';
+import { describeConfig } from '../../server/config.js';
+import { OPTIONS } from '../../server/options.js';
+import { formatDuration } from '../../server/duration.js';
+import { authorize } from '../auth.js';
+import { errors } from '../schemas.js';
+
+const ConfigOption = Type.Object({
+  option: Type.String({ description: 'The command-line flag, e.g. --email-smarthost' }),
+  env: Type.String({ description: 'The HERALD_* environment variable' }),
+  type: Type.String({ description: 'string, bool, int or duration (durations are shown as 15s, 2m, 1h)' }),
+  value: Type.Unknown({ description: 'The effective value; secrets are masked as ********' }),
+  group: Type.String(),
+  help: Type.String(),
+});
+export const DeploymentConfig = Type.Object({ options: Type.Array(ConfigOption) });
+
+/** Hides the user:password part of URL-shaped values (a webhook endpoint may carry credentials). */
+function maskUrlCredentials(value: unknown): unknown {
+  if (typeof value !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(value)) return value;
+  try {
+    const u = new URL(value);
+    if (!u.username && !u.password) return value;
+    u.username = '********';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '********';
+  }
+}
+
+/** The effective server configuration, for the dashboard's deployment settings (owners only). */
+export async function deploymentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  app.get(
+    '/deployment/config',
+    { schema: { tags: ['General'], response: { 200: DeploymentConfig, ...errors(401, 403) } } },
+    async (req) => {
+      authorize(req, 'deployment_config:read');
+      const types = new Map(OPTIONS.map((o) => [`--${o.flag}`, o.type]));
+      return {
+        options: describeConfig(ctx.config).map((o) => {
+          const type = types.get(o.option) ?? 'string';
+          const value = type === 'duration' && typeof o.value === 'number' ? formatDuration(o.value) : maskUrlCredentials(o.value);
+          return { ...o, type, value };
+        }),
+      };
+    },
+  );
+}

@@ -1,0 +1,188 @@
+import { Command, Option } from 'commander';
+import { ApiClient, CliError } from '../client.js';
+import { outputOption, printRows } from '../output.js';
+
+interface Template {
+  id: string;
+  name: string;
+  group: string;
+  kind: string;
+  method: string;
+  enabled_by_default: boolean;
+}
+
+interface Message {
+  id: string;
+  template_name: string;
+  username: string;
+  method: string;
+  status: string;
+  attempt_count: number;
+  status_reason: string | null;
+  created_at: string;
+  updated_at: string | null;
+}
+
+const TEMPLATE_COLUMNS: [string, (t: Template) => unknown][] = [
+  ['id', (t) => t.id],
+  ['name', (t) => t.name],
+  ['group', (t) => t.group],
+  ['kind', (t) => t.kind],
+  ['method', (t) => t.method || '(default)'],
+  ['enabled by default', (t) => t.enabled_by_default],
+];
+
+const MESSAGE_COLUMNS: [string, (m: Message) => unknown][] = [
+  ['id', (m) => m.id],
+  ['template', (m) => m.template_name],
+  ['user', (m) => m.username],
+  ['method', (m) => m.method],
+  ['status', (m) => m.status],
+  ['attempts', (m) => m.attempt_count],
+  ['created at', (m) => m.created_at],
+  ['last error', (m) => (m.status === 'sent' ? '' : (m.status_reason ?? ''))],
+];
+
+/** Wraps an API failure in the reference's one-line message ("unable to …: <reason>"). */
+async function wrap<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw new CliError(`${what}: ${(err as Error).message}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) throw new CliError('reading the message from standard input ("-"), but standard input is a terminal');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  // A trailing newline is how shells end output, not part of the message.
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}
+
+export function notificationsCommand(): Command {
+  const cmd = new Command('notifications')
+    .alias('notification')
+    .description('Manage Herald notifications')
+    .addHelpText(
+      'after',
+      `
+Administrators can use these commands to change notification settings.
+
+Examples:
+  Pause Herald notifications. Administrators can temporarily stop notifiers from
+  dispatching messages in case of the target outage (for example: unavailable SMTP
+  server or Webhook not responding):
+
+    $ herald notifications pause
+
+  Resume Herald notifications:
+
+    $ herald notifications resume
+
+  Send a test notification. Administrators can use this to verify the notification
+  target settings:
+
+    $ herald notifications test
+
+  Send yourself a custom notification, for example when a long task ends:
+
+    $ herald notifications custom "Build finished" "The nightly build passed."
+    $ make test 2>&1 | tail -n 20 | herald notifications custom "Test results" -
+`,
+    );
+
+  cmd
+    .command('pause')
+    .description('Pause notifications')
+    .action(async () => {
+      const client = ApiClient.fromSession();
+      await wrap('unable to pause notifications', () => client.request('PUT', '/notifications/settings', { notifier_paused: true }));
+      process.stderr.write('Notifications are now paused.\n');
+    });
+
+  cmd
+    .command('resume')
+    .description('Resume notifications')
+    .action(async () => {
+      const client = ApiClient.fromSession();
+      await wrap('unable to resume notifications', () => client.request('PUT', '/notifications/settings', { notifier_paused: false }));
+      process.stderr.write('Notifications are now resumed.\n');
+    });
+
+  cmd
+    .command('test')
+    .description('Send a test notification')
+    .action(async () => {
+      const client = ApiClient.fromSession();
+      await wrap('unable to send test notification', () => client.request('POST', '/notifications/test'));
+      process.stderr.write(
+        "A test notification has been sent. If you don't receive the notification, check Herald's logs for any errors.\n",
+      );
+    });
+
+  cmd
+    .command('custom')
+    .description('Send a custom notification')
+    .argument('<title>', 'notification title')
+    .argument('<message>', 'notification message; "-" reads it from standard input')
+    .action(async (title: string, message: string) => {
+      const client = ApiClient.fromSession();
+      const body = message === '-' ? await readStdin() : message;
+      await wrap('unable to post custom notification', () =>
+        client.request('POST', '/notifications/custom', { content: { title, message: body } }),
+      );
+      process.stderr.write('A custom notification has been sent.\n');
+    });
+
+  cmd
+    .command('templates')
+    .description('List notification templates (system and custom) and their delivery methods')
+    .addOption(outputOption())
+    .action(async (o: { output: string }) => {
+      const client = ApiClient.fromSession();
+      const [system, custom] = await wrap('unable to list notification templates', () =>
+        Promise.all([
+          client.request<Template[]>('GET', '/notifications/templates/system'),
+          client.request<Template[]>('GET', '/notifications/templates/custom'),
+        ]),
+      );
+      printRows([...system, ...custom], TEMPLATE_COLUMNS, o.output);
+    });
+
+  cmd
+    .command('messages')
+    .description('Show the delivery history of notification messages (owners)')
+    .addOption(
+      new Option('--status <status>', 'only messages with this status').choices([
+        'pending',
+        'leased',
+        'sent',
+        'permanent_failure',
+        'temporary_failure',
+        'unknown',
+        'inhibited',
+      ]),
+    )
+    .addOption(new Option('--method <method>', 'only this delivery method').choices(['smtp', 'webhook', 'inbox']))
+    .option('--template <id>', 'only this template id')
+    .option('--user <id>', 'only messages to this user id')
+    .option('--limit <n>', 'at most this many (1-500)', '50')
+    .addOption(outputOption())
+    .action(async (o: { status?: string; method?: string; template?: string; user?: string; limit: string; output: string }) => {
+      const limit = Number(o.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError('--limit must be a whole number from 1 to 500');
+      const q = new URLSearchParams({ limit: String(limit) });
+      if (o.status) q.set('status', o.status);
+      if (o.method) q.set('method', o.method);
+      if (o.template) q.set('template_id', o.template);
+      if (o.user) q.set('user_id', o.user);
+      const client = ApiClient.fromSession();
+      const r = await wrap('unable to list notification messages', () =>
+        client.request<{ messages: Message[]; count: number }>('GET', `/notifications/messages?${q}`),
+      );
+      printRows(r.messages, MESSAGE_COLUMNS, o.output);
+    });
+
+  return cmd;
+}

@@ -1,0 +1,201 @@
+import type { WebSocket } from 'ws';
+import type { Database } from '../../db/database.js';
+import type { Logger } from '../../server/logger.js';
+import { INBOX_CHANNEL, type InboxEvent, type InboxNotification } from './store.js';
+import { countUnread, getInboxRow, matchesFilter, presentInbox, type InboxFilter, type InboxFormat } from './queries.js';
+
+/** A watcher whose socket has this much unsent data gets no more frames until it drains. */
+export const WATCH_HIGH_WATER_BYTES = 1024 * 1024;
+
+export interface Watcher {
+  userId: string;
+  /** The API key the socket authenticated with: revoking it ends the watch. */
+  keyId: string;
+  filter: InboxFilter;
+  format: InboxFormat;
+  socket: WebSocket;
+  dropped: number;
+  alive: boolean;
+}
+
+export interface WatchHubOptions {
+  db: Database;
+  log: Logger;
+  /** Ping interval; a socket that has not answered the previous ping is terminated. */
+  heartbeatMs?: number;
+  /** How often the sessions of open watches are re-checked (logout, expiry, suspension). */
+  sessionCheckMs?: number;
+  highWaterBytes?: number;
+}
+
+const CLOSE_GOING_AWAY = 1001;
+const CLOSE_POLICY = 1008;
+
+/**
+ * Fans inbox events out to this server's WebSocket watchers. One LISTEN per server: the
+ * dispatcher on any replica NOTIFYs when it writes an inbox row, every replica's hub hears it and
+ * forwards it to its own sockets of that user. Each user's events are handled in order; a slow
+ * socket only loses its own frames (dropped above a buffered-bytes high-water mark), it never
+ * delays another watcher.
+ */
+export class InboxWatchHub {
+  private readonly watchers = new Map<string, Set<Watcher>>();
+  /** Per-user chain so frames (and their unread counts) go out in event order. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private unlisten?: () => Promise<void>;
+  private heartbeat?: NodeJS.Timeout;
+  private sessionCheck?: NodeJS.Timeout;
+  private checking = false;
+  private stopped = false;
+  private readonly highWater: number;
+
+  constructor(private readonly opts: WatchHubOptions) {
+    this.highWater = opts.highWaterBytes ?? WATCH_HIGH_WATER_BYTES;
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.opts.db.listen(INBOX_CHANNEL, (payload) => this.onEvent(payload));
+    this.heartbeat = setInterval(() => this.ping(), this.opts.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+    this.sessionCheck = setInterval(() => void this.checkSessions(), this.opts.sessionCheckMs ?? 2_000);
+    this.sessionCheck.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.heartbeat);
+    clearInterval(this.sessionCheck);
+    for (const set of this.watchers.values()) {
+      for (const w of set) w.socket.close(CLOSE_GOING_AWAY, 'server shutting down');
+    }
+    this.watchers.clear();
+    await this.unlisten?.().catch(() => undefined);
+    this.unlisten = undefined;
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const s of this.watchers.values()) n += s.size;
+    return n;
+  }
+
+  /** Registers an open socket; it is removed when it closes. */
+  add(w: Watcher): void {
+    if (this.stopped) {
+      w.socket.close(CLOSE_GOING_AWAY, 'server shutting down');
+      return;
+    }
+    let set = this.watchers.get(w.userId);
+    if (!set) this.watchers.set(w.userId, (set = new Set()));
+    set.add(w);
+    w.socket.on('pong', () => {
+      w.alive = true;
+    });
+    const remove = () => {
+      const s = this.watchers.get(w.userId);
+      if (!s) return;
+      s.delete(w);
+      if (s.size === 0) this.watchers.delete(w.userId);
+    };
+    w.socket.on('close', remove);
+    w.socket.on('error', (err) => {
+      this.opts.log.debug({ err: err.message, user_id: w.userId }, 'inbox watch socket error');
+      remove();
+    });
+  }
+
+  private onEvent(payload: string): void {
+    let ev: InboxEvent;
+    try {
+      ev = JSON.parse(payload) as InboxEvent;
+    } catch {
+      this.opts.log.warn({ payload: payload.slice(0, 200) }, 'malformed inbox event');
+      return;
+    }
+    if (ev.kind !== 'new' || !this.watchers.has(ev.user_id)) return;
+    const userId = ev.user_id;
+    const prev = this.chains.get(userId) ?? Promise.resolve();
+    const next = prev
+      .then(() => this.deliver(ev))
+      .catch((err) => this.opts.log.error({ err: (err as Error).message, user_id: userId }, 'inbox watch delivery failed'));
+    this.chains.set(userId, next);
+    void next.then(() => {
+      if (this.chains.get(userId) === next) this.chains.delete(userId);
+    });
+  }
+
+  private async deliver(ev: InboxEvent): Promise<void> {
+    const set = this.watchers.get(ev.user_id);
+    if (!set?.size) return;
+    let n: InboxNotification | undefined = ev.inbox_notification;
+    // Rows too large for a NOTIFY payload are announced by id only.
+    if (!n) n = await getInboxRow(this.opts.db, ev.id);
+    if (!n) return;
+    const targets = [...set].filter((w) => matchesFilter(n, w.filter));
+    if (!targets.length) return;
+    const unread = await countUnread(this.opts.db, ev.user_id);
+    const frames = new Map<InboxFormat, string>();
+    for (const w of targets) {
+      let frame = frames.get(w.format);
+      if (!frame) {
+        frame = JSON.stringify({ notification: presentInbox(n, w.format), unread_count: unread });
+        frames.set(w.format, frame);
+      }
+      this.send(w, frame);
+    }
+  }
+
+  private send(w: Watcher, frame: string): void {
+    if (w.socket.readyState !== w.socket.OPEN) return;
+    if (w.socket.bufferedAmount > this.highWater) {
+      w.dropped++;
+      if (w.dropped === 1 || w.dropped % 100 === 0) {
+        this.opts.log.warn({ user_id: w.userId, dropped: w.dropped }, 'inbox watcher is not reading; frames dropped');
+      }
+      return;
+    }
+    w.socket.send(frame);
+  }
+
+  private ping(): void {
+    for (const set of this.watchers.values()) {
+      for (const w of set) {
+        if (!w.alive) {
+          w.socket.terminate();
+          continue;
+        }
+        w.alive = false;
+        try {
+          w.socket.ping();
+        } catch {
+          // closed meanwhile
+        }
+      }
+    }
+  }
+
+  /** Ends watches whose API key was deleted (logout) or expired, or whose user was suspended. */
+  private async checkSessions(): Promise<void> {
+    if (this.checking || this.stopped || this.watchers.size === 0) return;
+    this.checking = true;
+    try {
+      const keys = new Set<string>();
+      for (const set of this.watchers.values()) for (const w of set) keys.add(w.keyId);
+      const r = await this.opts.db.query<{ id: string }>(
+        `SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id
+         WHERE k.id = ANY($1::text[]) AND k.expires_at > now() AND u.status <> 'suspended' AND NOT u.deleted`,
+        [[...keys]],
+      );
+      const valid = new Set(r.rows.map((x) => x.id));
+      for (const set of this.watchers.values()) {
+        for (const w of set) {
+          if (!valid.has(w.keyId)) w.socket.close(CLOSE_POLICY, 'session ended');
+        }
+      }
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'inbox watch session check failed');
+    } finally {
+      this.checking = false;
+    }
+  }
+}

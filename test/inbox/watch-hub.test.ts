@@ -1,0 +1,119 @@
+import { EventEmitter } from 'node:events';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { WebSocket } from 'ws';
+import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
+import { silentLogger } from '../../src/server/logger.js';
+import { insertUser } from '../../src/platform/users/queries.js';
+import { createApiKey } from '../../src/auth/sessions.js';
+import { InboxWatchHub, type Watcher } from '../../src/notifications/inbox/watch-hub.js';
+import { addInboxRows, sleep, waitFor } from './helpers.js';
+
+/** Just enough of a ws WebSocket to watch what the hub does with it. */
+class FakeSocket extends EventEmitter {
+  readonly OPEN = 1;
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: string[] = [];
+  closedWith?: number;
+  send(frame: string) {
+    this.sent.push(frame);
+  }
+  ping() {}
+  terminate() {
+    this.close(1006);
+  }
+  close(code: number) {
+    if (this.readyState !== 1) return;
+    this.readyState = 3;
+    this.closedWith = code;
+    this.emit('close', code, Buffer.from(''));
+  }
+}
+
+describeEachEngine('inbox watch hub', (engine) => {
+  let database: TestDatabase;
+  let hub: InboxWatchHub;
+  let userId: string;
+  let keyId: string;
+
+  beforeAll(async () => {
+    database = await freshDatabase(engine);
+    const u = await insertUser(database.db, {
+      email: 'hub@example.com',
+      username: 'hub',
+      name: '',
+      hashedPassword: '',
+      loginType: 'password',
+      roles: [],
+    } as never);
+    userId = u.id;
+    keyId = (await createApiKey(database.db, { userId, loginType: 'password', lifetimeMs: 3_600_000 })).row.id;
+    hub = new InboxWatchHub({ db: database.db, log: silentLogger(), sessionCheckMs: 100, highWaterBytes: 1024 });
+    await hub.start();
+  });
+  afterAll(async () => {
+    await hub?.stop();
+    await database?.drop();
+  });
+
+  const watch = (over: Partial<Watcher> = {}): { w: Watcher; s: FakeSocket } => {
+    const s = new FakeSocket();
+    const w: Watcher = {
+      userId,
+      keyId,
+      filter: { targets: [], templates: [], readStatus: 'all' },
+      format: 'markdown',
+      socket: s as unknown as WebSocket,
+      dropped: 0,
+      alive: true,
+      ...over,
+    };
+    hub.add(w);
+    return { w, s };
+  };
+
+  it('drops frames for a watcher over the high-water mark without holding up the others', async () => {
+    const fast = watch();
+    const slow = watch();
+    slow.s.bufferedAmount = 10_000;
+    await addInboxRows(database.db, userId, [{ title: 'a' }, { title: 'b' }, { title: 'c' }]);
+    await waitFor(() => fast.s.sent.length === 3);
+    expect(fast.s.sent.map((f) => JSON.parse(f).notification.title)).toEqual(['a', 'b', 'c']);
+    // Counted when sent, as the reference does: all three were committed together.
+    expect(fast.s.sent.map((f) => JSON.parse(f).unread_count)).toEqual([3, 3, 3]);
+    expect(slow.s.sent).toEqual([]);
+    expect(slow.w.dropped).toBe(3);
+    // Once it drains, it gets frames again.
+    slow.s.bufferedAmount = 0;
+    await addInboxRows(database.db, userId, [{ title: 'd' }]);
+    await waitFor(() => slow.s.sent.length === 1);
+    expect(JSON.parse(slow.s.sent[0]).notification.title).toBe('d');
+    fast.s.close(1000);
+    slow.s.close(1000);
+    expect(hub.size).toBe(0);
+  });
+
+  it('closes watches whose API key is gone', async () => {
+    const other = (await createApiKey(database.db, { userId, loginType: 'password', lifetimeMs: 3_600_000 })).row.id;
+    const keep = watch();
+    const revoked = watch({ keyId: other });
+    await sleep(250);
+    expect(revoked.s.closedWith).toBeUndefined();
+    await database.db.query(`DELETE FROM api_keys WHERE id = $1`, [other]);
+    await waitFor(() => revoked.s.closedWith === 1008);
+    expect(keep.s.closedWith).toBeUndefined();
+    keep.s.close(1000);
+  });
+
+  it('ignores malformed events and events of users nobody watches', async () => {
+    const w = watch();
+    await database.db.query(`SELECT pg_notify('herald_inbox', 'not json')`);
+    await database.db.query(`SELECT pg_notify('herald_inbox', $1)`, [
+      JSON.stringify({ kind: 'new', user_id: '00000000-0000-0000-0000-000000000000', id: '00000000-0000-0000-0000-000000000000' }),
+    ]);
+    await addInboxRows(database.db, userId, [{ title: 'ok' }]);
+    await waitFor(() => w.s.sent.length === 1);
+    expect(JSON.parse(w.s.sent[0]).notification.title).toBe('ok');
+    w.s.close(1000);
+  });
+});
