@@ -26,7 +26,8 @@ export type Permission =
   | 'template:update'
   | 'template:delete'
   | 'workspace:read_any'
-  | 'workspace:update_any';
+  | 'workspace:update_any'
+  | 'provisioner_key:manage';
 
 const GRANTS: Record<Role, Permission[]> = {
   member: ['user:read'],
@@ -61,6 +62,7 @@ const GRANTS: Record<Role, Permission[]> = {
     'template:delete',
     'workspace:read_any',
     'workspace:update_any',
+    'provisioner_key:manage',
   ],
 };
 

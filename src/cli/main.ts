@@ -4,6 +4,8 @@ import { ConfigError } from '../server/config.js';
 import { serverCommand } from './commands/server.js';
 import { loginCommand, logoutCommand } from './commands/login.js';
 import { usersCommand } from './commands/users.js';
+import { templatesCommand } from './commands/templates.js';
+import { createWorkspaceCommand, deleteCommand, listWorkspacesCommand, startCommand, stopCommand, updateCommand } from './commands/workspaces.js';
 import { notificationsCommand } from './commands/notifications.js';
 import { resetPasswordCommand } from './commands/reset-password.js';
 
@@ -18,6 +20,9 @@ export function buildProgram(): Command {
   program.addCommand(usersCommand());
   program.addCommand(notificationsCommand());
   program.addCommand(resetPasswordCommand());
+  program.addCommand(templatesCommand());
+  program.addCommand(createWorkspaceCommand());
+  for (const c of [startCommand(), stopCommand(), deleteCommand(), updateCommand(), listWorkspacesCommand()]) program.addCommand(c);
   return program;
 }
 

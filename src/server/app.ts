@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { AppContext } from './context.js';
@@ -31,7 +31,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   const { ctx } = opts;
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
@@ -54,6 +54,8 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
         securitySchemes: {
           CoderSessionToken: { type: 'apiKey', in: 'header', name: 'Coder-Session-Token' },
           Bearer: { type: 'http', scheme: 'bearer' },
+          ProvisionerKey: { type: 'apiKey', in: 'header', name: 'Coder-Provisioner-Key' },
+          AgentToken: { type: 'apiKey', in: 'header', name: 'Coder-Session-Token', description: 'A workspace agent token' },
         },
       },
       security: [{ CoderSessionToken: [] }],

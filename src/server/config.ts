@@ -52,6 +52,7 @@ export interface Config {
   notifications: NotificationsConfig;
   email: EmailConfig;
   prebuilds: { reconciliationInterval: number; backoffInterval: number; failureHardLimit: number };
+  provisioner: { jobTimeout: number };
 }
 
 export class ConfigError extends Error {}

@@ -10,6 +10,7 @@ import type { AppContext } from './context.js';
 import type { Logger } from './logger.js';
 import { createEnqueuer } from '../notifications/enqueue.js';
 import { notificationsModule } from '../notifications/module.js';
+import { platformModule } from '../platform/module.js';
 import { authModule } from '../auth/module.js';
 
 export interface Service {
@@ -68,7 +69,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     };
     const modules: RouteModule[] = [];
     const services: Record<string, Service> = {};
-    for (const mod of [notificationsModule, authModule]) {
+    for (const mod of [notificationsModule, authModule, platformModule]) {
       const m = mod(ctx);
       if (m.routes) modules.push(m.routes);
       Object.assign(services, m.services ?? {});

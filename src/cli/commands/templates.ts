@@ -1,0 +1,144 @@
+import fs from 'node:fs';
+import { Command } from 'commander';
+import { ApiClient, CliError } from '../client.js';
+import { outputOption, printRows } from '../output.js';
+
+interface Template {
+  id: string;
+  name: string;
+  display_name: string;
+  active_version_id: string;
+  deprecated: boolean;
+  deprecation_message: string;
+  created_by_name: string;
+  created_at: string;
+}
+interface Version {
+  id: string;
+  name: string;
+  message: string;
+  created_at: string;
+  created_by: { username: string };
+}
+
+/** A version file: {definition, parameters, presets, message} as POST /templateversions takes it. */
+function readVersionFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    const v = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a JSON object');
+    return v;
+  } catch (err) {
+    throw new CliError(`${file} is not a valid version file: ${(err as Error).message}`);
+  }
+}
+
+export async function findTemplate(api: ApiClient, org: string, name: string): Promise<Template> {
+  return api.request<Template>('GET', `/organizations/${encodeURIComponent(org)}/templates/${encodeURIComponent(name)}`);
+}
+
+export function templatesCommand(): Command {
+  const cmd = new Command('templates').alias('template').description('Manage templates and their versions.');
+  const org = (c: Command) => c.option('--org <organization>', 'organization name or id', 'coder');
+
+  org(cmd.command('list').alias('ls').description('List templates.').addOption(outputOption())).action(
+    async (o: { org: string; output: string }) => {
+      const rows = await ApiClient.fromSession().request<Template[]>('GET', `/organizations/${encodeURIComponent(o.org)}/templates`);
+      printRows(rows, [
+        ['name', (t) => t.name],
+        ['display name', (t) => t.display_name],
+        ['active version', (t) => t.active_version_id],
+        ['deprecated', (t) => (t.deprecated ? t.deprecation_message : '')],
+        ['created by', (t) => t.created_by_name],
+      ], o.output);
+    },
+  );
+
+  org(
+    cmd
+      .command('create')
+      .description('Create a template from a version file (JSON: definition, parameters, presets).')
+      .argument('<name>', 'template name')
+      .requiredOption('-f, --file <version.json>', 'the first version')
+      .option('--display-name <name>', 'display name')
+      .option('--description <text>', 'description')
+      .option('--version-name <name>', 'name of the first version')
+      .option('-m, --message <message>', 'version message')
+      .addOption(outputOption()),
+  ).action(async (name: string, o: { org: string; file: string; displayName?: string; description?: string; versionName?: string; message?: string; output: string }) => {
+    const api = ApiClient.fromSession();
+    const body = readVersionFile(o.file);
+    if (o.versionName) body.name = o.versionName;
+    if (o.message) body.message = o.message;
+    const v = await api.request<Version>('POST', `/organizations/${encodeURIComponent(o.org)}/templateversions`, body);
+    const t = await api.request<Template>('POST', `/organizations/${encodeURIComponent(o.org)}/templates`, {
+      name,
+      display_name: o.displayName,
+      description: o.description,
+      template_version_id: v.id,
+    });
+    printRows([t], [['id', (x) => x.id], ['name', (x) => x.name], ['active version', (x) => x.active_version_id]], o.output);
+  });
+
+  org(
+    cmd
+      .command('push')
+      .description('Upload a new version of a template from a version file.')
+      .argument('<template>', 'template name')
+      .requiredOption('-f, --file <version.json>', 'the version')
+      .option('--name <name>', 'version name')
+      .option('-m, --message <message>', 'version message')
+      .option('--activate', 'make it the active version', false)
+      .addOption(outputOption()),
+  ).action(async (template: string, o: { org: string; file: string; name?: string; message?: string; activate: boolean; output: string }) => {
+    const api = ApiClient.fromSession();
+    const t = await findTemplate(api, o.org, template);
+    const body = { ...readVersionFile(o.file), template_id: t.id, ...(o.name ? { name: o.name } : {}), ...(o.message ? { message: o.message } : {}) };
+    const v = await api.request<Version>('POST', `/organizations/${encodeURIComponent(o.org)}/templateversions`, body);
+    if (o.activate) await api.request('PATCH', `/templates/${t.id}/versions`, { id: v.id });
+    printRows([v], [['id', (x) => x.id], ['name', (x) => x.name], ['active', () => o.activate]], o.output);
+  });
+
+  org(
+    cmd.command('versions').description("List a template's versions.").argument('<template>', 'template name').addOption(outputOption()),
+  ).action(async (template: string, o: { org: string; output: string }) => {
+    const api = ApiClient.fromSession();
+    const t = await findTemplate(api, o.org, template);
+    const rows = await api.request<Version[]>('GET', `/templates/${t.id}/versions`);
+    printRows(rows, [
+      ['name', (v) => v.name],
+      ['created at', (v) => v.created_at],
+      ['created by', (v) => v.created_by.username],
+      ['active', (v) => (v.id === t.active_version_id ? 'Active' : '')],
+      ['message', (v) => v.message],
+    ], o.output);
+  });
+
+  org(
+    cmd
+      .command('deprecate')
+      .description('Deprecate a template (an empty message un-deprecates it).')
+      .argument('<template>', 'template name')
+      .argument('<message>', 'deprecation message'),
+  ).action(async (template: string, message: string, o: { org: string }) => {
+    const api = ApiClient.fromSession();
+    const t = await findTemplate(api, o.org, template);
+    await api.request('PATCH', `/templates/${t.id}`, { deprecation_message: message });
+    process.stdout.write(message ? `Template ${t.name} deprecated.\n` : `Template ${t.name} is no longer deprecated.\n`);
+  });
+
+  org(cmd.command('delete').description('Delete a template (it must have no workspaces).').argument('<template>', 'template name')).action(
+    async (template: string, o: { org: string }) => {
+      const api = ApiClient.fromSession();
+      const t = await findTemplate(api, o.org, template);
+      await api.request('DELETE', `/templates/${t.id}`);
+      process.stdout.write(`Template ${t.name} deleted.\n`);
+    },
+  );
+  return cmd;
+}

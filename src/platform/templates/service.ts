@@ -1,0 +1,253 @@
+import crypto from 'node:crypto';
+import type { Queryable } from '../../db/database.js';
+import { isUniqueViolation } from '../../db/database.js';
+import type { AppContext } from '../../server/context.js';
+import { badRequest, conflict, type Validation } from '../../api/errors.js';
+import type { UserRow } from '../users/queries.js';
+import { DefinitionError, parseDefinition } from '../provisioner/definition.js';
+import { checkParameterValue, type NameValue, type ParameterOption, type ParameterRow, type ParameterType } from './parameters.js';
+import * as tq from './queries.js';
+import * as events from './events.js';
+
+export interface ParameterInput {
+  name: string;
+  display_name?: string;
+  description?: string;
+  type?: ParameterType;
+  mutable?: boolean;
+  default_value?: string;
+  icon?: string;
+  options?: { name: string; value: string; description?: string; icon?: string }[];
+  validation_regex?: string;
+  validation_min?: number | null;
+  validation_max?: number | null;
+  validation_error?: string;
+  validation_monotonic?: string;
+  required?: boolean;
+  ephemeral?: boolean;
+}
+
+export interface PresetInput {
+  name: string;
+  parameters?: NameValue[];
+  desired_instances?: number | null;
+  invalidate_after_secs?: number;
+  scheduling_timezone?: string;
+  default?: boolean;
+  description?: string;
+  icon?: string;
+}
+
+export interface CreateVersionInput {
+  name?: string;
+  message?: string;
+  readme?: string;
+  template_id?: string;
+  parameters?: ParameterInput[];
+  presets?: PresetInput[];
+  definition?: unknown;
+}
+
+const invalid = (message: string, validations: Validation[]) => badRequest(message, validations[0]?.detail, validations);
+
+function normaliseParameters(input: ParameterInput[]): Omit<ParameterRow, 'template_version_id'>[] {
+  const seen = new Set<string>();
+  return input.map((p, i) => {
+    const field = `parameters[${i}]`;
+    if (seen.has(p.name)) throw invalid('Invalid template version parameters.', [{ field: `${field}.name`, detail: `duplicate parameter name "${p.name}"` }]);
+    seen.add(p.name);
+    const options: ParameterOption[] = (p.options ?? []).map((o) => ({ name: o.name, value: o.value, description: o.description ?? '', icon: o.icon ?? '' }));
+    if (new Set(options.map((o) => o.value)).size !== options.length) {
+      throw invalid('Invalid template version parameters.', [{ field: `${field}.options`, detail: 'option values must be unique' }]);
+    }
+    const row: Omit<ParameterRow, 'template_version_id'> = {
+      name: p.name,
+      display_name: p.display_name ?? '',
+      description: p.description ?? '',
+      type: p.type ?? 'string',
+      mutable: p.mutable ?? false,
+      default_value: p.default_value ?? '',
+      icon: p.icon ?? '',
+      options,
+      validation_regex: p.validation_regex ?? '',
+      validation_min: p.validation_min ?? null,
+      validation_max: p.validation_max ?? null,
+      validation_error: p.validation_error ?? '',
+      validation_monotonic: p.validation_monotonic ?? '',
+      required: p.required ?? p.default_value === undefined,
+      ephemeral: p.ephemeral ?? false,
+      display_order: i,
+    };
+    if (row.ephemeral && !row.mutable) {
+      throw invalid('Invalid template version parameters.', [{ field: `${field}.ephemeral`, detail: 'an ephemeral parameter must be mutable' }]);
+    }
+    if (p.validation_regex) {
+      try {
+        new RegExp(p.validation_regex);
+      } catch {
+        throw invalid('Invalid template version parameters.', [{ field: `${field}.validation_regex`, detail: 'not a valid regular expression' }]);
+      }
+    }
+    if (p.default_value !== undefined) {
+      const problem = checkParameterValue({ ...row, template_version_id: '' }, p.default_value);
+      if (problem) throw invalid('Invalid template version parameters.', [{ field: `${field}.default_value`, detail: problem }]);
+    }
+    return row;
+  });
+}
+
+function checkPresets(presets: PresetInput[], params: Omit<ParameterRow, 'template_version_id'>[]): void {
+  const names = new Set<string>();
+  let defaults = 0;
+  presets.forEach((p, i) => {
+    const field = `presets[${i}]`;
+    if (names.has(p.name)) throw invalid('Invalid template version presets.', [{ field: `${field}.name`, detail: `duplicate preset name "${p.name}"` }]);
+    names.add(p.name);
+    if (p.default) defaults++;
+    for (const pv of p.parameters ?? []) {
+      const param = params.find((x) => x.name === pv.name);
+      if (!param) throw invalid('Invalid template version presets.', [{ field: `${field}.parameters`, detail: `preset "${p.name}" sets unknown parameter "${pv.name}"` }]);
+      const problem = checkParameterValue({ ...param, template_version_id: '' }, pv.value);
+      if (problem) throw invalid('Invalid template version presets.', [{ field: `${field}.parameters`, detail: `preset "${p.name}", parameter "${pv.name}": ${problem}` }]);
+    }
+  });
+  if (defaults > 1) throw invalid('Invalid template version presets.', [{ field: 'presets', detail: 'at most one preset may be the default' }]);
+}
+
+const randomVersionName = () => `v-${crypto.randomBytes(4).toString('hex')}`;
+
+/** Uploads a version: definition, parameters and presets, all or nothing. */
+export async function createVersion(q: Queryable, orgId: string, actor: UserRow, input: CreateVersionInput): Promise<string> {
+  let definition;
+  try {
+    definition = parseDefinition(input.definition);
+  } catch (err) {
+    if (err instanceof DefinitionError) throw invalid('Invalid provisioner definition.', [{ field: err.field, detail: err.message }]);
+    throw err;
+  }
+  const params = normaliseParameters(input.parameters ?? []);
+  checkPresets(input.presets ?? [], params);
+  if (input.template_id) {
+    const t = await tq.getTemplate(q, input.template_id);
+    if (!t || t.organization_id !== orgId) {
+      throw badRequest('Template does not exist.', `No template with id ${input.template_id} in this organization.`, [{ field: 'template_id', detail: 'template not found' }]);
+    }
+  }
+  let id: string;
+  try {
+    id = await tq.insertVersion(q, {
+      templateId: input.template_id ?? null,
+      organizationId: orgId,
+      name: input.name || randomVersionName(),
+      message: input.message ?? '',
+      readme: input.readme ?? '',
+      definition,
+      createdBy: actor.id,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`A template version with name "${input.name}" already exists for this template.`);
+    throw err;
+  }
+  await tq.insertParameters(q, id, params);
+  for (const p of input.presets ?? []) {
+    await tq.insertPreset(q, id, {
+      name: p.name,
+      desired_instances: p.desired_instances ?? null,
+      invalidate_after_secs: p.invalidate_after_secs ?? 0,
+      scheduling_timezone: p.scheduling_timezone ?? '',
+      is_default: p.default ?? false,
+      description: p.description ?? '',
+      icon: p.icon ?? '',
+      parameters: p.parameters ?? [],
+    });
+  }
+  return id;
+}
+
+export interface CreateTemplateInput {
+  name: string;
+  display_name?: string;
+  description?: string;
+  icon?: string;
+  template_version_id: string;
+}
+
+export async function createTemplate(q: Queryable, orgId: string, actor: UserRow, input: CreateTemplateInput): Promise<string> {
+  const v = await tq.getVersion(q, input.template_version_id);
+  if (!v || v.organization_id !== orgId) {
+    throw badRequest('Template version does not exist.', undefined, [{ field: 'template_version_id', detail: 'template version not found' }]);
+  }
+  if (v.template_id) {
+    throw badRequest('Template version is already used by another template.', undefined, [{ field: 'template_version_id', detail: 'already belongs to a template' }]);
+  }
+  if (await tq.getTemplateByName(q, orgId, input.name)) {
+    throw conflict(`Template with name "${input.name}" already exists.`, undefined);
+  }
+  let id: string;
+  try {
+    id = await tq.insertTemplate(q, {
+      organizationId: orgId,
+      name: input.name,
+      displayName: input.display_name ?? '',
+      description: input.description ?? '',
+      icon: input.icon ?? '',
+      activeVersionId: v.id,
+      createdBy: actor.id,
+    });
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`Template with name "${input.name}" already exists.`);
+    throw err;
+  }
+  await q.query(`UPDATE template_versions SET template_id = $1, updated_at = now() WHERE id = $2`, [id, v.id]);
+  return id;
+}
+
+export async function promoteVersion(q: Queryable, t: tq.TemplateRow, versionId: string): Promise<void> {
+  const v = await tq.getVersion(q, versionId);
+  if (!v) throw badRequest('Template version not found.', undefined, [{ field: 'id', detail: 'template version not found' }]);
+  if (v.template_id !== t.id) throw badRequest("The provided template version doesn't belong to the specified template.");
+  if (v.archived) throw badRequest('The provided template version is archived.');
+  await q.query(`UPDATE templates SET active_version_id = $2, updated_at = now() WHERE id = $1`, [t.id, v.id]);
+}
+
+export interface UpdateTemplateInput {
+  name?: string;
+  display_name?: string;
+  description?: string;
+  icon?: string;
+  deprecation_message?: string;
+}
+
+/** PATCH /templates/{id}: metadata and deprecation (notifying workspace owners on a new deprecation). */
+export async function updateTemplate(ctx: AppContext, q: Queryable, t: tq.TemplateRow, input: UpdateTemplateInput): Promise<void> {
+  if (input.name !== undefined && input.name.toLowerCase() !== t.name.toLowerCase()) {
+    const other = await tq.getTemplateByName(q, t.organization_id, input.name);
+    if (other) throw conflict(`Template with name "${input.name}" already exists.`);
+  }
+  const deprecated = input.deprecation_message !== undefined ? input.deprecation_message.trim() : t.deprecated;
+  try {
+    await q.query(
+      `UPDATE templates SET name = $2, display_name = $3, description = $4, icon = $5, deprecated = $6, updated_at = now() WHERE id = $1`,
+      [t.id, input.name ?? t.name, input.display_name ?? t.display_name, input.description ?? t.description, input.icon ?? t.icon, deprecated],
+    );
+  } catch (err) {
+    if (isUniqueViolation(err)) throw conflict(`Template with name "${input.name}" already exists.`);
+    throw err;
+  }
+  if (deprecated !== '' && deprecated !== t.deprecated) {
+    const updated = (await tq.getTemplate(q, t.id))!;
+    await events.templateDeprecated(ctx, q, updated, deprecated);
+  }
+}
+
+export async function deleteTemplate(ctx: AppContext, q: Queryable, t: tq.TemplateRow, actor: UserRow): Promise<void> {
+  const ws = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM workspaces WHERE template_id = $1 AND deleted = false`,
+    [t.id],
+  );
+  if (ws.rows[0].n > 0) {
+    throw badRequest('All workspaces must be deleted before a template can be removed.');
+  }
+  await q.query(`UPDATE templates SET deleted = true, updated_at = now() WHERE id = $1`, [t.id]);
+  await events.templateDeleted(ctx, q, t, actor);
+}
