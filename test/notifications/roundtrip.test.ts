@@ -32,10 +32,10 @@ describeEachEngine('notification round trip', (engine) => {
     await sink?.close();
   });
 
-  it('delivers a test notification to the webhook and the inbox within a second, woken by NOTIFY', async () => {
-    const started = Date.now();
+  it('delivers a test notification to the webhook and the inbox, woken by NOTIFY rather than the poll', async () => {
     expect((await owner.post('/notifications/test')).status).toBe(204);
-    await sink.waitFor(1, 2000);
+    // The poll interval is a minute: arriving at all within 10 s means NOTIFY woke the dispatcher.
+    await sink.waitFor(1, 10_000);
     const body = sink.requests[0].json as any;
     expect(body._version).toBe('1.1');
     expect(body.payload.notification_template_id).toBe(TEMPLATE_TEST_NOTIFICATION);
@@ -51,8 +51,6 @@ describeEachEngine('notification round trip', (engine) => {
     expect(rows.map((r) => r.method)).toEqual(['webhook', 'inbox'].sort());
     const inbox = await server.ctx.db.query<{ title: string }>(`SELECT title FROM inbox_notifications WHERE user_id = $1`, [ownerId]);
     expect(inbox.rows).toEqual([{ title: 'A test notification' }]);
-    // The poll interval is a minute: only the NOTIFY wake-up can explain this speed.
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it('shows the delivery history to owners', async () => {

@@ -11,6 +11,7 @@ describeEachEngine('e-mail delivery through the server', (engine) => {
     sink = await startSmtpSink({ startTls: true, authMethods: ['PLAIN', 'LOGIN'], users: { herald: 's3cret' } });
     server = await startTestServer(engine, {
       config: {
+        notifications: { fetchInterval: 60_000 },
         email: {
           from: 'Herald <herald@example.com>',
           smarthost: sink.smarthost,
@@ -28,10 +29,9 @@ describeEachEngine('e-mail delivery through the server', (engine) => {
 
   it('sends the test notification as a multipart e-mail over STARTTLS with AUTH PLAIN, and to the inbox', async () => {
     const { api, userId } = await setupOwner(server.api);
-    const started = Date.now();
     expect((await api.post('/notifications/test')).status).toBe(204);
-    const [mail] = await sink.waitFor(1, 3000);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // The poll interval is a minute: arriving at all within 10 s means NOTIFY woke the dispatcher.
+    const [mail] = await sink.waitFor(1, 10_000);
     expect(mail.secure).toBe(true);
     expect(sink.auths[0]).toMatchObject({ method: 'PLAIN', username: 'herald', ok: true });
     expect(mail.to).toEqual([OWNER.email]);

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { renderActions, renderTitleBody } from '../../src/notifications/render/message.js';
 import * as cat from '../../src/notifications/templates/catalogue.js';
 import type { MessagePayload } from '../../src/notifications/types.js';
-import { HELPERS, loadCatalogueRows, loadCatalogueRowsFromPGlite, payload, type TemplateRow } from './helpers.js';
+import { HELPERS, loadCatalogueRows, loadCatalogueRowsFromDatabase, payload, type TemplateRow } from './helpers.js';
 
 const GOLDEN_DIR = fileURLToPath(new URL('../fixtures/golden/', import.meta.url));
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
@@ -318,10 +318,9 @@ beforeAll(() => {
 });
 
 describe('catalogue SQL', () => {
-  // Opt-in (PGlite boots in seconds): HERALD_RENDER_PGLITE=1 checks the SQL reader against a real run.
-  it.runIf(process.env.HERALD_RENDER_PGLITE === '1')('reads the same rows as PostgreSQL (PGlite)', async () => {
-    expect(await loadCatalogueRowsFromPGlite()).toEqual(rows);
-  });
+  it('reads the same rows as a migrated database holds', async () => {
+    expect(await loadCatalogueRowsFromDatabase()).toEqual(rows);
+  }, 120_000);
 
   it('matches the catalogue constants (ids, names, groups, kind, enabled_by_default, method)', () => {
     const fromSql = rows

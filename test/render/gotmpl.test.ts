@@ -249,11 +249,4 @@ describe('parse cache', () => {
     expect(getParsed('{{.UserName}}')).toBe(a);
     expect(a.execute(P, HELPERS)).toBe('Bobby');
   });
-
-  it('renders fast enough for the dispatcher', () => {
-    const src = '{{range $i, $v := .Data.list}}{{if gt (len $v) 0}}{{$v}}{{end}}{{end}} {{.Labels.name}}';
-    const t0 = performance.now();
-    for (let i = 0; i < 10_000; i++) r(src);
-    expect(performance.now() - t0).toBeLessThan(1500);
-  });
 });

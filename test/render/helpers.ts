@@ -130,25 +130,17 @@ export function loadCatalogueRows(sql = readFileSync(MIGRATION_PATH, 'utf8')): T
 }
 
 /** The same rows, by actually running the migration on PGlite (slow: opt-in). */
-export async function loadCatalogueRowsFromPGlite(): Promise<TemplateRow[]> {
-  const { PGlite } = await import('@electric-sql/pglite');
-  const db = new PGlite();
+/** The catalogue as the migrated database holds it (a fresh PGlite test database). */
+export async function loadCatalogueRowsFromDatabase(): Promise<TemplateRow[]> {
+  const { freshDatabase } = await import('../support/db.js');
+  const t = await freshDatabase('pglite');
   try {
-    await db.exec(`
-      CREATE TYPE notification_method AS ENUM ('smtp','webhook','inbox');
-      CREATE TYPE notification_template_kind AS ENUM ('system','custom');
-      CREATE TABLE notification_templates (
-        id uuid PRIMARY KEY, name text NOT NULL UNIQUE, title_template text NOT NULL, body_template text NOT NULL,
-        actions jsonb, "group" text, method notification_method,
-        kind notification_template_kind NOT NULL DEFAULT 'system', enabled_by_default boolean NOT NULL DEFAULT true);
-    `);
-    await db.exec(readFileSync(MIGRATION_PATH, 'utf8'));
-    const res = await db.query<TemplateRow>(
+    const res = await t.db.query<TemplateRow>(
       `SELECT id::text AS id, name, title_template, body_template, actions, "group", method::text AS method,
               kind::text AS kind, enabled_by_default FROM notification_templates`,
     );
     return res.rows.sort((a, b) => a.name.localeCompare(b.name));
   } finally {
-    await db.close();
+    await t.drop();
   }
 }

@@ -1,0 +1,76 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import { markdownToHtml } from '../notifications/render/markdown.js';
+import { escapeHtml } from '../notifications/render/email.js';
+
+/** docs/ ships with the package, two levels above src/server and dist/server. */
+export const DOCS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs');
+
+const PAGE = (title: string, body: string) => `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)} · Herald docs</title>
+<style>
+  :root { color-scheme: light dark; }
+  body { font: 16px/1.6 system-ui, sans-serif; max-width: 52rem; margin: 0 auto; padding: 1rem 1.25rem 4rem; }
+  pre, code { font-family: ui-monospace, monospace; font-size: 0.9em; }
+  pre { overflow-x: auto; padding: 0.75rem; border-radius: 6px; background: color-mix(in srgb, currentColor 8%, transparent); }
+  table { border-collapse: collapse; display: block; overflow-x: auto; }
+  th, td { border: 1px solid color-mix(in srgb, currentColor 25%, transparent); padding: 0.3rem 0.5rem; vertical-align: top; }
+  nav { margin-bottom: 1.5rem; font-size: 0.9em; }
+</style></head>
+<body><nav><a href="/docs">Herald documentation</a> · <a href="/">Dashboard</a></nav>
+<main>${body}</main></body></html>`;
+
+/** Headings get GitHub-style ids so that links such as /docs/admin/prebuilds#preventing-resource-replacement work. */
+function addHeadingIds(html: string): string {
+  return html.replace(/<h([1-6])>(.*?)<\/h\1>/g, (_m, level: string, inner: string) => {
+    const id = inner
+      .replace(/<[^>]+>/g, '')
+      .toLowerCase()
+      .replace(/&[a-z]+;/g, '')
+      .replace(/[^a-z0-9 -]/g, '')
+      .trim()
+      .replace(/ /g, '-');
+    return `<h${level} id="${id}">${inner}</h${level}>`;
+  });
+}
+
+/** Links between Markdown files become links between pages: admin/x.md → /docs/admin/x. */
+function rewriteLinks(html: string, pagePath: string): string {
+  return html.replace(/href="([^"]+)"/g, (m, href: string) => {
+    if (/^[a-z]+:|^\/|^#/.test(href)) return m;
+    const [file, hash] = href.split('#');
+    if (!file.endsWith('.md')) return m;
+    const target = path.posix.normalize(path.posix.join(path.posix.dirname(pagePath), file.replace(/\.md$/, '')));
+    return `href="/docs/${target.replace(/^(\.\.\/)+/, '')}${hash ? `#${hash}` : ''}"`;
+  });
+}
+
+function resolvePage(rel: string): { file: string; page: string } | undefined {
+  const clean = path.posix.normalize(rel.replace(/\.md$/, '').replace(/^\/+|\/+$/g, '')) || 'index';
+  if (clean.startsWith('..')) return undefined;
+  for (const candidate of [`${clean}.md`, `${clean}/index.md`, clean === 'index' ? '../README.md' : '']) {
+    if (!candidate) continue;
+    const file = path.resolve(DOCS_DIR, candidate);
+    if ((file.startsWith(DOCS_DIR + path.sep) || candidate === '../README.md') && fs.existsSync(file) && fs.statSync(file).isFile()) {
+      return { file, page: candidate === '../README.md' ? 'index' : clean };
+    }
+  }
+  return undefined;
+}
+
+/** Serves docs/*.md as HTML pages at /docs/…, which notification bodies link to. */
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  const handler = async (rel: string, reply: import('fastify').FastifyReply) => {
+    const found = resolvePage(rel);
+    if (!found) return reply.status(404).type('text/html; charset=utf-8').send(PAGE('Not found', '<h1>Page not found</h1><p><a href="/docs">All documentation</a></p>'));
+    const md = fs.readFileSync(found.file, 'utf8');
+    const title = /^#\s+(.+)$/m.exec(md)?.[1] ?? 'Herald';
+    const html = rewriteLinks(addHeadingIds(markdownToHtml(md)), found.page === 'index' && found.file.endsWith('README.md') ? 'index' : found.page);
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PAGE(title, html));
+  };
+  app.get('/docs', { schema: { hide: true } }, async (_req, reply) => handler('index', reply));
+  app.get<{ Params: { '*': string } }>('/docs/*', { schema: { hide: true } }, async (req, reply) => handler(req.params['*'] ?? '', reply));
+}
