@@ -28,7 +28,7 @@ export class ApiClient {
     if (url && token) return new ApiClient(url, token);
     const s = readSession();
     if (!s) throw new CliError('You are not logged in. Run "herald login <url>" first.');
-    return new ApiClient(url ?? s.url, token ?? s.token);
+    return new ApiClient(url || s.url, token || s.token);
   }
 
   async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
