@@ -13,7 +13,7 @@ export interface ServerProcess {
 }
 
 /** Runs `herald server` as a real process and waits until it says where it listens. */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 20_000): Promise<ServerProcess> {
+export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [HERALD_BIN, 'server', '--http-address', '127.0.0.1:0', ...args], {
     env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -189,7 +189,8 @@ export class InboxWatchHub {
       const valid = new Set(r.rows.map((x) => x.id));
       for (const set of this.watchers.values()) {
         for (const w of set) {
-          if (!valid.has(w.keyId)) w.socket.close(CLOSE_POLICY, 'session ended');
+          // Watches that started while the query ran were not checked: leave them for the next pass.
+          if (keys.has(w.keyId) && !valid.has(w.keyId)) w.socket.close(CLOSE_POLICY, 'session ended');
         }
       }
     } catch (err) {
