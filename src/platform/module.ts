@@ -5,10 +5,14 @@ import { workspaceRoutes } from '../api/routes/workspaces.js';
 import { agentRoutes } from '../api/routes/agents.js';
 import { provisionerDaemonRoutes, provisionerKeyRoutes } from '../api/routes/provisioner.js';
 import { BuiltinProvisioner } from './provisioner/builtin.js';
+import { PrebuildsReconciler } from './prebuilds/reconciler.js';
+import { prebuildMetrics } from './prebuilds/metrics.js';
 
 /** The workspace platform: templates, workspaces and builds, provisioners, agents and apps. */
 export function platformModule(ctx: AppContext): Module {
   const provisioner = new BuiltinProvisioner(ctx);
+  prebuildMetrics(ctx.registry); // registered once per server, so /metrics shows them from the start
+  const prebuilds = new PrebuildsReconciler(ctx);
   return {
     routes: {
       authed: async (app, c) => {
@@ -21,6 +25,6 @@ export function platformModule(ctx: AppContext): Module {
         await provisionerDaemonRoutes(app, c);
       },
     },
-    services: { provisioner },
+    services: { provisioner, prebuilds },
   };
 }

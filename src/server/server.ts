@@ -67,13 +67,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         now: opts.now,
       }),
     };
-    const modules: RouteModule[] = [];
-    const services: Record<string, Service> = {};
-    for (const mod of [notificationsModule, authModule, platformModule]) {
-      const m = mod(ctx);
-      if (m.routes) modules.push(m.routes);
-      Object.assign(services, m.services ?? {});
-    }
+    const { modules, services } = assembleModules(ctx);
 
     let stopping = false;
     const app = await buildApp({ ctx, modules, healthy: async () => !stopping && (await db.ping()) });
@@ -103,6 +97,20 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (ownsDb) await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The feature folders, in registration order. */
+export const FEATURE_MODULES = [notificationsModule, authModule, platformModule];
+
+export function assembleModules(ctx: AppContext): { modules: RouteModule[]; services: Record<string, Service> } {
+  const modules: RouteModule[] = [];
+  const services: Record<string, Service> = {};
+  for (const mod of FEATURE_MODULES) {
+    const m = mod(ctx);
+    if (m.routes) modules.push(m.routes);
+    Object.assign(services, m.services ?? {});
+  }
+  return { modules, services };
 }
 
 /** What a feature folder contributes to the server: routes and background services. */

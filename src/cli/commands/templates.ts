@@ -21,6 +21,15 @@ interface Version {
   created_by: { username: string };
 }
 
+interface Preset {
+  ID: string;
+  Name: string;
+  Parameters: { Name: string; Value: string }[];
+  Default: boolean;
+  DesiredPrebuildInstances: number | null;
+  prebuild_status: string;
+}
+
 /** A version file: {definition, parameters, presets, message} as POST /templateversions takes it. */
 function readVersionFile(file: string): Record<string, unknown> {
   let text: string;
@@ -116,6 +125,34 @@ export function templatesCommand(): Command {
       ['created by', (v) => v.created_by.username],
       ['active', (v) => (v.id === t.active_version_id ? 'Active' : '')],
       ['message', (v) => v.message],
+    ], o.output);
+  });
+
+  org(
+    cmd
+      .command('presets')
+      .description("List the presets of a template's active version (or --template-version): desired prebuilt workspaces and prebuild status.")
+      .argument('<template>', 'template name')
+      .option('--template-version <name>', 'a version name instead of the active version')
+      .addOption(outputOption()),
+  ).action(async (template: string, o: { org: string; templateVersion?: string; output: string }) => {
+    const api = ApiClient.fromSession();
+    const t = await findTemplate(api, o.org, template);
+    let versionId = t.active_version_id;
+    if (o.templateVersion) {
+      const versions = await api.request<Version[]>('GET', `/templates/${t.id}/versions`);
+      const v = versions.find((x) => x.name === o.templateVersion);
+      if (!v) throw new CliError(`template ${t.name} has no version named "${o.templateVersion}"`);
+      versionId = v.id;
+    }
+    const rows = await api.request<Preset[]>('GET', `/templateversions/${versionId}/presets`);
+    printRows(rows, [
+      ['id', (p) => p.ID],
+      ['name', (p) => p.Name],
+      ['desired instances', (p) => (p.DesiredPrebuildInstances === null ? '' : String(p.DesiredPrebuildInstances))],
+      ['prebuild status', (p) => p.prebuild_status],
+      ['default', (p) => (p.Default ? 'yes' : '')],
+      ['parameters', (p) => p.Parameters.map((x) => `${x.Name}=${x.Value}`).join(', ')],
     ], o.output);
   });
 

@@ -8,6 +8,9 @@ import * as events from '../workspaces/events.js';
 import { hashAgentToken } from '../agents/queries.js';
 import type { BuildOutcome } from './definition.js';
 import { appendLogs, finishJob, type JobRow } from './jobs.js';
+import { trackResourceReplacements } from '../prebuilds/claim.js';
+import { prebuildMetrics } from '../prebuilds/metrics.js';
+import { presetLabels } from '../prebuilds/queries.js';
 
 /** NOTIFY channel carrying workspace changes (build finished, app status) for live views. */
 export const WORKSPACE_EVENTS_CHANNEL = 'herald_workspace_events';
@@ -60,6 +63,8 @@ export async function completeJob(ctx: AppContext, q: Queryable, job: JobRow, ou
   } else {
     await q.query(`UPDATE workspace_builds SET has_ai_task = false, updated_at = now() WHERE id = $1`, [build.id]);
   }
+  // A claimed prebuilt workspace whose claim replaced resources: logs, metric, notification.
+  await trackResourceReplacements(ctx, q, build, outcome.plan);
   const w = (await wq.getWorkspace(q, build.workspace_id))!;
   if (build.transition === 'delete') {
     await q.query(`UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = $1`, [w.id]);
@@ -76,6 +81,10 @@ export async function failJob(ctx: AppContext, q: Queryable, job: JobRow, error:
   await appendLogs(q, job.id, [{ level: 'error', stage: 'Failed', output: error }], 'provisioner_daemon');
   if (job.type !== 'workspace_build') return;
   const build = (await wq.getBuildByJob(q, job.id))!;
+  if (build.prebuild_stage === 'create' && build.template_version_preset_id) {
+    const labels = await presetLabels(q, build.template_version_preset_id);
+    if (labels) prebuildMetrics(ctx.registry).failed.inc(labels);
+  }
   const w = (await wq.getWorkspace(q, build.workspace_id))!;
   await events.workspaceBuildFailed(ctx, q, w, build);
   await notify(q, WORKSPACE_EVENTS_CHANNEL, JSON.stringify({ workspace_id: w.id, kind: 'build_failed' }));

@@ -8,6 +8,7 @@ import { ParameterError, resolveParameters, type NameValue } from '../templates/
 import { insertJob } from '../provisioner/jobs.js';
 import * as wq from './queries.js';
 import * as events from './events.js';
+import { claimPrebuiltWorkspace } from '../prebuilds/claim.js';
 
 export type Transition = 'start' | 'stop' | 'delete';
 export type BuildReason = 'initiator' | 'autostart' | 'autostop' | 'dormancy' | 'failedstop' | 'autodelete';
@@ -170,6 +171,11 @@ export async function createWorkspace(
   if (!member.rowCount) throw forbidden(`User "${owner.username}" is not a member of the template's organization.`);
   if (await wq.getWorkspaceByOwnerAndName(q, owner.id, req.name)) {
     throw conflict(`Workspace "${req.name}" already exists.`, undefined);
+  }
+  if (req.presetId) {
+    // A ready prebuilt workspace of the preset is handed over instead of building from scratch.
+    const claimed = await claimPrebuiltWorkspace(ctx, q, owner, initiator, { ...req, presetId: req.presetId, templateVersionId: versionId });
+    if (claimed) return claimed;
   }
   let workspaceId: string;
   try {
