@@ -7,6 +7,8 @@ import { ErrorResponse, User } from '../api/schemas.js';
 import { authenticate, tokenFromRequest } from '../api/auth.js';
 import { publicUserRoutes, userRoutes } from '../api/routes/users.js';
 import { RateLimiter } from '../api/rate-limit.js';
+import { registerDashboard } from './static.js';
+import { registerDocs } from './docs.js';
 
 export const API_PREFIX = '/api/v2';
 
@@ -99,5 +101,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     },
     { prefix: API_PREFIX },
   );
+  await registerDocs(app);
+  await registerDashboard(app);
   return app;
 }

@@ -1,0 +1,154 @@
+import { useCallback, useEffect, useState, type ReactNode } from 'react';
+import { api, errorText, setUnauthorizedHandler, type User } from './api.js';
+import { Link, navigate, useLocation } from './router.js';
+import { hasRole, SessionContext } from './session.js';
+import { InboxBell } from './components/InboxBell.js';
+import { ErrorBox, useToast } from './components/ui.js';
+import { LoginPage, SetupPage } from './pages/Login.js';
+import { ChangePasswordPage, RequestPasscodePage } from './pages/ResetPassword.js';
+import { HomePage } from './pages/Home.js';
+import { NotificationSettingsPage } from './pages/NotificationSettings.js';
+import { DeploymentNotificationsPage } from './pages/DeploymentNotifications.js';
+
+type Session = { state: 'loading' } | { state: 'error'; error: string } | { state: 'anonymous'; hasFirstUser: boolean } | { state: 'signed-in'; user: User };
+
+const PUBLIC_PATHS = ['/login', '/setup', '/reset-password', '/reset-password/change'];
+
+export function App() {
+  const [session, setSession] = useState<Session>({ state: 'loading' });
+  const { pathname, href } = useLocation();
+
+  const refresh = useCallback(async () => {
+    try {
+      setSession({ state: 'signed-in', user: await api.me() });
+    } catch (err) {
+      try {
+        setSession({ state: 'anonymous', hasFirstUser: await api.hasFirstUser() });
+      } catch {
+        setSession({ state: 'error', error: errorText(err) });
+      }
+    }
+  }, []);
+
+  useEffect(() => {
+    void refresh();
+    setUnauthorizedHandler(() => void refresh());
+    return () => setUnauthorizedHandler(undefined);
+  }, [refresh]);
+
+  // Send people where they can be: to setup before the first user exists, to login when signed out,
+  // and away from login once signed in.
+  const isPublic = PUBLIC_PATHS.includes(pathname);
+  let redirect: string | undefined;
+  if (session.state === 'anonymous') {
+    if (!session.hasFirstUser && pathname !== '/setup') redirect = '/setup';
+    else if (session.hasFirstUser && pathname === '/setup') redirect = '/login';
+    else if (!isPublic) redirect = `/login?redirect=${encodeURIComponent(href)}`;
+  } else if (session.state === 'signed-in' && (pathname === '/login' || pathname === '/setup')) {
+    const next = new URLSearchParams(location.search).get('redirect');
+    redirect = next && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  }
+  useEffect(() => {
+    if (redirect) navigate(redirect, { replace: true });
+  }, [redirect]);
+
+  if (session.state === 'loading' || redirect) return <div className="page-loading">Loading…</div>;
+  if (session.state === 'error') {
+    return (
+      <main className="auth-page">
+        <ErrorBox>The server could not be reached: {session.error}</ErrorBox>
+      </main>
+    );
+  }
+  if (session.state === 'anonymous' || isPublic) {
+    switch (pathname) {
+      case '/setup':
+        return <SetupPage onDone={refresh} />;
+      case '/reset-password':
+        return <RequestPasscodePage />;
+      case '/reset-password/change':
+        return <ChangePasswordPage />;
+      default:
+        return <LoginPage onDone={refresh} />;
+    }
+  }
+  return (
+    <SessionContext.Provider value={{ user: session.user, refresh }}>
+      <Layout user={session.user} onSignedOut={refresh}>
+        <Routes pathname={pathname} user={session.user} />
+      </Layout>
+    </SessionContext.Provider>
+  );
+}
+
+function Routes({ pathname, user }: { pathname: string; user: User }) {
+  switch (pathname) {
+    case '/':
+      return <HomePage />;
+    case '/settings/notifications':
+      return <NotificationSettingsPage />;
+    case '/deployment/notifications':
+      return hasRole(user, 'owner') ? <DeploymentNotificationsPage /> : <NotFound text="Only owners can manage the deployment's notifications." />;
+    default:
+      return <NotFound text="There is no page at this address." />;
+  }
+}
+
+function NotFound({ text }: { text: string }) {
+  return (
+    <section>
+      <h1>Page not found</h1>
+      <p>{text}</p>
+      <Link to="/">Back to the start page</Link>
+    </section>
+  );
+}
+
+function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () => Promise<void>; children: ReactNode }) {
+  const toast = useToast();
+  const { pathname } = useLocation();
+  const signOut = async () => {
+    try {
+      await api.logout();
+    } catch (err) {
+      toast('error', `Sign out failed: ${errorText(err)}`);
+    }
+    await onSignedOut();
+  };
+  const nav = [
+    { to: '/', label: 'Home' },
+    { to: '/settings/notifications', label: 'Notifications' },
+    ...(hasRole(user, 'owner') ? [{ to: '/deployment/notifications', label: 'Deployment' }] : []),
+  ];
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <header className="navbar">
+        <Link to="/" className="brand">
+          Herald
+        </Link>
+        <nav aria-label="Main">
+          {nav.map((n) => (
+            <Link key={n.to} to={n.to} aria-current={pathname === n.to ? 'page' : undefined}>
+              {n.label}
+            </Link>
+          ))}
+        </nav>
+        <div className="navbar-end">
+          <InboxBell />
+          <span className="navbar-user" title={user.email}>
+            {user.username}
+          </span>
+          <button type="button" className="btn btn-small" onClick={() => void signOut()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" className="content" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}

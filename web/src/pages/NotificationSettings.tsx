@@ -1,0 +1,140 @@
+import { useEffect, useState } from 'react';
+import { api, errorText, type DispatchMethods, type NotificationTemplate, type Preference, type User } from '../api.js';
+import { useLocation } from '../router.js';
+import { hasRole, useSession } from '../session.js';
+import { InboxIcon, MailIcon, WebhookIcon } from '../components/icons.js';
+import { ErrorBox, Switch, useToast } from '../components/ui.js';
+
+/** Which groups a user sees, as in the reference: admin-only groups need the matching role. */
+export function groupVisible(group: string, user: User): boolean {
+  switch (group) {
+    case 'Template Events':
+      return hasRole(user, 'owner', 'template-admin');
+    case 'User Events':
+      return hasRole(user, 'owner', 'user-admin');
+    case 'Workspace Events':
+    case 'Task Events':
+    case 'Custom Events':
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Templates grouped by group, groups and templates sorted by name. */
+export function byGroup(templates: NotificationTemplate[]): [string, NotificationTemplate[]][] {
+  const groups = new Map<string, NotificationTemplate[]>();
+  for (const t of templates) groups.set(t.group, [...(groups.get(t.group) ?? []), t]);
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([g, ts]) => [g, ts.sort((a, b) => a.name.localeCompare(b.name))]);
+}
+
+export const METHOD_LABEL: Record<string, string> = { smtp: 'SMTP', webhook: 'Webhook', inbox: 'Inbox' };
+
+export function MethodIcon({ method }: { method: string }) {
+  const label = `Delivery via ${METHOD_LABEL[method] ?? method}`;
+  return (
+    <span className="method-icon" title={label} aria-label={label} role="img">
+      {method === 'webhook' ? <WebhookIcon /> : method === 'inbox' ? <InboxIcon /> : <MailIcon />}
+    </span>
+  );
+}
+
+const toMap = (prefs: Preference[]) => Object.fromEntries(prefs.map((p) => [p.id, p.disabled]));
+
+export function NotificationSettingsPage() {
+  const { user } = useSession();
+  const toast = useToast();
+  const { search } = useLocation();
+  const [templates, setTemplates] = useState<NotificationTemplate[]>();
+  const [disabled, setDisabled] = useState<Record<string, boolean>>({});
+  const [methods, setMethods] = useState<DispatchMethods>();
+  const [error, setError] = useState<string>();
+  const [justDisabled, setJustDisabled] = useState<string>();
+  const [saving, setSaving] = useState(false);
+  const disableParam = search.get('disabled');
+
+  useEffect(() => {
+    let live = true;
+    void (async () => {
+      try {
+        // The e-mail footer's link: disable that template first, then show the page.
+        if (disableParam) {
+          try {
+            await api.updatePreferences({ [disableParam]: true });
+            setJustDisabled(disableParam);
+            toast('success', 'Notification has been disabled');
+          } catch (err) {
+            toast('error', `Failed to disable the notification: ${errorText(err)}`);
+          }
+        }
+        const [system, custom, prefs, m] = await Promise.all([api.templates('system'), api.templates('custom'), api.preferences(), api.dispatchMethods()]);
+        if (!live) return;
+        setTemplates([...system, ...custom]);
+        setDisabled(toMap(prefs));
+        setMethods(m);
+      } catch (err) {
+        if (live) setError(errorText(err));
+      }
+    })();
+    return () => {
+      live = false;
+    };
+  }, [disableParam, toast]);
+
+  const isDisabled = (t: NotificationTemplate) => disabled[t.id] ?? !t.enabled_by_default;
+
+  const update = async (map: Record<string, boolean>) => {
+    setSaving(true);
+    try {
+      setDisabled(toMap(await api.updatePreferences(map)));
+      toast('success', 'Notification preferences updated');
+    } catch (err) {
+      toast('error', `Failed to update notification preferences: ${errorText(err)}`);
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const groups = templates ? byGroup(templates).filter(([g]) => groupVisible(g, user)) : [];
+  const disabledName = justDisabled && templates?.find((t) => t.id === justDisabled)?.name;
+  return (
+    <>
+      <h1>Notifications</h1>
+      <p className="muted">Control which notifications you receive.</p>
+      {justDisabled && (
+        <div className="alert alert-success" role="status">
+          Notification has been disabled{disabledName ? `: you will no longer receive “${disabledName}” notifications.` : '.'}
+        </div>
+      )}
+      {error && <ErrorBox>Failed to load notification settings: {error}</ErrorBox>}
+      {!templates && !error && <p>Loading…</p>}
+      {groups.map(([group, ts]) => {
+        const headId = `group-${group.replace(/\W+/g, '-').toLowerCase()}`;
+        return (
+          <section key={group} className="card pref-group" aria-labelledby={headId}>
+            <div className="pref-row pref-group-head">
+              <h2 id={headId}>{group}</h2>
+              <Switch
+                label={`All ${group}`}
+                checked={ts.every((t) => !isDisabled(t))}
+                disabled={saving}
+                onChange={(on) => void update(Object.fromEntries(ts.map((t) => [t.id, !on])))}
+              />
+            </div>
+            <ul className="pref-list">
+              {ts.map((t) => (
+                <li key={t.id} className="pref-row" data-template-id={t.id}>
+                  <span className="pref-name">{t.name}</span>
+                  <MethodIcon method={t.method || methods?.default || 'smtp'} />
+                  <Switch label={t.name} checked={!isDisabled(t)} disabled={saving} onChange={(on) => void update({ [t.id]: !on })} />
+                </li>
+              ))}
+            </ul>
+          </section>
+        );
+      })}
+    </>
+  );
+}
