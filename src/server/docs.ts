@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import { markdownToHtml } from '../notifications/render/markdown.js';
+import MarkdownIt from 'markdown-it';
 import { escapeHtml } from '../notifications/render/email.js';
 
 /** docs/ ships with the package, two levels above src/server and dist/server. */
@@ -22,6 +22,9 @@ const PAGE = (title: string, body: string) => `<!doctype html>
 </style></head>
 <body><nav><a href="/docs">Herald documentation</a> · <a href="/">Dashboard</a></nav>
 <main>${body}</main></body></html>`;
+
+// Our own documentation is trusted, but raw HTML stays off all the same.
+const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
 
 /** Headings get GitHub-style ids so that links such as /docs/admin/prebuilds#preventing-resource-replacement work. */
 function addHeadingIds(html: string): string {
@@ -66,9 +69,9 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
   const handler = async (rel: string, reply: import('fastify').FastifyReply) => {
     const found = resolvePage(rel);
     if (!found) return reply.status(404).type('text/html; charset=utf-8').send(PAGE('Not found', '<h1>Page not found</h1><p><a href="/docs">All documentation</a></p>'));
-    const md = fs.readFileSync(found.file, 'utf8');
-    const title = /^#\s+(.+)$/m.exec(md)?.[1] ?? 'Herald';
-    const html = rewriteLinks(addHeadingIds(markdownToHtml(md)), found.page === 'index' && found.file.endsWith('README.md') ? 'index' : found.page);
+    const text = fs.readFileSync(found.file, 'utf8');
+    const title = /^#\s+(.+)$/m.exec(text)?.[1] ?? 'Herald';
+    const html = rewriteLinks(addHeadingIds(md.render(text)), found.page === 'index' && found.file.endsWith('README.md') ? 'index' : found.page);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PAGE(title, html));
   };
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) => handler('index', reply));
