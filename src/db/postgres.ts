@@ -140,6 +140,10 @@ export function openPostgres(opts: PostgresOptions): Database & { subscriber: Su
   });
   // An idle client that loses its server must not crash the process.
   pool.on('error', (err) => opts.log?.warn({ err: err.message }, 'idle database connection lost'));
+  // Nor one that loses it while checked out (inside tx() or withAdvisoryLock() between two
+  // queries): without a listener pg re-throws the error and kills the process. The pending query
+  // fails, and the pool discards the broken client when it is released.
+  pool.on('connect', (client) => client.on('error', (err) => opts.log?.warn({ err: err.message }, 'database connection lost')));
   const subscriber = new Subscriber(opts.url, opts.log);
   const base = wrap(pool);
 

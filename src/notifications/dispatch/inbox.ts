@@ -3,8 +3,22 @@ import type { DeliveryMethod, DeliveryResult, PreparedMessage } from '../types.j
 import { insertInboxRows, type NewInboxRow } from '../inbox/store.js';
 
 /**
+ * Whether a failed inbox insert is worth another attempt: a bad row (SQLSTATE class 22 data
+ * exception, 23 integrity violation, 42 syntax/access) fails the same way every time, while a lost
+ * connection, a database shutting down or refusing connections passes. The reference makes every
+ * inbox error permanent, which loses inbox notifications in a database outage; a retry is safe
+ * because the row id is the message id (ON CONFLICT DO NOTHING).
+ */
+export function inboxErrorRetryable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return !/^(22|23|42)/.test(code);
+  return true;
+}
+
+/**
  * Delivers to the in-app inbox. Deliveries that arrive together are written as one multi-row
- * INSERT (one round trip for a whole lease batch); every error is permanent, as in the reference.
+ * INSERT (one round trip for a whole lease batch); errors are permanent unless the database was
+ * unreachable (see inboxErrorRetryable).
  */
 export function createInboxMethod(db: Database): DeliveryMethod {
   let pending: { row: NewInboxRow; resolve: (r: DeliveryResult) => void }[] = [];
@@ -18,7 +32,8 @@ export function createInboxMethod(db: Database): DeliveryMethod {
       await db.tx((t) => insertInboxRows(t, batch.map((b) => b.row)));
       for (const b of batch) b.resolve({ ok: true });
     } catch (err) {
-      for (const b of batch) b.resolve({ ok: false, retryable: false, error: `insert inbox notification: ${(err as Error).message}` });
+      const retryable = inboxErrorRetryable(err);
+      for (const b of batch) b.resolve({ ok: false, retryable, error: `insert inbox notification: ${(err as Error).message}` });
     }
   }
 
