@@ -66,3 +66,25 @@ export function authorize(req: FastifyRequest, perm: Permission): Actor {
   if (!can(actor.roles, perm)) throw forbidden();
   return actor;
 }
+
+/**
+ * Credentials that a route checks itself (agent tokens, provisioner keys), resolved once per request
+ * and first thing (onRequest), so bad credentials answer 401 before the body is even validated.
+ */
+export function requestAuth<T>(resolve: (req: FastifyRequest) => Promise<T>) {
+  const cache = new WeakMap<FastifyRequest, Promise<T>>();
+  const get = (req: FastifyRequest): Promise<T> => {
+    let p = cache.get(req);
+    if (!p) {
+      p = resolve(req);
+      cache.set(req, p);
+    }
+    return p;
+  };
+  return {
+    get,
+    onRequest: async (req: FastifyRequest): Promise<void> => {
+      await get(req);
+    },
+  };
+}

@@ -4,7 +4,7 @@ import type { AppContext } from '../../server/context.js';
 import { notify } from '../../db/database.js';
 import { badRequest, unauthorized } from '../errors.js';
 import { errors } from '../schemas.js';
-import { tokenFromRequest } from '../auth.js';
+import { tokenFromRequest, requestAuth } from '../auth.js';
 import * as aq from '../../platform/agents/queries.js';
 import { notifyTaskState, uiSanitize } from '../../platform/tasks/notify.js';
 import { WORKSPACE_EVENTS_CHANNEL } from '../../platform/provisioner/complete.js';
@@ -25,17 +25,19 @@ const MAX_MESSAGE_BYTES = 160;
 export async function agentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.db;
 
-  async function agentOf(req: FastifyRequest): Promise<aq.AgentRow> {
+  const agentAuth = requestAuth(async (req: FastifyRequest): Promise<aq.AgentRow> => {
     const token = tokenFromRequest(req);
     if (!token) throw unauthorized('Workspace agent not authorized.', 'No agent token was provided.');
     const agent = await aq.agentByToken(db, token);
     if (!agent) throw unauthorized('Workspace agent not authorized.', 'The agent token is invalid or its workspace was rebuilt.');
     return agent;
-  }
+  });
+  const agentOf = agentAuth.get;
 
   app.patch<{ Body: Static<typeof PatchAppStatus> }>(
     '/workspaceagents/me/app-status',
     {
+      onRequest: agentAuth.onRequest,
       schema: {
         tags: ['Agents'],
         body: PatchAppStatus,

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
-import { authorize } from '../auth.js';
+import { authorize, requestAuth } from '../auth.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { errors, Uuid } from '../schemas.js';
 import { isUniqueViolation } from '../../db/database.js';
@@ -98,13 +98,14 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
   const tags = ['Provisioning'];
   const security = [{ ProvisionerKey: [] }];
 
-  async function keyOf(req: FastifyRequest): Promise<keys.ProvisionerKeyRow> {
+  const keyAuth = requestAuth(async (req: FastifyRequest): Promise<keys.ProvisionerKeyRow> => {
     const h = req.headers[PROVISIONER_KEY_HEADER];
     if (typeof h !== 'string' || !h) throw unauthorized('Provisioner key required.', 'Send the key in the Coder-Provisioner-Key header.');
     const key = await keys.checkProvisionerKey(db, h);
     if (!key) throw unauthorized('Invalid provisioner key.');
     return key;
-  }
+  });
+  const keyOf = keyAuth.get;
 
   /** A running job this key acquired. */
   function ownJob(job: JobRow | undefined, key: keys.ProvisionerKeyRow): JobRow {
@@ -116,7 +117,7 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
 
   app.post<{ Body: Static<typeof Acquire> }>(
     '/provisionerdaemons/jobs/acquire',
-    { schema: { tags, security, body: Acquire, response: errors(401) } },
+    { onRequest: keyAuth.onRequest, schema: { tags, security, body: Acquire, response: errors(401) } },
     async (req, reply) => {
       const key = await keyOf(req);
       const job = await db.tx((q) =>
@@ -159,7 +160,7 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
 
   app.post<{ Params: Static<typeof JobParam>; Body: Static<typeof Logs> }>(
     '/provisionerdaemons/jobs/:job/logs',
-    { schema: { tags, security, params: JobParam, body: Logs, response: errors(400, 401, 404, 409) } },
+    { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, body: Logs, response: errors(400, 401, 404, 409) } },
     async (req, reply) => {
       const key = await keyOf(req);
       const logs = parseLogs(req.body.logs);
@@ -174,7 +175,7 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
 
   app.post<{ Params: Static<typeof JobParam> }>(
     '/provisionerdaemons/jobs/:job/heartbeat',
-    { schema: { tags, security, params: JobParam, response: errors(401, 404, 409) } },
+    { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, response: errors(401, 404, 409) } },
     async (req, reply) => {
       const key = await keyOf(req);
       await db.tx(async (q) => {
@@ -187,7 +188,7 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
 
   app.post<{ Params: Static<typeof JobParam>; Body: Static<typeof Complete> }>(
     '/provisionerdaemons/jobs/:job/complete',
-    { schema: { tags, security, params: JobParam, body: Complete, response: errors(400, 401, 404, 409) } },
+    { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, body: Complete, response: errors(400, 401, 404, 409) } },
     async (req, reply) => {
       const key = await keyOf(req);
       let outcome;
@@ -213,7 +214,7 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
 
   app.post<{ Params: Static<typeof JobParam>; Body: Static<typeof Fail> }>(
     '/provisionerdaemons/jobs/:job/fail',
-    { schema: { tags, security, params: JobParam, body: Fail, response: errors(400, 401, 404, 409) } },
+    { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, body: Fail, response: errors(400, 401, 404, 409) } },
     async (req, reply) => {
       const key = await keyOf(req);
       const logs = parseLogs(req.body.logs);
