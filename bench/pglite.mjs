@@ -1,5 +1,6 @@
-// bench/dispatch: enqueue rate, dispatch rate and enqueue→delivered latency for the inbox and for a webhook
-// sink, on real PostgreSQL and on embedded PGlite. Prints a table and writes JSON to bench/results/.
+// bench/pglite: enqueue rate, dispatch rate and enqueue→delivered latency for the inbox and for a webhook
+// sink on embedded PGlite (in-process server, one connection: everything serialises). Prints a table
+// and writes JSON to bench/results/. (bench/dispatch.mjs and bench/latency.mjs cover PostgreSQL.)
 import { resolveConfig } from '../dist/server/config.js';
 import { silentLogger } from '../dist/server/logger.js';
 import { startServer } from '../dist/server/server.js';
@@ -8,9 +9,9 @@ import { fromPGlite } from '../dist/db/pglite.js';
 import { INBOX_CHANNEL } from '../dist/notifications/inbox/store.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../dist/notifications/templates/catalogue.js';
 import { PGlite } from '@electric-sql/pglite';
-import { freshPgDatabase, now, pgReachable, round, startSink, summarise, table, writeResult } from './lib.mjs';
+import { now, round, setPaused, startSink, summarise, table, writeResult } from './lib.mjs';
 
-const N = Number(process.env.BENCH_N ?? 5000);
+const N = Number(process.env.BENCH_PGLITE_N ?? 2000);
 const RATE = Number(process.env.BENCH_RATE ?? 200);
 const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 const LEASE = Number(process.env.BENCH_LEASE_COUNT ?? 100);
@@ -45,12 +46,10 @@ async function run(engine, method, sink) {
     const userId = (
       await db.query(`INSERT INTO users (email, username, hashed_password) VALUES ('b@example.com', 'bench', '\\x') RETURNING id`)
     ).rows[0].id;
-    const pause = (p) =>
-      db.query(`INSERT INTO site_configs (key, value) VALUES ('notifications_settings', $1)
-                ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`, [JSON.stringify({ notifier_paused: p })]);
+    const pause = (p) => setPaused(db, p);
     const sentCount = async () => (await db.query(`SELECT count(*)::int AS n FROM notification_messages WHERE status = 'sent'`)).rows[0].n;
     const send = (i, t = 0) =>
-      enq.enqueue({ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `bench ${i}`, custom_message: String(t || i) }, createdBy: 'bench' });
+      enq.enqueue({ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `bench ${i}`, custom_message: String(t || i) }, data: { enq: t, i }, createdBy: 'bench' });
 
     // 1. Enqueue throughput (dispatcher paused), 16 concurrent producers.
     await pause(true);
@@ -111,8 +110,7 @@ async function run(engine, method, sink) {
   }
 }
 
-const engines = (await pgReachable()) ? ['postgres', 'pglite'] : ['pglite'];
-if (!engines.includes('postgres')) console.log('PostgreSQL not reachable: PGlite only');
+const engines = ['pglite'];
 const sink = await startSink();
 const rows = [];
 try {
@@ -120,6 +118,6 @@ try {
 } finally {
   sink.close();
 }
-console.log(`\nbench/dispatch — ${N} messages, lease count ${LEASE}, latency at ${RATE}/s for ${LAT_SECONDS}s\n`);
+console.log(`\nbench/pglite — ${N} messages, lease count ${LEASE}, latency at ${RATE}/s for ${LAT_SECONDS}s\n`);
 table(rows, Object.keys(rows[0]));
-console.log('\nwrote', writeResult('dispatch', { params: { N, RATE, LAT_SECONDS, LEASE }, rows }));
+console.log('\nwrote', writeResult('pglite', { params: { N, RATE, LAT_SECONDS, LEASE }, rows }));

@@ -1,4 +1,7 @@
-// A webhook receiver in its own process: answers 200, records enqueue→receive latency from the payload.
+// A webhook receiver in its own process (bench-anchor.md §6 "Sink"): drains the body, answers 200
+// with an 11-byte JSON body, counts requests, bytes and new connections, and records
+// enqueue→receive latency from the `enq` stamp in the payload (Herald: payload.data.enq;
+// graphile-worker: payload.enq).
 import http from 'node:http';
 
 const now = () => performance.timeOrigin + performance.now();
@@ -7,15 +10,20 @@ let bytes = 0;
 let connections = 0;
 let latencies = [];
 const server = http.createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => (body += c));
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
+    const at = now();
     count++;
+    const body = Buffer.concat(chunks);
     bytes += body.length;
-    try {
-      const t = Number(JSON.parse(body).payload?.labels?.custom_message);
-      if (t > 0) latencies.push(now() - t);
-    } catch {}
+    if (body.includes('"enq"')) {
+      try {
+        const b = JSON.parse(body.toString());
+        const t = Number(b.payload?.data?.enq ?? b.payload?.enq);
+        if (t > 0) latencies.push(at - t);
+      } catch {}
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end('{"ok":true}');
   });
@@ -24,6 +32,7 @@ server.keepAliveTimeout = 60_000;
 server.on('connection', () => connections++);
 server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }));
 process.on('message', (m) => {
+  if (m.type === 'count') process.send({ count });
   if (m.type === 'stats') process.send({ count, bytes, connections, latencies });
   if (m.type === 'reset') {
     count = bytes = connections = 0;

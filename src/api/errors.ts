@@ -72,6 +72,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
         ...(err.validations ? { validations: err.validations } : {}),
       });
     }
+    // PostgreSQL data exceptions (class 22: bad text encoding, out-of-range values …) come from
+    // input that slipped past the schemas: the caller's mistake, not ours.
+    const sqlstate = (err as { code?: unknown }).code;
+    if (typeof sqlstate === 'string' && /^22[0-9A-Z]{3}$/.test(sqlstate)) {
+      return reply.status(400).send({ message: 'Invalid input.', detail: err.message });
+    }
     const fe = err as FastifyError & { validationContext?: string };
     if (fe.validation) {
       const ctx = fe.validationContext;

@@ -4,12 +4,14 @@ import { getUserById, getUserByUsername, type UserRow } from '../platform/users/
 import { actorOf } from './auth.js';
 import { HttpError } from './errors.js';
 
+export const USERNAME_RE = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Resolves a {user} path parameter: "me", an id or a username. */
 export async function userParam(q: Queryable, req: FastifyRequest, value: string): Promise<UserRow> {
   const actor = actorOf(req);
   if (value === 'me') return actor.user;
+  if (!UUID_RE.test(value) && !USERNAME_RE.test(value)) throw new HttpError(400, `Could not find user "${value.replace(/[^\x20-\x7e]/g, '?')}".`);
   const user = UUID_RE.test(value) ? await getUserById(q, value) : await getUserByUsername(q, value);
   if (!user) throw new HttpError(400, `Could not find user "${value}".`);
   return user;

@@ -1,4 +1,5 @@
-import { PGlite } from '@electric-sql/pglite';
+// Type-only: the engine (~700 MB once started, ~60 MB of code) loads only when an embedded database opens.
+import type { PGlite } from '@electric-sql/pglite';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Database, Queryable, QueryResult } from './database.js';
@@ -85,6 +86,7 @@ export async function openPGlite(dataDir: string): Promise<Database> {
   const dir = path.resolve(dataDir, 'db');
   const unlock = takeDirectoryLock(path.resolve(dataDir));
   try {
+    const { PGlite } = await import('@electric-sql/pglite');
     const pg = await PGlite.create(dir);
     return fromPGlite(pg, unlock);
   } catch (err) {

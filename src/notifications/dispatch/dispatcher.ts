@@ -46,6 +46,8 @@ export class Dispatcher {
   private running = false;
   private stopped = false;
   private fetching = false;
+  /** The last fetch filled every free slot, so more messages are probably waiting. */
+  private moreWaiting = false;
   private wakeAgain = false;
   private inflight = 0;
   private readonly inflightDone = new Set<Promise<void>>();
@@ -94,9 +96,15 @@ export class Dispatcher {
     await this.flush();
   }
 
-  /** Asks for a fetch now; coalesces with one already running. */
-  wake(): void {
+  /**
+   * Asks for a fetch now; coalesces with one already running. `refill` is a wake-up from a finished
+   * delivery: it fetches only once half the lease count is free (or nothing is in flight), so a busy
+   * dispatcher leases in batches instead of one message per completed delivery.
+   */
+  wake(refill = false): void {
     if (!this.running || this.stopped) return;
+    if (refill && !this.moreWaiting) return;
+    if (refill && this.inflight > 0 && this.capacity - this.inflight < Math.ceil(this.capacity / 2)) return;
     if (this.fetching) {
       this.wakeAgain = true;
       return;
@@ -122,7 +130,12 @@ export class Dispatcher {
           await this.flush();
         }
         const free = this.capacity - this.inflight;
-        if (free <= 0 || this.stopped) break;
+        if (this.stopped) break;
+        if (free <= 0) {
+          // Woken while every slot is busy: fetch again once deliveries finish.
+          this.moreWaiting = true;
+          break;
+        }
         let batch: AcquiredMessage[];
         try {
           batch = await acquireMessages(this.opts.db, {
@@ -136,7 +149,8 @@ export class Dispatcher {
           break;
         }
         if (batch.length) await this.dispatchBatch(batch);
-        if (batch.length === free) this.wakeAgain = true;
+        this.moreWaiting = batch.length === free;
+        if (this.moreWaiting && this.capacity - this.inflight > 0) this.wakeAgain = true;
       } while (this.wakeAgain && !this.stopped);
     } finally {
       this.fetching = false;
@@ -236,7 +250,7 @@ export class Dispatcher {
       })
       .finally(() => {
         this.inflightDone.delete(done);
-        this.wake();
+        this.wake(true);
       });
     this.inflightDone.add(done);
   }

@@ -33,7 +33,11 @@ export async function acquireMessages(
            leased_until = NOW() + make_interval(secs => $2)
        WHERE nm.id IN (
          SELECT id FROM notification_messages
-         WHERE (status IN ('pending', 'temporary_failure') OR (status = 'leased' AND leased_until < NOW()))
+         -- The first condition is implied by the second, but spelled out so the planner can prove the
+         -- partial index's predicate: an ordered index scan that stops after $4 rows instead of a
+         -- sequential scan and sort of the whole backlog on every lease (docs/performance.md).
+         WHERE status IN ('pending', 'temporary_failure', 'leased')
+           AND (status IN ('pending', 'temporary_failure') OR (status = 'leased' AND leased_until < NOW()))
            AND (attempt_count IS NULL OR attempt_count < $3)
            AND (next_retry_after IS NULL OR next_retry_after < NOW())
            AND NOT EXISTS (

@@ -15,11 +15,14 @@
 //                                  the reference retries every status >= 300)
 //   2xx                          → ok
 //
-// Connections: Node's built-in fetch keeps connections alive and reuses them.
+// Connections: node:http(s) with a keep-alive agent per method (not fetch: on a 2-core box fetch's
+// WHATWG streams and request cloning cost more CPU than the rest of a delivery; docs/performance.md).
 // A connection is only returned to the pool once its response body has been
 // fully read, so every path below either drains a small body (bounded in bytes
 // and time, never buffered) or cancels it (which closes that one connection).
 
+import http from 'node:http';
+import https from 'node:https';
 import type { Logger } from '../../server/logger.js';
 import { markdownToPlaintext } from '../render/markdown.js';
 import type { DeliveryMethod, DeliveryResult, MessagePayload, PreparedMessage } from '../types.js';
@@ -153,40 +156,30 @@ function describeTransportError(err: unknown): string {
 }
 
 /**
- * Read a response body without buffering it: keep the first `keepBytes` bytes,
- * discard the rest, stop after DRAIN_BYTE_LIMIT bytes or DRAIN_TIME_LIMIT_MS,
- * or when `signal` aborts, and cancel what is left (closing that connection).
- * Never throws.
+ * Read a response body without buffering it: keep the first `keepBytes` bytes, discard the rest,
+ * stop after DRAIN_BYTE_LIMIT bytes or DRAIN_TIME_LIMIT_MS, or when `signal` aborts, and destroy
+ * what is left (closing that one connection; a fully read body returns it to the pool). Never throws.
  */
-async function consumeBody(res: Response, keepBytes: number, signal: AbortSignal): Promise<Buffer> {
-  const stream = res.body;
-  if (!stream) return Buffer.alloc(0);
-  const declared = Number(res.headers.get('content-length'));
-  // A body we know is too big to drain: read only what we keep, then cancel.
+function consumeBody(res: http.IncomingMessage, keepBytes: number, signal: AbortSignal): Promise<Buffer> {
+  const declared = Number(res.headers['content-length']);
+  // A body we know is too big to drain: read only what we keep, then close.
   const limit = Number.isFinite(declared) && declared > DRAIN_BYTE_LIMIT ? keepBytes : DRAIN_BYTE_LIMIT;
-
-  const reader = stream.getReader();
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let seen = 0;
-  let done = false;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<'stop'>((resolve) => {
-    onAbort = () => resolve('stop');
-    timer = setTimeout(onAbort, DRAIN_TIME_LIMIT_MS);
-    if (signal.aborted) resolve('stop');
-    else signal.addEventListener('abort', onAbort, { once: true });
-  });
-  try {
-    while (seen < limit) {
-      const r = await Promise.race([reader.read(), stop]);
-      if (r === 'stop') break;
-      if (r.done) {
-        done = true;
-        break;
-      }
-      const chunk = r.value;
+  return new Promise((resolve) => {
+    const kept: Buffer[] = [];
+    let keptBytes = 0;
+    let seen = 0;
+    let finished = false;
+    const finish = (complete: boolean) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      res.removeListener('data', onData);
+      if (!complete) res.destroy();
+      resolve(Buffer.concat(kept));
+    };
+    const onAbort = () => finish(false);
+    const onData = (chunk: Buffer) => {
       seen += chunk.byteLength;
       if (keptBytes < keepBytes) {
         // Copy the slice so the (possibly large) chunk is not retained.
@@ -194,19 +187,16 @@ async function consumeBody(res: Response, keepBytes: number, signal: AbortSignal
         kept.push(slice);
         keptBytes += slice.byteLength;
       }
-    }
-  } catch {
-    // The body errored (reset, abort): keep whatever arrived.
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-    if (!done) {
-      reader.cancel().catch(() => {});
-    } else {
-      reader.releaseLock();
-    }
-  }
-  return Buffer.concat(kept);
+      if (seen >= limit && !res.complete) finish(false);
+    };
+    const timer = setTimeout(onAbort, DRAIN_TIME_LIMIT_MS);
+    if (signal.aborted) return finish(false);
+    signal.addEventListener('abort', onAbort, { once: true });
+    res.on('data', onData);
+    res.once('end', () => finish(true));
+    res.once('error', () => finish(false));
+    res.once('close', () => finish(res.complete));
+  });
 }
 
 function retryable(error: string, retryAfterMs?: number): DeliveryResult {
@@ -231,6 +221,44 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
 
+  // One keep-alive pool per method (closed with it); LIFO reuse keeps the pool small.
+  const agentOptions: http.AgentOptions = { keepAlive: true, scheduling: 'lifo' };
+  const isHttps = url.startsWith('https:');
+  const agent = isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
+  const request = isHttps ? https.request : http.request;
+
+  /** POSTs `body`; resolves with the response (headers read) or the transport error. */
+  function post(
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<{ res: http.IncomingMessage } | { error: unknown; aborted: boolean }> {
+    return new Promise((resolve) => {
+      let done = false;
+      const req = request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } });
+      const onAbort = () => {
+        if (done) return;
+        done = true;
+        req.destroy();
+        resolve({ error: new Error('aborted'), aborted: true });
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      req.once('response', (res) => {
+        signal.removeEventListener('abort', onAbort);
+        if (done) return void res.destroy();
+        done = true;
+        resolve({ res });
+      });
+      req.once('error', (error) => {
+        signal.removeEventListener('abort', onAbort);
+        if (done) return;
+        done = true;
+        resolve({ error, aborted: signal.aborted });
+      });
+      req.end(body);
+    });
+  }
+
   async function deliver(msg: PreparedMessage, signal: AbortSignal): Promise<DeliveryResult> {
     if (signal.aborted) return retryable('request timeout');
 
@@ -248,17 +276,13 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
     if (authorization) headers['Authorization'] = authorization;
     if (signingKey) Object.assign(headers, webhookSignatureHeaders(signingKey, msg.id, body, now()));
 
-    let res: Response;
-    try {
-      res = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal });
-    } catch (err) {
-      if (signal.aborted || (err as Error)?.name === 'AbortError' || (err as Error)?.name === 'TimeoutError') {
-        return retryable('request timeout');
-      }
-      return retryable(`request failed: ${describeTransportError(err)}`);
+    const sent = await post(headers, body, signal);
+    if ('error' in sent) {
+      if (sent.aborted || signal.aborted) return retryable('request timeout');
+      return retryable(`request failed: ${describeTransportError(sent.error)}`);
     }
-
-    const status = res.status;
+    const res = sent.res;
+    const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) {
       await consumeBody(res, 0, signal);
       log?.debug({ msg_id: msg.id, status }, 'webhook delivered');
@@ -281,7 +305,8 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
       return { ok: false, retryable: false, error };
     }
     if (status === 429 || status === 503) {
-      return retryable(error, parseRetryAfter(res.headers.get('retry-after')));
+      const ra = res.headers['retry-after'];
+      return retryable(error, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra));
     }
     return retryable(error);
   }
@@ -290,7 +315,7 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
     name: 'webhook',
     deliver,
     async close() {
-      // Connections belong to Node's global fetch pool; nothing to release here.
+      agent.destroy();
     },
   };
 }

@@ -1,0 +1,81 @@
+// bench/ceiling: the insert-and-commit ceiling of this PostgreSQL for Herald's rows, no queue code:
+// the anchor's table (bench-anchor.md §2) and Herald's real notification_messages table (with its
+// indexes and triggers), one client, batches of BATCH rows as one `INSERT … SELECT FROM unnest(...)`
+// autocommit statement each. Exported for bench/enqueue.mjs, which reports enqueue as a share of it.
+import pg from 'pg';
+import { fileURLToPath } from 'node:url';
+import { freshPgDatabase, makePayload, mmm, median, now, prepareHeraldDb, round, settle, table, writeResult } from './lib.mjs';
+
+export const ROWS = Number(process.env.BENCH_CEILING_ROWS ?? 20000);
+export const BATCH = 500;
+
+/** One timed run: rows/s for `rows` rows in batches of BATCH. */
+export async function ceilingRun(url, { herald = false, userId } = {}) {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    const table_ = herald ? 'notification_messages' : 'bench_ceiling';
+    if (!herald) {
+      await c.query(`CREATE TABLE IF NOT EXISTS bench_ceiling (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(), template_id uuid, user_id uuid, method text,
+        status text DEFAULT 'pending', payload jsonb, created_at timestamptz DEFAULT now(), updated_at timestamptz,
+        leased_until timestamptz, attempt_count int DEFAULT 0, dedupe_hash text UNIQUE)`);
+    }
+    await c.query(`TRUNCATE ${table_}`);
+    await settle(c, [table_]);
+    const tpl = herald ? (await c.query(`SELECT id FROM notification_templates WHERE kind = 'custom' LIMIT 1`)).rows[0].id : crypto.randomUUID();
+    const uid = userId ?? crypto.randomUUID();
+    const batches = [];
+    for (let i = 0; i < ROWS; i += BATCH) {
+      const b = { id: [], tpl: [], user: [], payload: [], hash: [] };
+      for (let j = i; j < Math.min(ROWS, i + BATCH); j++) {
+        b.id.push(crypto.randomUUID());
+        b.tpl.push(tpl);
+        b.user.push(uid);
+        b.payload.push(JSON.stringify(makePayload(j)));
+        b.hash.push(crypto.randomUUID().replace(/-/g, '') + crypto.randomUUID().replace(/-/g, ''));
+      }
+      batches.push(b);
+    }
+    const sql = herald
+      ? `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         SELECT id, tpl, uid, 'webhook', p, 'ceiling' FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::jsonb[]) AS x(id, tpl, uid, p)`
+      : `INSERT INTO bench_ceiling (id, template_id, user_id, method, payload, dedupe_hash)
+         SELECT id, tpl, uid, 'webhook', p, h FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::jsonb[], $5::text[]) AS x(id, tpl, uid, p, h)`;
+    const name = herald ? 'ceiling_herald' : 'ceiling_raw';
+    const t0 = now();
+    for (const b of batches) {
+      await c.query({ name, text: sql, values: herald ? [b.id, b.tpl, b.user, b.payload] : [b.id, b.tpl, b.user, b.payload, b.hash] });
+    }
+    const ms = now() - t0;
+    const n = (await c.query(`SELECT count(*)::int AS n FROM ${table_}`)).rows[0].n;
+    if (n !== ROWS) throw new Error(`expected ${ROWS} rows, found ${n}`);
+    await c.query(`TRUNCATE ${table_}`);
+    return (ROWS / ms) * 1000;
+  } finally {
+    await c.end();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const runs = Number(process.env.BENCH_ROUNDS ?? 3);
+  const fresh = await freshPgDatabase('ceiling');
+  const raw = [];
+  const her = [];
+  try {
+    const [userId] = await prepareHeraldDb(fresh.url, 1);
+    for (let r = 0; r < runs; r++) {
+      raw.push(await ceilingRun(fresh.url));
+      her.push(await ceilingRun(fresh.url, { herald: true, userId }));
+    }
+  } finally {
+    await fresh.drop();
+  }
+  const rows = [
+    { table: "anchor's test table (PK + unique hash)", 'rows/s min/med/max': mmm(raw) },
+    { table: 'Herald notification_messages (5 indexes, dedupe + preference triggers)', 'rows/s min/med/max': mmm(her) },
+  ];
+  console.log(`\nbench/ceiling — ${ROWS} rows, ${BATCH}/batch, one client, unnest INSERT, autocommit per batch, ${runs} interleaved runs\n`);
+  table(rows);
+  console.log('\nwrote', writeResult('ceiling', { params: { ROWS, BATCH, runs }, raw, herald: her, median: { raw: median(raw), herald: median(her) } }));
+}

@@ -1,0 +1,93 @@
+// bench/inbox-watch: 1,000 WebSocket inbox watchers (one per user) across 2 replica processes on one
+// PostgreSQL; a producer enqueues inbox notifications to random watched users at RATE/s; latency is
+// enqueue → frame received by the watcher (the frame's content carries the enqueue time). Also the
+// replicas' RSS: idle, with the watchers connected, and peak during the run.
+import pg from 'pg';
+import crypto from 'node:crypto';
+import WebSocket from 'ws';
+import { TEMPLATE_CUSTOM_NOTIFICATION } from '../dist/notifications/templates/catalogue.js';
+import { freshPgDatabase, heraldFlags, loadavg, now, openProducer, prepareHeraldDb, round, rssSampler, sleep, startHerald, summarise, table, writeResult } from './lib.mjs';
+
+const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 1000);
+const RATE = Number(process.env.BENCH_WATCH_RATE ?? 100);
+const SECONDS = Number(process.env.BENCH_WATCH_SECONDS ?? 10);
+const ALPHA = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+const rand = (n) => Array.from(crypto.randomBytes(n), (b) => ALPHA[b % ALPHA.length]).join('');
+
+const fresh = await freshPgDatabase('watch');
+let result;
+try {
+  const userIds = await prepareHeraldDb(fresh.url, WATCHERS);
+  const admin = new pg.Client({ connectionString: fresh.url });
+  await admin.connect();
+  // One session token per user, written directly (password login would hash 1,000 passwords).
+  const tokens = userIds.map(() => ({ id: rand(10), secret: rand(22) }));
+  await admin.query(
+    `INSERT INTO api_keys (id, hashed_secret, user_id, expires_at, login_type, lifetime_seconds)
+     SELECT id, decode(h, 'hex'), uid, now() + interval '1 day', 'password', 86400 FROM unnest($1::text[], $2::text[], $3::uuid[]) AS x(id, h, uid)`,
+    [tokens.map((t) => t.id), tokens.map((t) => crypto.createHash('sha256').update(t.secret).digest('hex')), userIds],
+  );
+  const replicas = await Promise.all([0, 1].map(() => startHerald(fresh.url, heraldFlags('inbox'))));
+  await sleep(300);
+  const idle = replicas.map((r) => r.rss());
+  console.log(`bench/inbox-watch: load average before: ${loadavg()}`);
+  const latencies = [];
+  let frames = 0;
+  const sockets = await Promise.all(
+    userIds.map(
+      (uid, i) =>
+        new Promise((resolve, reject) => {
+          const base = replicas[i % 2].url.replace('http', 'ws');
+          const ws = new WebSocket(`${base}/api/v2/notifications/inbox/watch?coder_session_token=${tokens[i].id}-${tokens[i].secret}`);
+          ws.on('message', (data) => {
+            const at = now();
+            frames++;
+            const t = Number(JSON.parse(String(data)).notification?.content);
+            if (t > 0) latencies.push(at - t);
+          });
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        }),
+    ),
+  );
+  await sleep(500);
+  const withWatchers = replicas.map((r) => r.rss());
+  const samplers = replicas.map((r) => rssSampler(r.pid));
+  const prod = await openProducer(fresh.url, { method: 'inbox', maxConnections: 2 });
+  const total = RATE * SECONDS;
+  const start = now();
+  for (let i = 0; i < total; i++) {
+    const wait = start + (i * 1000) / RATE - now();
+    if (wait > 0) await sleep(wait);
+    const t = now();
+    await prod.enqueuer.enqueue({ userId: userIds[crypto.randomInt(userIds.length)], templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `watch ${i}`, custom_message: String(t) }, createdBy: 'bench' });
+  }
+  const achieved = (total / (now() - start)) * 1000;
+  const deadline = now() + 15_000;
+  while (now() < deadline && latencies.length < total) await sleep(20);
+  const peak = samplers.map((s) => s());
+  const s = summarise(latencies);
+  for (const ws of sockets) ws.terminate();
+  await prod.close();
+  await Promise.all(replicas.map((r) => r.stop()));
+  await admin.end();
+  result = { watchers: WATCHERS, rate: RATE, achieved, frames, total, ...s, idle, withWatchers, peak };
+} finally {
+  await fresh.drop();
+}
+console.log(`\nbench/inbox-watch — ${WATCHERS} watchers on 2 replicas (processes), ${RATE} notifications/s for ${SECONDS}s\n`);
+table([
+  {
+    'offered/s': result.rate,
+    'achieved/s': round(result.achieved, 0),
+    frames: `${result.frames}/${result.total}`,
+    'p50 ms': round(result.p50, 2),
+    'p95 ms': round(result.p95, 2),
+    'p99 ms': round(result.p99, 2),
+    'max ms': round(result.max, 1),
+    'RSS idle MB': result.idle.map((x) => round(x, 0)).join(' / '),
+    'RSS 500 watchers MB': result.withWatchers.map((x) => round(x, 0)).join(' / '),
+    'RSS peak MB': result.peak.map((x) => round(x, 0)).join(' / '),
+  },
+]);
+console.log('\nwrote', writeResult('inbox-watch', result));

@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
+import { testConfig } from '../support/server.js';
+import { createEnqueuer, UnknownTemplateError, type Enqueuer } from '../../src/notifications/enqueue.js';
+import { silentLogger } from '../../src/server/logger.js';
+import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
+
+describeEachEngine('enqueueMany (batched enqueue)', (engine) => {
+  let database: TestDatabase;
+  let enq: Enqueuer;
+  let alice: string;
+  let bob: string;
+  beforeAll(async () => {
+    database = await freshDatabase(engine);
+    const users = await database.db.query<{ id: string }>(
+      `INSERT INTO users (email, username, name, hashed_password)
+       VALUES ('alice@example.com', 'alice', 'Alice A', '\\x'), ('bob@example.com', 'bob', '', '\\x') RETURNING id`,
+    );
+    [alice, bob] = users.rows.map((r) => r.id);
+    const cfg = testConfig({ email: { smarthost: 'localhost:25' }, notifications: { inbox: { enabled: true } } });
+    enq = createEnqueuer({ db: database.db, notifications: cfg.notifications, email: cfg.email, accessUrl: cfg.accessUrl, log: silentLogger() });
+  });
+  afterAll(async () => database?.drop());
+
+  const req = (userId: string, n: string) => ({ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: {}, data: { n }, createdBy: 'test' });
+
+  it('inserts one message per method for each request, with the same payload as enqueue', async () => {
+    const ids = await enq.enqueueMany([req(alice, 'a1'), req(bob, 'b1')]);
+    expect(ids.map((x) => x.length)).toEqual([2, 2]);
+    const single = await enq.enqueue(req(alice, 'a2'));
+    const rows = await database.db.query<{ id: string; method: string; payload: Record<string, unknown> }>(
+      `SELECT id, method::text AS method, payload FROM notification_messages WHERE id = ANY($1::uuid[]) ORDER BY method`,
+      [[...ids[0], ...single]],
+    );
+    const batched = rows.rows.filter((r) => ids[0].includes(r.id));
+    const one = rows.rows.filter((r) => single.includes(r.id));
+    expect(batched.map((r) => r.method)).toEqual(['smtp', 'inbox'].sort());
+    for (const [b, s] of batched.map((r, i) => [r.payload, one[i].payload])) {
+      expect({ ...b, data: null }).toEqual({ ...s, data: null });
+      expect(b).toMatchObject({ user_name: 'Alice A', user_email: 'alice@example.com', user_username: 'alice' });
+    }
+  });
+
+  it('skips duplicates (within the batch and of earlier messages) and disabled templates', async () => {
+    await database.db.query(
+      `INSERT INTO notification_preferences (user_id, notification_template_id, disabled) VALUES ($1, $2, true)`,
+      [bob, TEMPLATE_TEST_NOTIFICATION],
+    );
+    const ids = await enq.enqueueMany([req(alice, 'a1'), req(alice, 'a3'), req(alice, 'a3'), req(bob, 'b2')]);
+    expect(ids.map((x) => x.length)).toEqual([0, 2, 0, 0]);
+  });
+
+  it('refuses a disabled message inserted directly (the preference guard still holds)', async () => {
+    await expect(
+      database.db.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         VALUES (gen_random_uuid(), $1, $2, 'smtp', '{}'::jsonb, 'test')`,
+        [TEMPLATE_TEST_NOTIFICATION, bob],
+      ),
+    ).rejects.toThrow(/notification is not enabled/);
+  });
+
+  it('fails the batch for an unknown template', async () => {
+    await expect(
+      enq.enqueueMany([req(alice, 'x'), { ...req(alice, 'y'), templateId: '00000000-0000-4000-8000-000000000000' }]),
+    ).rejects.toBeInstanceOf(UnknownTemplateError);
+  });
+});
