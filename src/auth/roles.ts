@@ -29,40 +29,33 @@ export type Permission =
   | 'workspace:update_any'
   | 'provisioner_key:manage';
 
+const MEMBER: Permission[] = ['user:read'];
+const TEMPLATE_ADMIN: Permission[] = [...MEMBER, 'template:create', 'template:update', 'template:delete', 'workspace:read_any'];
+const USER_ADMIN: Permission[] = [
+  ...MEMBER,
+  'user:create',
+  'user:update',
+  'user:delete',
+  'user:assign_roles',
+  'user:read_preferences_any',
+];
+
+// Each role lists its own grants; `can` adds member's to everyone. The owner may do all of it.
 const GRANTS: Record<Role, Permission[]> = {
-  member: ['user:read'],
-  'template-admin': [
-    'user:read',
-    'template:create',
-    'template:update',
-    'template:delete',
-    'workspace:read_any',
-  ],
-  'user-admin': [
-    'user:read',
-    'user:create',
-    'user:update',
-    'user:delete',
-    'user:assign_roles',
-    'user:read_preferences_any',
-  ],
+  member: MEMBER,
+  'template-admin': TEMPLATE_ADMIN,
+  'user-admin': USER_ADMIN,
   owner: [
-    'user:read',
-    'user:create',
-    'user:update',
-    'user:delete',
-    'user:assign_roles',
-    'user:read_preferences_any',
-    'deployment_config:read',
-    'deployment_config:update',
-    'notification_template:update',
-    'notification_message:read',
-    'template:create',
-    'template:update',
-    'template:delete',
-    'workspace:read_any',
-    'workspace:update_any',
-    'provisioner_key:manage',
+    ...new Set<Permission>([
+      ...TEMPLATE_ADMIN,
+      ...USER_ADMIN,
+      'deployment_config:read',
+      'deployment_config:update',
+      'notification_template:update',
+      'notification_message:read',
+      'workspace:update_any',
+      'provisioner_key:manage',
+    ]),
   ],
 };
 

@@ -8,7 +8,7 @@ import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../../src/notificatio
 
 const OLD_PASSWORD = 'An0ther-Str0ng-Passw0rd!'; // what createUser gives everyone
 const INCORRECT = 'Incorrect email or one-time passcode.';
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/wait.js';
 let pwCounter = 0;
 const newPassword = () => `N3w-Passw0rd-${++pwCounter}-${Math.random().toString(36).slice(2, 8)}!`;
 

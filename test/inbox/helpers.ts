@@ -4,15 +4,9 @@ import type { Queryable } from '../../src/db/database.js';
 import { insertInboxRows, type NewInboxRow } from '../../src/notifications/inbox/store.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+import { sleep, waitFor } from '../support/wait.js';
+
+export { sleep, waitFor };
 
 /** Writes inbox rows the way the dispatcher does (same insert, same NOTIFY). */
 export async function addInboxRows(q: Queryable, userId: string, rows: Partial<NewInboxRow>[]): Promise<string[]> {
@@ -80,4 +74,3 @@ export async function openWatch(
   };
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

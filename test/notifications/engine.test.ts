@@ -5,21 +5,13 @@ import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { createEnqueuer } from '../../src/notifications/enqueue.js';
 import { silentLogger } from '../../src/server/logger.js';
 import {
+import { waitFor } from '../support/wait.js';
   TEMPLATE_CUSTOM_NOTIFICATION,
   TEMPLATE_TEST_NOTIFICATION,
   TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
   TEMPLATE_WORKSPACE_CREATED,
 } from '../../src/notifications/templates/catalogue.js';
 
-export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Row {
   id: string;

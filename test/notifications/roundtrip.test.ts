@@ -3,16 +3,8 @@ import { describeEachEngine } from '../support/db.js';
 import { setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
+import { waitFor } from '../support/wait.js';
 
-async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeoutMs = 5000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describeEachEngine('notification round trip', (engine) => {
   let server: TestServer;

@@ -13,7 +13,9 @@ export const SOAK = process.env.HERALD_SOAK === '1';
 /** The fast value in `npm test`, the soak value under `npm run test:soak`. */
 export const scale = <T>(fast: T, soak: T): T => (SOAK ? soak : fast);
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+import { sleep } from '../support/wait.js';
+
+export { sleep };
 
 /** Polls `fn` until it returns a truthy value; throws with `what` after `timeoutMs`. */
 export async function waitUntil<T>(fn: () => Promise<T | undefined | false | null>, timeoutMs: number, what: string, everyMs = 100): Promise<T> {
