@@ -4,8 +4,8 @@ import { setupOwner, startTestServer, testConfig, type ApiHelper, type TestServe
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { createEnqueuer } from '../../src/notifications/enqueue.js';
 import { silentLogger } from '../../src/server/logger.js';
-import {
 import { waitFor } from '../support/wait.js';
+import {
   TEMPLATE_CUSTOM_NOTIFICATION,
   TEMPLATE_TEST_NOTIFICATION,
   TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
