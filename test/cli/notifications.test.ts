@@ -1,28 +1,10 @@
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt, runCli } from '../support/process.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/herald.js');
-
-/**
- * The CLI runs from dist/ (npm test builds it first). When run alone, rebuild if the files this
- * command is made of are newer than their output; tsc still emits when another part of the tree
- * has type errors, so its exit status is not what matters here.
- */
-function ensureBuilt(): void {
-  const files = ['cli/main.ts', 'cli/client.ts', 'cli/output.ts', 'cli/commands/notifications.ts'];
-  const stale = files.some((f) => {
-    const out = path.join(ROOT, 'dist', f.replace(/\.ts$/, '.js'));
-    return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(path.join(ROOT, 'src', f)).mtimeMs;
-  });
-  if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
-  if (!fs.existsSync(path.join(ROOT, 'dist/cli/commands/notifications.js'))) throw new Error('the CLI is not built: run npx tsc -p .');
-}
 
 interface Run {
   code: number | null;
@@ -37,27 +19,14 @@ describe('herald notifications (CLI, end to end)', () => {
   let configDir: string;
 
   const run = (token: string | undefined, args: string[], stdin?: string): Promise<Run> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: {
-          PATH: process.env.PATH,
-          HERALD_URL: server.url,
-          ...(token ? { HERALD_SESSION_TOKEN: token } : {}),
-          HERALD_CONFIG_DIR: configDir,
-        },
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-      child.stdin.end(stdin ?? '');
+    runCli(args, {
+      input: stdin,
+      inheritEnv: false,
+      env: { HERALD_URL: server.url, ...(token ? { HERALD_SESSION_TOKEN: token } : {}), HERALD_CONFIG_DIR: configDir },
     });
 
   beforeAll(async () => {
-    ensureBuilt();
+    ensureCliBuilt(['cli/commands/notifications.ts']);
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-cli-'));
     server = await startTestServer('pglite');
     ({ api: owner } = await setupOwner(server.api));

@@ -1,24 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureCliBuilt, runCli } from '../support/process.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { reconcilerOf, PREBUILDS_CONFIG, settle } from '../platform/prebuild-helpers.js';
 import { createTemplate, pushVersion } from '../platform/helpers.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/herald.js');
-
-/** The CLI runs from dist/: rebuild when the files this command is made of are newer than their output. */
-function ensureBuilt(): void {
-  const files = ['cli/main.ts', 'cli/client.ts', 'cli/output.ts', 'cli/commands/templates.ts'];
-  const stale = files.some((f) => {
-    const out = path.join(ROOT, 'dist', f.replace(/\.ts$/, '.js'));
-    return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(path.join(ROOT, 'src', f)).mtimeMs;
-  });
-  if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: ROOT, stdio: 'inherit' });
-}
 
 // The CLI is an HTTP client: one engine is enough here.
 describe('herald templates presets (CLI, end to end)', () => {
@@ -26,22 +13,11 @@ describe('herald templates presets (CLI, end to end)', () => {
   let admin: { api: ApiHelper };
   let configDir: string;
 
-  const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-    new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], {
-        env: { PATH: process.env.PATH, HERALD_URL: server.url, HERALD_SESSION_TOKEN: admin.api.token!, HERALD_CONFIG_DIR: configDir },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d) => (stdout += d));
-      child.stderr.on('data', (d) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
+  const run = (args: string[]) =>
+    runCli(args, { inheritEnv: false, env: { HERALD_URL: server.url, HERALD_SESSION_TOKEN: admin.api.token!, HERALD_CONFIG_DIR: configDir } });
 
   beforeAll(async () => {
-    ensureBuilt();
+    ensureCliBuilt(['cli/commands/templates.ts']);
     configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-cli-'));
     server = await startTestServer('pglite', { config: PREBUILDS_CONFIG });
     const owner = (await setupOwner(server.api)).api;

@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -48,9 +49,26 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, t
   };
 }
 
-/** Runs the CLI to completion. */
-export async function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [HERALD_BIN, ...args], { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * The CLI runs from dist/ (npm test builds it first). A test file run on its own rebuilds when the
+ * given sources are newer than their output.
+ */
+export function ensureCliBuilt(sources: string[]): void {
+  const root = path.resolve(path.dirname(HERALD_BIN), '..');
+  const stale = ['cli/main.ts', 'cli/client.ts', 'cli/output.ts', ...sources].some((f) => {
+    const out = path.join(root, 'dist', f.replace(/\.ts$/, '.js'));
+    return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(path.join(root, 'src', f)).mtimeMs;
+  });
+  if (stale) spawnSync('npx', ['tsc', '-p', '.'], { cwd: root, stdio: 'inherit' });
+}
+
+/** Runs the CLI to completion; `inheritEnv: false` gives it only the variables passed. */
+export async function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; input?: string; inheritEnv?: boolean } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const env = opts.inheritEnv === false ? { PATH: process.env.PATH, ...opts.env } : { ...process.env, ...opts.env };
+  const child = spawn(process.execPath, [HERALD_BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
