@@ -4,8 +4,8 @@ import type { AppContext } from '../../server/context.js';
 import { authorize, requestAuth } from '../auth.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
 import { errors, Uuid } from '../schemas.js';
-import { isUniqueViolation } from '../../db/database.js';
-import { findOrganization } from '../../platform/events.js';
+import { isUniqueViolation, type Queryable } from '../../db/database.js';
+import { OrgParam, orgParam } from '../params.js';
 import * as keys from '../../platform/provisioner/keys.js';
 import { acquireJob, appendLogs, getJob, heartbeat, type JobRow } from '../../platform/provisioner/jobs.js';
 import { completeJob, failJob } from '../../platform/provisioner/complete.js';
@@ -16,7 +16,6 @@ import { getVersion } from '../../platform/templates/queries.js';
 
 export const PROVISIONER_KEY_HEADER = 'coder-provisioner-key';
 
-const OrgParam = Type.Object({ organization: Type.String({ minLength: 1, maxLength: 64 }) });
 const KeyParam = Type.Object({ organization: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String({ minLength: 1, maxLength: 64 }) });
 const CreateKey = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' }) });
 const JobParam = Type.Object({ job: Uuid });
@@ -42,11 +41,7 @@ function parseLogs(raw: unknown[] | undefined): LogLine[] {
 export async function provisionerKeyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.db;
   const tags = ['Provisioning'];
-  async function org(value: string) {
-    const o = await findOrganization(db, value);
-    if (!o) throw notFound(`Organization "${value}" not found.`);
-    return o;
-  }
+  const org = (value: string) => orgParam(db, value);
 
   app.post<{ Params: Static<typeof OrgParam>; Body: Static<typeof CreateKey> }>(
     '/organizations/:organization/provisionerkeys',
@@ -107,6 +102,12 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
   });
   const keyOf = keyAuth.get;
 
+  /** Runs fn in a transaction with the running job this request's key acquired, locked. */
+  async function withOwnJob<T>(req: FastifyRequest<{ Params: Static<typeof JobParam> }>, fn: (q: Queryable, job: JobRow) => Promise<T>): Promise<T> {
+    const key = await keyOf(req);
+    return db.tx(async (q) => fn(q, ownJob(await getJob(q, req.params.job, { forUpdate: true }), key)));
+  }
+
   /** A running job this key acquired. */
   function ownJob(job: JobRow | undefined, key: keys.ProvisionerKeyRow): JobRow {
     if (!job || job.provisioner !== 'external' || job.organization_id !== key.organization_id) throw notFound('Provisioner job not found.');
@@ -162,10 +163,8 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
     '/provisionerdaemons/jobs/:job/logs',
     { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, body: Logs, response: errors(400, 401, 404, 409) } },
     async (req, reply) => {
-      const key = await keyOf(req);
       const logs = parseLogs(req.body.logs);
-      await db.tx(async (q) => {
-        const job = ownJob(await getJob(q, req.params.job, { forUpdate: true }), key);
+      await withOwnJob(req, async (q, job) => {
         await appendLogs(q, job.id, logs);
         await heartbeat(q, job.id);
       });
@@ -177,11 +176,7 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
     '/provisionerdaemons/jobs/:job/heartbeat',
     { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, response: errors(401, 404, 409) } },
     async (req, reply) => {
-      const key = await keyOf(req);
-      await db.tx(async (q) => {
-        const job = ownJob(await getJob(q, req.params.job, { forUpdate: true }), key);
-        await heartbeat(q, job.id);
-      });
+      await withOwnJob(req, (q, job) => heartbeat(q, job.id));
       return reply.status(204).send();
     },
   );
@@ -190,7 +185,6 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
     '/provisionerdaemons/jobs/:job/complete',
     { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, body: Complete, response: errors(400, 401, 404, 409) } },
     async (req, reply) => {
-      const key = await keyOf(req);
       let outcome;
       try {
         outcome = parseOutcome(req.body);
@@ -198,8 +192,7 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
         if (err instanceof DefinitionError) throw badRequest('Invalid completed job.', `${err.field}: ${err.message}`, [{ field: err.field, detail: err.message }]);
         throw err;
       }
-      await db.tx(async (q) => {
-        const job = ownJob(await getJob(q, req.params.job, { forUpdate: true }), key);
+      await withOwnJob(req, async (q, job) => {
         const build = await wq.getBuildByJob(q, job.id);
         // Stopped and deleted workspaces carry no AI task.
         if (build && build.transition !== 'start') {
@@ -216,10 +209,8 @@ export async function provisionerDaemonRoutes(app: FastifyInstance, ctx: AppCont
     '/provisionerdaemons/jobs/:job/fail',
     { onRequest: keyAuth.onRequest, schema: { tags, security, params: JobParam, body: Fail, response: errors(400, 401, 404, 409) } },
     async (req, reply) => {
-      const key = await keyOf(req);
       const logs = parseLogs(req.body.logs);
-      await db.tx(async (q) => {
-        const job = ownJob(await getJob(q, req.params.job, { forUpdate: true }), key);
+      await withOwnJob(req, async (q, job) => {
         await appendLogs(q, job.id, logs);
         await failJob(ctx, q, job, req.body.error, req.body.error_code);
       });

@@ -4,7 +4,7 @@ import type { AppContext } from '../../server/context.js';
 import { actorOf, authorize } from '../auth.js';
 import { notFound } from '../errors.js';
 import { errors, Uuid } from '../schemas.js';
-import { findOrganization } from '../../platform/events.js';
+import { OrgParam, orgParam } from '../params.js';
 import * as tq from '../../platform/templates/queries.js';
 import * as service from '../../platform/templates/service.js';
 import { presentParameter, presentPreset, presentTemplate, presentVersion } from '../../platform/templates/present.js';
@@ -12,7 +12,6 @@ import { presentParameter, presentPreset, presentTemplate, presentVersion } from
 const tags = ['Templates'];
 const TemplateName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$' });
 const VersionName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9._-]+$' });
-const OrgParam = Type.Object({ organization: Type.String({ minLength: 1, maxLength: 64 }) });
 const IdParam = Type.Object({ id: Uuid });
 const VersionParam = Type.Object({ templateversion: Uuid });
 const NameValue = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 65536 }) });
@@ -98,11 +97,7 @@ const ListQuery = Type.Object({ deprecated: Type.Optional(Type.Boolean()) });
 export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.db;
 
-  async function org(value: string) {
-    const o = await findOrganization(db, value);
-    if (!o) throw notFound(`Organization "${value}" not found.`);
-    return o;
-  }
+  const org = (value: string) => orgParam(db, value);
   async function template(req: FastifyRequest, id: string) {
     actorOf(req);
     const t = await tq.getTemplate(db, id);

@@ -24,13 +24,12 @@ async function toUserAdmins(
   labels: Record<string, string>,
   createdBy: string,
 ): Promise<void> {
-  for (const admin of await usersWithRoles(q, ['owner', 'user-admin'])) {
-    if (admin.id === subject.id) continue; // nobody is told about their own account change
-    await ctx.enqueuer.enqueue(
-      { userId: admin.id, templateId, labels, data: userData(subject), createdBy, targets: [subject.id] },
-      q,
-    );
-  }
+  // Nobody is told about their own account change.
+  const admins = (await usersWithRoles(q, ['owner', 'user-admin'])).filter((a) => a.id !== subject.id);
+  await ctx.enqueuer.enqueueMany(
+    admins.map((admin) => ({ userId: admin.id, templateId, labels, data: userData(subject), createdBy, targets: [subject.id] })),
+    q,
+  );
 }
 
 export async function userCreated(ctx: AppContext, q: Queryable, created: UserRow, initiator: UserRow): Promise<void> {

@@ -17,6 +17,36 @@ import type { BuildRow, WorkspaceRow } from './queries.js';
 
 const targets = (w: WorkspaceRow) => [w.id, w.owner_id, w.template_id, w.organization_id];
 
+/** One notification per owner and template admin but the initiator, with the reference's data shape, in one batch. */
+async function toAdminsButInitiator(
+  ctx: AppContext,
+  q: Queryable,
+  initiator: UserRow,
+  n: {
+    templateId: string;
+    labels: Record<string, string>;
+    w: WorkspaceRow;
+    template: { id: string; name: string };
+    version: { id: string; name: string };
+    owner: UserRow;
+    parameters: NameValue[];
+    createdBy: string;
+  },
+): Promise<void> {
+  const data = {
+    workspace: { id: n.w.id, name: n.w.name },
+    template: n.template,
+    template_version: { id: n.version.id, name: n.version.name },
+    owner: { id: n.owner.id, name: n.owner.name, email: n.owner.email },
+    parameters: n.parameters,
+  };
+  const recipients = (await templateAdmins(q)).filter((a) => a.id !== initiator.id);
+  await ctx.enqueuer.enqueueMany(
+    recipients.map((admin) => ({ userId: admin.id, templateId: n.templateId, labels: n.labels, data, createdBy: n.createdBy, targets: targets(n.w) })),
+    q,
+  );
+}
+
 /** Workspace Created: owners and template admins except the initiator (opt-in template). */
 export async function workspaceCreated(
   ctx: AppContext,
@@ -30,26 +60,16 @@ export async function workspaceCreated(
     const owner = await getUserById(q, w.owner_id);
     const version = await getVersion(q, versionId);
     if (!owner || !version) return;
-    for (const admin of await templateAdmins(q)) {
-      if (admin.id === initiator.id) continue;
-      await ctx.enqueuer.enqueue(
-        {
-          userId: admin.id,
-          templateId: TEMPLATE_WORKSPACE_CREATED,
-          labels: { workspace: w.name, template: w.template_name, version: version.name, workspace_owner_username: owner.username },
-          data: {
-            workspace: { id: w.id, name: w.name },
-            template: { id: w.template_id, name: w.template_name },
-            template_version: { id: version.id, name: version.name },
-            owner: { id: owner.id, name: owner.name, email: owner.email },
-            parameters,
-          },
-          createdBy: 'api-workspaces-create',
-          targets: targets(w),
-        },
-        q,
-      );
-    }
+    await toAdminsButInitiator(ctx, q, initiator, {
+      templateId: TEMPLATE_WORKSPACE_CREATED,
+      labels: { workspace: w.name, template: w.template_name, version: version.name, workspace_owner_username: owner.username },
+      w,
+      template: { id: w.template_id, name: w.template_name },
+      version,
+      owner,
+      parameters,
+      createdBy: 'api-workspaces-create',
+    });
   });
 }
 
@@ -66,33 +86,23 @@ export async function workspaceManuallyUpdated(
     const owner = await getUserById(q, w.owner_id);
     if (!template || !owner) return;
     const version = (await getVersion(q, template.active_version_id))!;
-    for (const admin of await templateAdmins(q)) {
-      if (admin.id === initiator.id) continue;
-      await ctx.enqueuer.enqueue(
-        {
-          userId: admin.id,
-          templateId: TEMPLATE_WORKSPACE_MANUALLY_UPDATED,
-          labels: {
-            organization: template.organization_name,
-            initiator: displayName(initiator),
-            workspace: w.name,
-            template: template.name,
-            version: version.name,
-            workspace_owner_username: owner.username,
-          },
-          data: {
-            workspace: { id: w.id, name: w.name },
-            template: { id: template.id, name: template.name },
-            template_version: { id: version.id, name: version.name },
-            owner: { id: owner.id, name: owner.name, email: owner.email },
-            parameters,
-          },
-          createdBy: 'api-workspaces-updated',
-          targets: targets(w),
-        },
-        q,
-      );
-    }
+    await toAdminsButInitiator(ctx, q, initiator, {
+      templateId: TEMPLATE_WORKSPACE_MANUALLY_UPDATED,
+      labels: {
+        organization: template.organization_name,
+        initiator: displayName(initiator),
+        workspace: w.name,
+        template: template.name,
+        version: version.name,
+        workspace_owner_username: owner.username,
+      },
+      w,
+      template: { id: template.id, name: template.name },
+      version,
+      owner,
+      parameters,
+      createdBy: 'api-workspaces-updated',
+    });
   });
 }
 
