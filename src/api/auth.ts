@@ -37,6 +37,7 @@ export function tokenFromRequest(req: FastifyRequest): string | undefined {
 
 /** onRequest hook for every authenticated route: runs before the body is read. */
 export function authenticate(ctx: AppContext) {
+  const touched = new Map<string, number>();
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
     const token = tokenFromRequest(req);
     if (!token) throw unauthorized('You must be logged in to do that.', 'No session token was provided.');
@@ -50,9 +51,15 @@ export function authenticate(ctx: AppContext) {
       throw unauthorized('Your account is suspended. Contact an admin to reactivate your account.');
     }
     req.actor = { user, key: check.key, roles: user.rbac_roles };
-    // Bookkeeping must not slow or fail the request.
-    void touchApiKey(ctx.db, check.key.id).catch(() => undefined);
-    void touchLastSeen(ctx.db, user.id).catch(() => undefined);
+    // Bookkeeping at most once a minute per key (the columns have minute resolution anyway), and
+    // never slowing or failing the request.
+    const now = Date.now();
+    if ((touched.get(check.key.id) ?? 0) < now - 60_000) {
+      if (touched.size > 10_000) touched.clear();
+      touched.set(check.key.id, now);
+      void touchApiKey(ctx.db, check.key.id).catch(() => undefined);
+      void touchLastSeen(ctx.db, user.id).catch(() => undefined);
+    }
   };
 }
 
