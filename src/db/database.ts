@@ -5,8 +5,16 @@ export interface QueryResult<R> {
   rowCount: number;
 }
 
+export interface QueryOptions {
+  /**
+   * Prepares the statement once per connection under this name and reuses its plan (hot paths:
+   * enqueue, lease, result writes). The name must always go with the same SQL text.
+   */
+  name?: string;
+}
+
 export interface Queryable {
-  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<R>>;
   /** Runs a multi-statement SQL script without parameters (migrations). */
   exec(sql: string): Promise<void>;
 }
@@ -26,10 +34,21 @@ export interface Database extends Queryable {
    * another session holds it (try) — used for singletons across replicas.
    */
   withAdvisoryLock<T>(key: number, fn: (q: Queryable) => Promise<T>, opts?: { try?: boolean }): Promise<T | undefined>;
+  /**
+   * A connection of its own, outside the pool, so that session-level state (advisory locks) lives
+   * exactly as long as it does. The embedded engine has a single session: it returns that.
+   */
+  session(): Promise<Session>;
   /** Re-reads type information after DDL (PGlite serialises arrays of enums only for types it knows). */
   refreshTypes?(): Promise<void>;
   /** Resolves false while the database cannot be reached. */
   ping(): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export interface Session extends Queryable {
+  /** False once the connection is gone, and its session-level locks with it. */
+  readonly alive: boolean;
   close(): Promise<void>;
 }
 

@@ -2,7 +2,7 @@
 import type { PGlite } from '@electric-sql/pglite';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Database, Queryable, QueryResult } from './database.js';
+import type { Database, Queryable, QueryResult, Session } from './database.js';
 
 type PGliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'listen' | 'close' | 'refreshArrayTypes'>;
 
@@ -70,6 +70,10 @@ export function fromPGlite(pg: PGliteLike, onClose?: () => void): Database {
       } finally {
         if (locks.get(key) === run) locks.delete(key);
       }
+    },
+    // One session for the whole process: its advisory locks end when the database closes.
+    async session(): Promise<Session> {
+      return { ...base, alive: true, async close() {} };
     },
     refreshTypes: () => pg.refreshArrayTypes(),
     async ping() {

@@ -1,14 +1,16 @@
 import pg from 'pg';
-import type { Database, Listener, Queryable, QueryResult } from './database.js';
+import type { Database, Listener, Queryable, QueryOptions, QueryResult, Session } from './database.js';
 import type { Logger } from '../server/logger.js';
 
 // int8 (counts, sums) as JS numbers: Herald's counters stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-function wrap(c: pg.PoolClient | pg.Pool): Queryable {
+function wrap(c: pg.PoolClient | pg.Pool | pg.Client): Queryable {
   return {
-    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
-      const r = await c.query(sql, params as unknown[]);
+    async query<R>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<R>> {
+      const r = opts?.name
+        ? await c.query({ name: opts.name, text: sql, values: params as unknown[] })
+        : await c.query(sql, params as unknown[]);
       return { rows: r.rows as R[], rowCount: r.rowCount ?? 0 };
     },
     async exec(sql: string): Promise<void> {
@@ -184,6 +186,28 @@ export function openPostgres(opts: PostgresOptions): Database & { subscriber: Su
       } finally {
         client.release();
       }
+    },
+    async session(): Promise<Session> {
+      const client = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: 5000 });
+      let alive = true;
+      const lost = (err?: Error) => {
+        if (alive && err) opts.log?.warn({ err: err.message }, 'database session lost');
+        alive = false;
+      };
+      client.on('error', lost);
+      client.on('end', () => lost());
+      await client.connect();
+      const q = wrap(client);
+      return {
+        ...q,
+        get alive() {
+          return alive;
+        },
+        async close() {
+          alive = false;
+          await client.end().catch(() => undefined);
+        },
+      };
     },
     async ping(): Promise<boolean> {
       try {

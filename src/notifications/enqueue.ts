@@ -141,11 +141,13 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       const r = await q.query<{ id: string }>(
         `WITH ins AS (
            INSERT INTO notification_messages
-             (id, notification_template_id, user_id, method, payload, targets, created_by, created_at)
-           SELECT m.id, m.tid, m.uid, m.method, m.payload::jsonb,
-                  CASE WHEN m.targets = '' THEN NULL ELSE string_to_array(m.targets, ',')::uuid[] END, m.by, $8
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::notification_method[], $5::text[], $6::text[], $7::text[])
-                AS m(id, tid, uid, method, payload, targets, by)
+             (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
+           SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $8,
+                  notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $8)
+           FROM (SELECT u.id, u.tid, u.uid, u.method, u.payload,
+                        CASE WHEN u.targets = '' THEN NULL ELSE string_to_array(u.targets, ',')::uuid[] END AS targets, u.by
+                 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::notification_method[], $5::jsonb[], $6::text[], $7::text[])
+                      AS u(id, tid, uid, method, payload, targets, by)) AS m
            WHERE NOT EXISTS (
              SELECT 1 FROM notification_templates nt
              LEFT JOIN notification_preferences np
@@ -195,8 +197,9 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       const r = await q.query<{ id: string }>(
         `WITH ins AS (
            INSERT INTO notification_messages
-             (id, notification_template_id, user_id, method, payload, targets, created_by, created_at)
-           SELECT m.id, $2, $3, m.method, $4::jsonb, $5::uuid[], $6, $7
+             (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
+           SELECT m.id, $2, $3, m.method, $4::jsonb, $5::uuid[], $6, $7,
+                  notification_message_dedupe_hash($2, $3, m.method, $4::jsonb, $5::uuid[], $7)
            FROM unnest($1::uuid[], $8::notification_method[]) AS m(id, method)
            WHERE NOT EXISTS (
              SELECT 1 FROM notification_templates nt

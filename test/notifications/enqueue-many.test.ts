@@ -60,6 +60,33 @@ describeEachEngine('enqueueMany (batched enqueue)', (engine) => {
     ).rejects.toThrow(/notification is not enabled/);
   });
 
+  it('computes the same dedupe hash as the trigger that covers other writers', async () => {
+    const [id] = (await enq.enqueueMany([req(alice, 'h1')]))[0];
+    const row = (
+      await database.db.query<{ dedupe_hash: string; payload: unknown; created_at: Date }>(
+        `SELECT dedupe_hash, payload, created_at FROM notification_messages WHERE id = $1`,
+        [id],
+      )
+    ).rows[0];
+    expect(row.dedupe_hash).toMatch(/^[0-9a-f]{32}$/);
+    // Another writer inserts the same content without a hash: the trigger computes the same one, so
+    // the unique index refuses it as a duplicate.
+    await expect(
+      database.db.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by, created_at)
+         SELECT gen_random_uuid(), notification_template_id, user_id, method, payload, 'other', created_at
+         FROM notification_messages WHERE id = $1`,
+        [id],
+      ),
+    ).rejects.toThrow(/dedupe_hash/);
+    // Changing a hashed column recomputes it.
+    const changed = await database.db.query<{ dedupe_hash: string }>(
+      `UPDATE notification_messages SET payload = payload || '{"x": 1}'::jsonb WHERE id = $1 RETURNING dedupe_hash`,
+      [id],
+    );
+    expect(changed.rows[0].dedupe_hash).not.toBe(row.dedupe_hash);
+  });
+
   it('fails the batch for an unknown template', async () => {
     await expect(
       enq.enqueueMany([req(alice, 'x'), { ...req(alice, 'y'), templateId: '00000000-0000-4000-8000-000000000000' }]),

@@ -6,8 +6,8 @@ import type { DeliveryMethod, DeliveryResult, NotificationMethod, PreparedMessag
 import type { NotificationMetrics } from '../metrics.js';
 import { renderTitleBody } from '../render/message.js';
 import { ENQUEUED_CHANNEL } from '../enqueue.js';
+import { MessageLocks } from './lease.js';
 import {
-  acquireMessages,
   deleteOldMessages,
   getAppearance,
   markFailed,
@@ -61,10 +61,12 @@ export class Dispatcher {
   private purgeTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>) | undefined;
   private appearance: { at: number; value: { application_name: string; logo_url: string } } | undefined;
+  private readonly locks: MessageLocks;
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
     this.now = opts.now ?? (() => new Date());
+    this.locks = new MessageLocks(opts.db, opts.log);
   }
 
   private get log(): Logger {
@@ -92,8 +94,14 @@ export class Dispatcher {
     clearInterval(this.purgeTimer);
     clearTimeout(this.retryTimer);
     await this.unlisten?.().catch(() => undefined);
-    while (this.inflightDone.size) await Promise.allSettled([...this.inflightDone]);
+    // A lease running at stop still delivers what it got: wait for it and for every delivery.
+    while (this.fetching || this.inflightDone.size) {
+      if (this.inflightDone.size) await Promise.allSettled([...this.inflightDone]);
+      else await new Promise((r) => setTimeout(r, 5));
+    }
     await this.flush();
+    // Results that could not be written stay unleased for another replica (or the next start).
+    await this.locks.close();
   }
 
   /**
@@ -138,12 +146,7 @@ export class Dispatcher {
         }
         let batch: AcquiredMessage[];
         try {
-          batch = await acquireMessages(this.opts.db, {
-            notifierId: this.id,
-            leaseSeconds: Math.ceil(this.opts.config.leasePeriod / 1000),
-            maxAttempts: this.opts.config.maxSendAttempts,
-            count: free,
-          });
+          batch = await this.locks.acquire({ maxAttempts: this.opts.config.maxSendAttempts, count: free });
         } catch (err) {
           this.log.warn({ err: (err as Error).message }, 'failed to acquire notification messages');
           break;
@@ -304,8 +307,11 @@ export class Dispatcher {
         markSent(this.opts.db, sent),
         markFailed(this.opts.db, failed, { maxAttempts: cfg.maxSendAttempts, retryIntervalSeconds: cfg.retryInterval / 1000 }),
       ]);
+      // A message stays leased until its result is committed.
+      const written = [...(s.status === 'fulfilled' ? sent : []), ...(f.status === 'fulfilled' ? failed : [])];
+      await this.locks.release(written.map((x) => x.id));
       // A failed write is kept and tried again after the store sync interval; if the process dies
-      // first, the rows stay leased until the lease expires and are delivered again.
+      // first, its session and locks end and the messages are delivered again.
       if (s.status === 'rejected') {
         this.log.error({ err: (s.reason as Error).message, count: sent.length }, 'failed to mark notifications sent');
         this.sent.push(...sent);

@@ -15,50 +15,98 @@ export interface AcquiredMessage {
   disabled: boolean;
 }
 
+/** Advisory-lock namespace (first key) of in-flight messages; the second key is a hash of the id. */
+export const MESSAGE_LOCK_CLASS = 0x4e6f_7469; // "Noti"
+
+// Dispatchable: pending, temporarily failed and due, or left `leased` by an older replica whose lease
+// ran out. The first condition is implied by the second, but spelled out so the planner can prove
+// the partial index's predicate: an ordered index scan that stops early instead of a sequential
+// scan and sort of the whole backlog on every lease (docs/performance.md).
+const DISPATCHABLE = `status IN ('pending', 'temporary_failure', 'leased')
+  AND (status IN ('pending', 'temporary_failure') OR (status = 'leased' AND leased_until < NOW()))
+  AND (attempt_count IS NULL OR attempt_count < $1)
+  AND (next_retry_after IS NULL OR next_retry_after < NOW())`;
+
+/** Most candidates one lock statement walks past (rows other replicas hold); bounds the lease count. */
+export const MAX_LOCK_CANDIDATES = 2000;
+
 /**
- * Leases up to `count` dispatchable messages, oldest first: pending, temporarily failed and due,
- * or leased by a replica whose lease ran out. Nothing is leased while the notifier is paused.
+ * Takes a session-level advisory lock on up to `count` dispatchable messages, oldest first, skipping
+ * those another session holds and the `exclude`d ones this dispatcher already has. Writes nothing:
+ * the lock is the lease, and it ends with the session, so a crashed replica's messages are free at
+ * once. Nothing is locked while the notifier is paused. Returns the ids locked; the caller must read
+ * them with fetchLockedMessages (a newer snapshot) before delivering.
  */
-export async function acquireMessages(
-  q: Queryable,
-  p: { notifierId: string; leaseSeconds: number; maxAttempts: number; count: number },
+export async function lockMessages(
+  session: Queryable,
+  p: { maxAttempts: number; count: number; exclude: string[] },
+): Promise<string[]> {
+  // The volatile lock call stays above the inner LIMIT (neither flattened nor pushed down), so the
+  // outer LIMIT stops pulling candidates once `count` locks are held: no lock is taken and dropped.
+  const r = await session.query<{ id: string }>(
+    `SELECT c.id FROM (
+       SELECT id FROM notification_messages
+       WHERE ${DISPATCHABLE}
+         AND id <> ALL($2::uuid[])
+         AND NOT EXISTS (
+           SELECT 1 FROM site_configs
+           WHERE key = 'notifications_settings' AND value::jsonb ->> 'notifier_paused' = 'true')
+       ORDER BY created_at ASC
+       LIMIT ${MAX_LOCK_CANDIDATES}) AS c
+     WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
+     LIMIT $3`,
+    [p.maxAttempts, p.exclude, p.count],
+    { name: 'herald_lock_messages' },
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/**
+ * Reads locked messages for delivery. A statement of its own, so its snapshot is newer than every
+ * lock taken: a message another replica finished (result committed, then unlocked) between the lock
+ * statement's snapshot and its lock is no longer dispatchable here and is left out.
+ */
+export async function fetchLockedMessages(
+  session: Queryable,
+  p: { ids: string[]; maxAttempts: number },
 ): Promise<AcquiredMessage[]> {
-  const r = await q.query<AcquiredMessage>(
-    `WITH acquired AS (
-       UPDATE notification_messages AS nm
-       SET queued_seconds = GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at)))),
-           updated_at = NOW(),
-           status = 'leased',
-           status_reason = 'Leased by notifier ' || $1,
-           leased_until = NOW() + make_interval(secs => $2)
-       WHERE nm.id IN (
-         SELECT id FROM notification_messages
-         -- The first condition is implied by the second, but spelled out so the planner can prove the
-         -- partial index's predicate: an ordered index scan that stops after $4 rows instead of a
-         -- sequential scan and sort of the whole backlog on every lease (docs/performance.md).
-         WHERE status IN ('pending', 'temporary_failure', 'leased')
-           AND (status IN ('pending', 'temporary_failure') OR (status = 'leased' AND leased_until < NOW()))
-           AND (attempt_count IS NULL OR attempt_count < $3)
-           AND (next_retry_after IS NULL OR next_retry_after < NOW())
-           AND NOT EXISTS (
-             SELECT 1 FROM site_configs
-             WHERE key = 'notifications_settings' AND value::jsonb ->> 'notifier_paused' = 'true')
-         ORDER BY created_at ASC
-         FOR UPDATE SKIP LOCKED
-         LIMIT $4)
-       RETURNING nm.id, nm.payload, nm.method, nm.attempt_count, nm.queued_seconds,
-                 nm.notification_template_id, nm.user_id)
-     SELECT a.id, a.payload, a.method, COALESCE(a.attempt_count, 0)::int AS attempt_count,
-            COALESCE(a.queued_seconds, 0)::float8 AS queued_seconds,
-            a.notification_template_id AS template_id, nt.title_template, nt.body_template,
+  if (!p.ids.length) return [];
+  // The dispatchable columns are unqualified: only notification_messages has them.
+  const r = await session.query<AcquiredMessage>(
+    `SELECT nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
+            GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
+            nm.notification_template_id AS template_id, nt.title_template, nt.body_template,
             COALESCE(np.disabled, false) AS disabled
-     FROM acquired a
-     JOIN notification_templates nt ON nt.id = a.notification_template_id
+     FROM notification_messages nm
+     JOIN notification_templates nt ON nt.id = nm.notification_template_id
      LEFT JOIN notification_preferences np
-       ON np.user_id = a.user_id AND np.notification_template_id = a.notification_template_id`,
-    [p.notifierId, p.leaseSeconds, p.maxAttempts, p.count],
+       ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id
+     WHERE nm.id = ANY($2::uuid[]) AND ${DISPATCHABLE}
+     ORDER BY nm.created_at`,
+    [p.maxAttempts, p.ids],
+    { name: 'herald_fetch_locked_messages' },
   );
   return r.rows;
+}
+
+/** Re-takes locks after the session that held them was lost; returns the ids it could lock. */
+export async function relockMessages(session: Queryable, ids: string[]): Promise<string[]> {
+  if (!ids.length) return [];
+  const r = await session.query<{ id: string }>(
+    `SELECT u.id FROM unnest($1::uuid[]) AS u(id) WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(u.id::text))`,
+    [ids],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** Releases the locks of messages whose results are committed (or that turned out not to be due). */
+export async function unlockMessages(session: Queryable, ids: string[]): Promise<void> {
+  if (!ids.length) return;
+  await session.query(
+    `SELECT pg_advisory_unlock(${MESSAGE_LOCK_CLASS}, hashtext(u.id::text)) FROM unnest($1::uuid[]) AS u(id)`,
+    [ids],
+    { name: 'herald_unlock_messages' },
+  );
 }
 
 export interface SentResult {
@@ -75,6 +123,7 @@ export async function markSent(q: Queryable, results: SentResult[]): Promise<num
      FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, sent_at)
      WHERE nm.id = s.id`,
     [results.map((x) => x.id), results.map((x) => x.at)],
+    { name: 'herald_mark_sent' },
   );
   return r.rowCount;
 }
@@ -117,6 +166,7 @@ export async function markFailed(
       p.maxAttempts,
       p.retryIntervalSeconds,
     ],
+    { name: 'herald_mark_failed' },
   );
   return r.rowCount;
 }

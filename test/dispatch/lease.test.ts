@@ -1,0 +1,144 @@
+// Leases are session-level advisory locks (src/notifications/dispatch/lease.ts): these tests check
+// that two dispatchers never hold the same message, that a lease statement takes no lock it does not
+// return, and that a lost session frees its messages at once and re-takes them when it can.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeEachEngine, freshDatabase, pgAvailable, type TestDatabase } from '../support/db.js';
+import { MessageLocks } from '../../src/notifications/dispatch/lease.js';
+import { MESSAGE_LOCK_CLASS } from '../../src/notifications/dispatch/queries.js';
+import { silentLogger } from '../../src/server/logger.js';
+import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
+
+const MAX_ATTEMPTS = 5;
+
+async function seed(database: TestDatabase, n: number): Promise<string[]> {
+  const user = await database.db.query<{ id: string }>(
+    `INSERT INTO users (email, username, hashed_password) VALUES ($1, $1, '\\x') RETURNING id`,
+    [`u${Math.random().toString(36).slice(2, 10)}`],
+  );
+  const r = await database.db.query<{ id: string }>(
+    `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by, created_at)
+     SELECT gen_random_uuid(), $1, $2, 'webhook', jsonb_build_object('i', i), 'test', now() - make_interval(secs => $3 - i)
+     FROM generate_series(1, $3) AS i
+     RETURNING id`,
+    [TEMPLATE_TEST_NOTIFICATION, user.rows[0].id, n],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+const acquire = async (locks: MessageLocks, count: number) =>
+  (await locks.acquire({ maxAttempts: MAX_ATTEMPTS, count })).map((m) => m.id);
+
+describeEachEngine('message leases', (engine) => {
+  let database: TestDatabase;
+  let locks: MessageLocks;
+  beforeAll(async () => {
+    database = await freshDatabase(engine);
+  });
+  afterEach(async () => {
+    await locks?.close();
+    await database.db.query('DELETE FROM notification_messages');
+  });
+  afterAll(async () => database?.drop());
+
+  it('leases oldest first and never leases a message it still holds', async () => {
+    const ids = await seed(database, 12);
+    locks = new MessageLocks(database.db, silentLogger());
+    const first = await acquire(locks, 5);
+    expect(first).toEqual(ids.slice(0, 5));
+    const second = await acquire(locks, 5);
+    expect(second).toEqual(ids.slice(5, 10));
+    expect(locks.held).toBe(10);
+    await locks.release(first);
+    // Released but still pending (no result was written): leasable again.
+    expect(await acquire(locks, 10)).toEqual([...first, ...ids.slice(10)]);
+  });
+
+  it('skips messages whose result was written before they were read', async () => {
+    const ids = await seed(database, 4);
+    await database.db.query(`UPDATE notification_messages SET status = 'sent' WHERE id = $1`, [ids[1]]);
+    await database.db.query(
+      `UPDATE notification_messages SET status = 'temporary_failure', next_retry_after = now() + interval '1 hour' WHERE id = $1`,
+      [ids[2]],
+    );
+    locks = new MessageLocks(database.db, silentLogger());
+    expect(await acquire(locks, 10)).toEqual([ids[0], ids[3]]);
+    expect(locks.held).toBe(2);
+  });
+
+  it('takes over a message left leased by a replica whose lease expired', async () => {
+    const [id] = await seed(database, 1);
+    await database.db.query(
+      `UPDATE notification_messages SET status = 'leased', leased_until = now() + interval '1 minute' WHERE id = $1`,
+      [id],
+    );
+    locks = new MessageLocks(database.db, silentLogger());
+    expect(await acquire(locks, 10)).toEqual([]);
+    await database.db.query(`UPDATE notification_messages SET leased_until = now() - interval '1 second' WHERE id = $1`, [id]);
+    expect(await acquire(locks, 10)).toEqual([id]);
+  });
+});
+
+describe.skipIf(!pgAvailable())('message leases across sessions [postgres]', () => {
+  let database: TestDatabase;
+  const open: MessageLocks[] = [];
+  const dispatcher = () => {
+    const l = new MessageLocks(database.db, silentLogger());
+    open.push(l);
+    return l;
+  };
+  const advisoryLocks = async () =>
+    (
+      await database.db.query<{ pid: number; n: number }>(
+        `SELECT pid, count(*)::int AS n FROM pg_locks
+         WHERE locktype = 'advisory' AND classid = $1::bigint::oid AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         GROUP BY pid ORDER BY n`,
+        [MESSAGE_LOCK_CLASS],
+      )
+    ).rows.map((r) => r.n);
+
+  beforeAll(async () => {
+    database = await freshDatabase('postgres');
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((l) => l.close()));
+    await database.db.query('DELETE FROM notification_messages');
+  });
+  afterAll(async () => database?.drop());
+
+  it('gives two dispatchers disjoint messages and takes exactly the locks it returns', async () => {
+    const ids = await seed(database, 40);
+    const a = dispatcher();
+    const b = dispatcher();
+    const [x, y] = await Promise.all([acquire(a, 15), acquire(b, 15)]);
+    expect(x).toHaveLength(15);
+    expect(y).toHaveLength(15);
+    expect(x.filter((id) => y.includes(id))).toEqual([]);
+    expect(await advisoryLocks()).toEqual([15, 15]);
+    const rest = await acquire(dispatcher(), 40);
+    expect(rest.sort()).toEqual(ids.filter((id) => !x.includes(id) && !y.includes(id)).sort());
+  });
+
+  it('frees the messages of a lost session at once, and re-takes them on reconnect when it can', async () => {
+    const ids = await seed(database, 10);
+    const a = dispatcher();
+    expect(await acquire(a, 4)).toEqual(ids.slice(0, 4));
+    const kill = () =>
+      database.db.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::bigint::oid`,
+        [MESSAGE_LOCK_CLASS],
+      );
+    await kill();
+    // A's deliveries are still running: on its next lease it re-takes their locks first and does not
+    // lease them again; the locks it holds keep another dispatcher off them.
+    await expect.poll(() => advisoryLocks()).toEqual([]);
+    expect(await acquire(a, 2)).toEqual(ids.slice(4, 6));
+    const b = dispatcher();
+    expect(await acquire(b, 10)).toEqual(ids.slice(6));
+    // Lost again, and this time B leases first: those messages are B's now.
+    await kill();
+    await expect.poll(() => advisoryLocks()).toEqual([]);
+    const c = dispatcher();
+    expect((await acquire(c, 10)).sort()).toEqual(ids.sort());
+    expect(await acquire(a, 10)).toEqual([]);
+  });
+});
