@@ -49,6 +49,8 @@ export interface Database extends Queryable {
 export interface Session extends Queryable {
   /** False once the connection is gone, and its session-level locks with it. */
   readonly alive: boolean;
+  /** Called once when the connection is lost (not on close()). */
+  onLost(fn: () => void): void;
   close(): Promise<void>;
 }
 

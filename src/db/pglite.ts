@@ -73,7 +73,7 @@ export function fromPGlite(pg: PGliteLike, onClose?: () => void): Database {
     },
     // One session for the whole process: its advisory locks end when the database closes.
     async session(): Promise<Session> {
-      return { ...base, alive: true, async close() {} };
+      return { ...base, alive: true, onLost() {}, async close() {} };
     },
     refreshTypes: () => pg.refreshArrayTypes(),
     async ping() {

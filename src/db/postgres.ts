@@ -190,9 +190,14 @@ export function openPostgres(opts: PostgresOptions): Database & { subscriber: Su
     async session(): Promise<Session> {
       const client = new pg.Client({ connectionString: opts.url, connectionTimeoutMillis: 5000 });
       let alive = true;
+      let closing = false;
+      const onLost: (() => void)[] = [];
       const lost = (err?: Error) => {
-        if (alive && err) opts.log?.warn({ err: err.message }, 'database session lost');
+        if (!alive) return;
         alive = false;
+        if (closing) return;
+        opts.log?.warn({ err: err?.message ?? 'connection ended' }, 'database session lost');
+        for (const fn of onLost.splice(0)) fn();
       };
       client.on('error', lost);
       client.on('end', () => lost());
@@ -203,7 +208,9 @@ export function openPostgres(opts: PostgresOptions): Database & { subscriber: Su
         get alive() {
           return alive;
         },
+        onLost: (fn) => void onLost.push(fn),
         async close() {
+          closing = true;
           alive = false;
           await client.end().catch(() => undefined);
         },

@@ -2,6 +2,8 @@ import type { Database, Session } from '../../db/database.js';
 import type { Logger } from '../../server/logger.js';
 import { fetchLockedMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
 
+const LOST_SESSION_GRACE_MS = 1000;
+
 /**
  * The messages one dispatcher holds. A lease is a session-level advisory lock on a connection of
  * the dispatcher's own, taken without writing the row, and released once the message's result is
@@ -13,6 +15,8 @@ export class MessageLocks {
   private opening: Promise<Session> | undefined;
   /** Every message this dispatcher has leased and not yet released, with the session holding its lock. */
   private readonly mine = new Map<string, Session | undefined>();
+  private closed = false;
+  private graceUntil = 0;
 
   constructor(
     private readonly db: Database,
@@ -34,7 +38,12 @@ export class MessageLocks {
   private async open(): Promise<Session> {
     const old = this.session;
     this.session = undefined;
-    if (old) void old.close();
+    if (old) {
+      void old.close();
+      // Every replica's session goes in a database restart or failover: each first re-takes its own
+      // in-flight messages and leases nothing new for a moment, so they do not take each other's.
+      this.graceUntil = Date.now() + LOST_SESSION_GRACE_MS;
+    }
     const s = await this.db.session();
     const lost = [...this.mine.keys()];
     if (lost.length) {
@@ -52,12 +61,30 @@ export class MessageLocks {
       }
     }
     this.session = s;
+    s.onLost(() => this.retake());
     return s;
+  }
+
+  /**
+   * The session was lost while messages were in flight: reconnect and re-take their locks at once
+   * rather than at the next lease, so that other replicas have as little time as possible to lease
+   * them again. Retried while the database is unreachable.
+   */
+  private retake(delayMs = 20): void {
+    if (this.closed || !this.mine.size) return;
+    const t = setTimeout(() => {
+      if (this.closed || !this.mine.size || this.session?.alive) return;
+      this.current().catch(() => this.retake(Math.min(delayMs * 2, 2000)));
+    }, delayMs);
+    t.unref();
   }
 
   /** Leases up to `count` messages that are due, oldest first. */
   async acquire(p: { maxAttempts: number; count: number }): Promise<AcquiredMessage[]> {
     const s = await this.current();
+    const grace = this.graceUntil - Date.now();
+    if (grace > 0) await new Promise((r) => setTimeout(r, grace));
+    if (!s.alive) return [];
     const ids = await lockMessages(s, { ...p, exclude: [...this.mine.keys()] });
     if (!ids.length) return [];
     for (const id of ids) this.mine.set(id, s);
@@ -93,6 +120,7 @@ export class MessageLocks {
 
   /** Closes the session: any lock still held ends with it. */
   async close(): Promise<void> {
+    this.closed = true;
     await this.opening?.catch(() => undefined);
     const s = this.session;
     this.session = undefined;
