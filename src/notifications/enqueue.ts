@@ -158,6 +158,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
            RETURNING id)
          SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins`,
         [cols.id, cols.tid, cols.uid, cols.method, cols.payload, cols.targets, cols.by, createdAt],
+        { name: 'herald_enqueue_many' },
       );
       const inserted = new Set(r.rows.map((x) => x.id));
       cols.id.forEach((id, k) => {
@@ -179,6 +180,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
            CROSS JOIN users u
            WHERE nt.id = $1 AND u.id = $2`,
           [req.templateId, req.userId],
+          { name: 'herald_enqueue_meta' },
         )
       ).rows[0];
       if (!meta) {
@@ -211,6 +213,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
            RETURNING id)
          SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins`,
         [ids, req.templateId, req.userId, JSON.stringify(payload), payload.targets, req.createdBy, createdAt, methods],
+        { name: 'herald_enqueue' },
       );
       const inserted = r.rows.map((x) => x.id);
       if (inserted.length < methods.length) {

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import { MESSAGE_LOCK_CLASS } from './dispatch/queries.js';
 
 export interface MessageFilter {
   status?: string;
@@ -27,6 +28,15 @@ export interface MessageHistoryRow {
   targets: string[] | null;
 }
 
+// A message being delivered is held by a dispatcher's advisory lock, not marked in its row
+// (src/notifications/dispatch/lease.ts): show it as `leased`, as the reference does.
+const HELD = `WITH held AS MATERIALIZED (
+  SELECT objid FROM pg_locks
+  WHERE locktype = 'advisory' AND classid = ${MESSAGE_LOCK_CLASS}::bigint::oid AND objsubid = 2 AND granted)`;
+const STATUS = `(CASE WHEN nm.status = 'pending' AND EXISTS (
+    SELECT 1 FROM held WHERE held.objid = (hashtext(nm.id::text)::bigint & 4294967295)::oid)
+  THEN 'leased' ELSE nm.status::text END)`;
+
 /** Delivery history for owners: newest first, filtered, with the total for paging. */
 export async function listMessages(q: Queryable, f: MessageFilter): Promise<{ rows: MessageHistoryRow[]; count: number }> {
   const where: string[] = [];
@@ -35,16 +45,17 @@ export async function listMessages(q: Queryable, f: MessageFilter): Promise<{ ro
     params.push(v);
     where.push(sql.replace('?', `$${params.length}`));
   };
-  if (f.status) add('nm.status = ?::notification_message_status', f.status);
+  if (f.status) add(`${STATUS} = ?`, f.status);
   if (f.method) add('nm.method = ?::notification_method', f.method);
   if (f.templateId) add('nm.notification_template_id = ?', f.templateId);
   if (f.userId) add('nm.user_id = ?', f.userId);
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const count = await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages nm ${w}`, params);
+  const count = await q.query<{ n: number }>(`${HELD} SELECT count(*)::int AS n FROM notification_messages nm ${w}`, params);
   params.push(f.limit, f.offset);
   const r = await q.query<MessageHistoryRow>(
-    `SELECT nm.id, nm.notification_template_id, nt.name AS template_name, nm.user_id, u.username,
-            nm.method, nm.status, nm.status_reason, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
+    `${HELD}
+     SELECT nm.id, nm.notification_template_id, nt.name AS template_name, nm.user_id, u.username,
+            nm.method, ${STATUS} AS status, nm.status_reason, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
             nm.created_by, nm.created_at, nm.updated_at, nm.next_retry_after, nm.leased_until, nm.targets
      FROM notification_messages nm
      JOIN notification_templates nt ON nt.id = nm.notification_template_id

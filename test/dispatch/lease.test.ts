@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine, freshDatabase, pgAvailable, type TestDatabase } from '../support/db.js';
 import { MessageLocks } from '../../src/notifications/dispatch/lease.js';
 import { MESSAGE_LOCK_CLASS } from '../../src/notifications/dispatch/queries.js';
+import { listMessages } from '../../src/notifications/messages.js';
 import { silentLogger } from '../../src/server/logger.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
@@ -63,6 +64,19 @@ describeEachEngine('message leases', (engine) => {
     locks = new MessageLocks(database.db, silentLogger());
     expect(await acquire(locks, 10)).toEqual([ids[0], ids[3]]);
     expect(locks.held).toBe(2);
+  });
+
+  it('shows the messages being delivered as leased in the delivery history', async () => {
+    const ids = await seed(database, 3);
+    locks = new MessageLocks(database.db, silentLogger());
+    expect(await acquire(locks, 2)).toEqual(ids.slice(0, 2));
+    const all = await listMessages(database.db, { limit: 10, offset: 0 });
+    expect(Object.fromEntries(all.rows.map((r) => [r.id, r.status]))).toEqual({ [ids[0]]: 'leased', [ids[1]]: 'leased', [ids[2]]: 'pending' });
+    const leased = await listMessages(database.db, { status: 'leased', limit: 10, offset: 0 });
+    expect(leased.count).toBe(2);
+    expect(leased.rows.map((r) => r.id).sort()).toEqual(ids.slice(0, 2).sort());
+    await locks.release(ids.slice(0, 2));
+    expect((await listMessages(database.db, { status: 'pending', limit: 10, offset: 0 })).count).toBe(3);
   });
 
   it('takes over a message left leased by a replica whose lease expired', async () => {
