@@ -77,11 +77,13 @@ export async function fetchLockedMessages(
             GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
             nm.notification_template_id AS template_id, nt.title_template, nt.body_template,
             COALESCE(np.disabled, false) AS disabled
-     FROM notification_messages nm
+     -- By primary key only (OFFSET 0 keeps the dispatchable conditions out of the scan): the
+     -- partial index matches them too, and with stale statistics the planner would walk all of it.
+     FROM (SELECT * FROM notification_messages WHERE id = ANY($2::uuid[]) OFFSET 0) AS nm
      JOIN notification_templates nt ON nt.id = nm.notification_template_id
      LEFT JOIN notification_preferences np
        ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id
-     WHERE nm.id = ANY($2::uuid[]) AND ${DISPATCHABLE}
+     WHERE ${DISPATCHABLE}
      ORDER BY nm.created_at`,
     [p.maxAttempts, p.ids],
     { name: 'herald_fetch_locked_messages' },
