@@ -11,8 +11,7 @@ const LOST_SESSION_GRACE_MS = 1000;
  * 8.6 ms instead of 0.1 ms per lease at 10,000 pending rows (docs/performance.md). These settings
  * apply to this connection only. The embedded engine has one session for everything: left alone.
  */
-export const PLANNER_SETTINGS = `SELECT set_config('enable_seqscan', 'off', false), set_config('enable_bitmapscan', 'off', false),
-  set_config('enable_sort', 'off', false)`;
+export const PLANNER_SETTINGS = `SELECT set_config('enable_seqscan', 'off', false), set_config('enable_bitmapscan', 'off', false)`;
 
 /**
  * The messages one dispatcher holds. A lease is a session-level advisory lock on a connection of
