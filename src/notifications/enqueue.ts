@@ -115,7 +115,9 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       const templates = new Map(tr.rows.map((t) => [t.id, t]));
       const users = new Map(ur.rows.map((u) => [u.id, u]));
       const createdAt = now();
-      const cols = { id: [] as string[], tid: [] as string[], uid: [] as string[], method: [] as string[], payload: [] as string[], targets: [] as string[], by: [] as string[] };
+      // The batch travels as one JSON document: no per-element array escaping in Node or PostgreSQL,
+      // and each payload is parsed once, straight into jsonb.
+      const rows: { id: string; tid: string; uid: string; method: NotificationMethod; payload: MessagePayload; targets: string[] | null; by: string }[] = [];
       const owner: number[] = [];
       reqs.forEach((req, i) => {
         const t = templates.get(req.templateId);
@@ -124,30 +126,21 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
         if (!u) throw new UnknownUserError(req.userId);
         const meta: Meta = { notification_name: t.name, actions: t.actions, method: t.method, user_email: u.email, user_name: u.user_name, user_username: u.username };
         const payload = buildPayload(req, meta, createdAt);
-        const json = JSON.stringify(payload);
-        for (const m of methodsFor(req.templateId, meta.method)) {
-          cols.id.push(crypto.randomUUID());
-          cols.tid.push(req.templateId);
-          cols.uid.push(req.userId);
-          cols.method.push(m);
-          cols.payload.push(json);
-          cols.targets.push((payload.targets ?? []).join(','));
-          cols.by.push(req.createdBy);
+        for (const method of methodsFor(req.templateId, meta.method)) {
+          rows.push({ id: crypto.randomUUID(), tid: req.templateId, uid: req.userId, method, payload, targets: payload.targets, by: req.createdBy });
           owner.push(i);
         }
       });
       const out: string[][] = reqs.map(() => []);
-      if (!cols.id.length) return out;
+      if (!rows.length) return out;
       const r = await q.query<{ id: string }>(
         `WITH ins AS (
            INSERT INTO notification_messages
              (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
-           SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $8,
-                  notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $8)
-           FROM (SELECT u.id, u.tid, u.uid, u.method, u.payload,
-                        CASE WHEN u.targets = '' THEN NULL ELSE string_to_array(u.targets, ',')::uuid[] END AS targets, u.by
-                 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::notification_method[], $5::jsonb[], $6::text[], $7::text[])
-                      AS u(id, tid, uid, method, payload, targets, by)) AS m
+           SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $2,
+                  notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2)
+           FROM jsonb_to_recordset($1::jsonb)
+                AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
            WHERE NOT EXISTS (
              SELECT 1 FROM notification_templates nt
              LEFT JOIN notification_preferences np
@@ -157,15 +150,15 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
            ON CONFLICT (dedupe_hash) DO NOTHING
            RETURNING id)
          SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins`,
-        [cols.id, cols.tid, cols.uid, cols.method, cols.payload, cols.targets, cols.by, createdAt],
+        [JSON.stringify(rows), createdAt],
         { name: 'herald_enqueue_many' },
       );
       const inserted = new Set(r.rows.map((x) => x.id));
-      cols.id.forEach((id, k) => {
-        if (inserted.has(id)) out[owner[k]].push(id);
+      rows.forEach((row, k) => {
+        if (inserted.has(row.id)) out[owner[k]].push(row.id);
       });
-      if (inserted.size < cols.id.length) {
-        opts.log.debug({ requested: cols.id.length, inserted: inserted.size }, 'some notifications were duplicates or disabled; not enqueued');
+      if (inserted.size < rows.length) {
+        opts.log.debug({ requested: rows.length, inserted: inserted.size }, 'some notifications were duplicates or disabled; not enqueued');
       }
       return out;
     },
