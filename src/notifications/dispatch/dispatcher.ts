@@ -303,13 +303,14 @@ export class Dispatcher {
     let retry = false;
     this.syncing = (async () => {
       const cfg = this.opts.config;
+      const unlock = this.locks.unlocksWithResult;
       const [s, f] = await Promise.allSettled([
-        markSent(this.opts.db, sent),
-        markFailed(this.opts.db, failed, { maxAttempts: cfg.maxSendAttempts, retryIntervalSeconds: cfg.retryInterval / 1000 }),
+        markSent(this.opts.db, sent, { unlock }),
+        markFailed(this.opts.db, failed, { maxAttempts: cfg.maxSendAttempts, retryIntervalSeconds: cfg.retryInterval / 1000, unlock }),
       ]);
       // A message stays leased until its result is committed.
       const written = [...(s.status === 'fulfilled' ? sent : []), ...(f.status === 'fulfilled' ? failed : [])];
-      await this.locks.release(written.map((x) => x.id));
+      await this.locks.release(written.map((x) => x.id), { unlocked: unlock });
       // A failed write is kept and tried again after the store sync interval; if the process dies
       // first, its session and locks end and the messages are delivered again.
       if (s.status === 'rejected') {

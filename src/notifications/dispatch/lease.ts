@@ -1,6 +1,6 @@
 import type { Database, Session } from '../../db/database.js';
 import type { Logger } from '../../server/logger.js';
-import { fetchLockedMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
+import { fetchLockedMessages, lockAndFetchMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
 
 const LOST_SESSION_GRACE_MS = 1000;
 
@@ -27,10 +27,18 @@ export class MessageLocks {
   private closed = false;
   private graceUntil = 0;
 
+  /**
+   * The embedded engine has one session for everything: results and unlocks go in one statement
+   * (markSent/markFailed with `unlock`), and a lease is one statement.
+   */
+  readonly unlocksWithResult: boolean;
+
   constructor(
     private readonly db: Database,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.unlocksWithResult = db.engine !== 'postgres';
+  }
 
   get held(): number {
     return this.mine.size;
@@ -102,6 +110,11 @@ export class MessageLocks {
     const grace = this.graceUntil - Date.now();
     if (grace > 0) await new Promise((r) => setTimeout(r, grace));
     if (!s.alive) return [];
+    if (this.unlocksWithResult) {
+      const rows = await lockAndFetchMessages(s, { ...p, exclude: [...this.mine.keys()] });
+      for (const r of rows) this.mine.set(r.id, s);
+      return rows;
+    }
     const ids = await lockMessages(s, { ...p, exclude: [...this.mine.keys()] });
     if (!ids.length) return [];
     for (const id of ids) this.mine.set(id, s);
@@ -119,12 +132,15 @@ export class MessageLocks {
     return rows;
   }
 
-  /** Ends the leases of messages whose results are committed. */
-  async release(ids: string[]): Promise<void> {
+  /**
+   * Ends the leases of messages whose results are committed (`unlocked`: by the statement that
+   * wrote them, see unlocksWithResult).
+   */
+  async release(ids: string[], o: { unlocked?: boolean } = {}): Promise<void> {
     const s = this.session;
     const unlock: string[] = [];
     for (const id of ids) {
-      if (s?.alive && this.mine.get(id) === s) unlock.push(id);
+      if (!o.unlocked && s?.alive && this.mine.get(id) === s) unlock.push(id);
       this.mine.delete(id);
     }
     // Issued before any await: a lease statement queued after it on the session sees the unlock.

@@ -27,6 +27,11 @@ const DISPATCHABLE = `status IN ('pending', 'temporary_failure', 'leased')
   AND (attempt_count IS NULL OR attempt_count < $1)
   AND (next_retry_after IS NULL OR next_retry_after < NOW())`;
 
+const FETCHED_COLUMNS = `nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
+  GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
+  nm.notification_template_id AS template_id, nt.title_template, nt.body_template,
+  COALESCE(np.disabled, false) AS disabled`;
+
 /** Most candidates one lock statement walks past (rows other replicas hold); bounds the lease count. */
 export const MAX_LOCK_CANDIDATES = 2000;
 
@@ -73,10 +78,7 @@ export async function fetchLockedMessages(
   if (!p.ids.length) return [];
   // The dispatchable columns are unqualified: only notification_messages has them.
   const r = await session.query<AcquiredMessage>(
-    `SELECT nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
-            GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
-            nm.notification_template_id AS template_id, nt.title_template, nt.body_template,
-            COALESCE(np.disabled, false) AS disabled
+    `SELECT ${FETCHED_COLUMNS}
      -- By primary key only (OFFSET 0 keeps the dispatchable conditions out of the scan): the
      -- partial index matches them too, and with stale statistics the planner would walk all of it.
      FROM (SELECT * FROM notification_messages WHERE id = ANY($2::uuid[]) OFFSET 0) AS nm
@@ -87,6 +89,41 @@ export async function fetchLockedMessages(
      ORDER BY nm.created_at`,
     [p.maxAttempts, p.ids],
     { name: 'herald_fetch_locked_messages' },
+  );
+  return r.rows;
+}
+
+/**
+ * Locks and reads in one statement: for the embedded engine, where this process's dispatcher is the
+ * only one and its own results are written (and unlocked) on the same session before this runs, so
+ * the snapshot question fetchLockedMessages answers does not arise. The CTE holds a volatile call,
+ * so it is evaluated once, in full, and takes exactly the locks it returns.
+ */
+export async function lockAndFetchMessages(
+  session: Queryable,
+  p: { maxAttempts: number; count: number; exclude: string[] },
+): Promise<AcquiredMessage[]> {
+  const r = await session.query<AcquiredMessage>(
+    `WITH locked AS (
+       SELECT c.id FROM (
+         SELECT id FROM notification_messages
+         WHERE ${DISPATCHABLE}
+           AND id <> ALL($2::uuid[])
+           AND NOT EXISTS (
+             SELECT 1 FROM site_configs
+             WHERE key = 'notifications_settings' AND value::jsonb ->> 'notifier_paused' = 'true')
+         ORDER BY created_at ASC
+         LIMIT ${MAX_LOCK_CANDIDATES}) AS c
+       WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
+       LIMIT $3)
+     SELECT ${FETCHED_COLUMNS}
+     FROM locked l
+     JOIN notification_messages nm ON nm.id = l.id
+     JOIN notification_templates nt ON nt.id = nm.notification_template_id
+     LEFT JOIN notification_preferences np
+       ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id
+     ORDER BY nm.created_at`,
+    [p.maxAttempts, p.exclude, p.count],
   );
   return r.rows;
 }
@@ -116,18 +153,31 @@ export interface SentResult {
   at: Date;
 }
 
-export async function markSent(q: Queryable, results: SentResult[]): Promise<number> {
-  if (!results.length) return 0;
-  const r = await q.query(
-    `UPDATE notification_messages AS nm
-     SET queued_seconds = 0, updated_at = s.sent_at, attempt_count = COALESCE(nm.attempt_count, 0) + 1,
-         status = 'sent', status_reason = NULL, leased_until = NULL, next_retry_after = NULL
-     FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, sent_at)
-     WHERE nm.id = s.id`,
+/**
+ * With `unlock`, the same statement also releases the messages' locks: for the embedded engine,
+ * whose single session both holds the locks and writes the results.
+ */
+function unlockingResults(update: string, unlock: boolean | undefined): string {
+  return unlock
+    ? `WITH done AS (${update} RETURNING nm.id)
+       SELECT count(pg_advisory_unlock(${MESSAGE_LOCK_CLASS}, hashtext(done.id::text)))::int AS n FROM done`
+    : update;
+}
+
+export async function markSent(q: Queryable, results: SentResult[], o: { unlock?: boolean } = {}): Promise<void> {
+  if (!results.length) return;
+  await q.query(
+    unlockingResults(
+      `UPDATE notification_messages AS nm
+       SET queued_seconds = 0, updated_at = s.sent_at, attempt_count = COALESCE(nm.attempt_count, 0) + 1,
+           status = 'sent', status_reason = NULL, leased_until = NULL, next_retry_after = NULL
+       FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, sent_at)
+       WHERE nm.id = s.id`,
+      o.unlock,
+    ),
     [results.map((x) => x.id), results.map((x) => x.at)],
-    { name: 'herald_mark_sent' },
+    { name: o.unlock ? 'herald_mark_sent_unlock' : 'herald_mark_sent' },
   );
-  return r.rowCount;
 }
 
 export interface FailedResult {
@@ -143,10 +193,11 @@ export interface FailedResult {
 export async function markFailed(
   q: Queryable,
   results: FailedResult[],
-  p: { maxAttempts: number; retryIntervalSeconds: number },
-): Promise<number> {
-  if (!results.length) return 0;
-  const r = await q.query(
+  p: { maxAttempts: number; retryIntervalSeconds: number; unlock?: boolean },
+): Promise<void> {
+  if (!results.length) return;
+  await q.query(
+    unlockingResults(
     `UPDATE notification_messages AS nm
      SET queued_seconds = 0, updated_at = f.failed_at,
          attempt_count = COALESCE(nm.attempt_count, 0) + 1,
@@ -159,6 +210,8 @@ export async function markFailed(
      FROM unnest($1::uuid[], $2::timestamptz[], $3::notification_message_status[], $4::text[], $5::timestamptz[])
           AS f(id, failed_at, status, reason, retry_at)
      WHERE nm.id = f.id`,
+      p.unlock,
+    ),
     [
       results.map((x) => x.id),
       results.map((x) => x.at),
@@ -168,9 +221,8 @@ export async function markFailed(
       p.maxAttempts,
       p.retryIntervalSeconds,
     ],
-    { name: 'herald_mark_failed' },
+    { name: p.unlock ? 'herald_mark_failed_unlock' : 'herald_mark_failed' },
   );
-  return r.rowCount;
 }
 
 /** Messages untouched for a week go (the reference's purge). */
