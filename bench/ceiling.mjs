@@ -73,7 +73,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   }
   const rows = [
     { table: "anchor's test table (PK + unique hash)", 'rows/s min/med/max': mmm(raw) },
-    { table: 'Herald notification_messages (5 indexes, dedupe + preference triggers)', 'rows/s min/med/max': mmm(her) },
+    { table: 'Herald notification_messages (its indexes, foreign keys and triggers; raw SQL)', 'rows/s min/med/max': mmm(her) },
   ];
   console.log(`\nbench/ceiling — ${ROWS} rows, ${BATCH}/batch, one client, unnest INSERT, autocommit per batch, ${runs} interleaved runs\n`);
   table(rows);
