@@ -200,6 +200,10 @@ describe(`bad input [${engine}]`, () => {
       '<style>body{display:none}</style>',
       'javascript:alert(1)',
     ];
+    // The random requests above may have paused the notifier (PUT /notifications/settings with a
+    // valid body): resume it, as an owner would.
+    const resumed = await owner.put('/notifications/settings', { notifier_paused: false });
+    expect([200, 304]).toContain(resumed.status);
     const sent: Array<{ title: string; message: string }> = [];
     let n = 0;
     await fc.assert(
@@ -219,8 +223,12 @@ describe(`bad input [${engine}]`, () => {
       },
       scale(20_000, 300_000),
       'every custom notification e-mail',
-    ).catch((err) => {
-      throw new Error(`${(err as Error).message}: ${JSON.stringify(smtp.messages.map((m) => m.subject))}`);
+    ).catch(async (err) => {
+      const queue = await server.ctx.db.query(`SELECT status::text, status_reason, count(*)::int AS n FROM notification_messages GROUP BY 1, 2`);
+      const settings = await server.ctx.db.query(`SELECT value FROM site_configs WHERE key = 'notifications_settings'`);
+      throw new Error(
+        `${(err as Error).message}: received ${JSON.stringify(smtp.messages.map((m) => m.subject))}; queue ${JSON.stringify(queue.rows)}; settings ${JSON.stringify(settings.rows)}`,
+      );
     });
     let shown = false;
     for (const mail of custom) {
