@@ -1,4 +1,3 @@
-import crypto from 'node:crypto';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../server/logger.js';
 import type { NotificationsConfig } from '../../server/config.js';
@@ -40,7 +39,6 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
  * results are written back in batches, with back-pressure when the writer falls behind.
  */
 export class Dispatcher {
-  readonly id = crypto.randomUUID();
   private readonly opts: DispatcherOptions;
   private readonly now: () => Date;
   private running = false;

@@ -32,8 +32,31 @@ const FETCHED_COLUMNS = `nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count
   nm.notification_template_id AS template_id, nt.title_template, nt.body_template,
   COALESCE(np.disabled, false) AS disabled`;
 
-/** Most candidates one lock statement walks past (rows other replicas hold); bounds the lease count. */
+/** Most candidates one lock statement walks (past rows other replicas hold): a lease takes at most this many. */
 export const MAX_LOCK_CANDIDATES = 2000;
+
+/**
+ * Locks up to $3 due messages, oldest first, skipping those another session holds and the ids in $2
+ * ($1: max attempts). The volatile lock call stays above the inner LIMIT (neither flattened nor
+ * pushed down), so the outer LIMIT stops pulling candidates once $3 locks are held: no lock is taken
+ * and dropped.
+ */
+const LOCK_DUE = `SELECT c.id FROM (
+    SELECT id FROM notification_messages
+    WHERE ${DISPATCHABLE}
+      AND id <> ALL($2::uuid[])
+      AND NOT EXISTS (
+        SELECT 1 FROM site_configs
+        WHERE key = 'notifications_settings' AND value::jsonb ->> 'notifier_paused' = 'true')
+    ORDER BY created_at ASC
+    LIMIT ${MAX_LOCK_CANDIDATES}) AS c
+  WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
+  LIMIT $3`;
+
+/** The template text and the recipient's preference of a message `nm`, for delivery. */
+const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notification_template_id
+  LEFT JOIN notification_preferences np
+    ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id`;
 
 /**
  * Takes a session-level advisory lock on up to `count` dispatchable messages, oldest first, skipping
@@ -46,20 +69,8 @@ export async function lockMessages(
   session: Queryable,
   p: { maxAttempts: number; count: number; exclude: string[] },
 ): Promise<string[]> {
-  // The volatile lock call stays above the inner LIMIT (neither flattened nor pushed down), so the
-  // outer LIMIT stops pulling candidates once `count` locks are held: no lock is taken and dropped.
   const r = await session.query<{ id: string }>(
-    `SELECT c.id FROM (
-       SELECT id FROM notification_messages
-       WHERE ${DISPATCHABLE}
-         AND id <> ALL($2::uuid[])
-         AND NOT EXISTS (
-           SELECT 1 FROM site_configs
-           WHERE key = 'notifications_settings' AND value::jsonb ->> 'notifier_paused' = 'true')
-       ORDER BY created_at ASC
-       LIMIT ${MAX_LOCK_CANDIDATES}) AS c
-     WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
-     LIMIT $3`,
+    LOCK_DUE,
     [p.maxAttempts, p.exclude, p.count],
     { name: 'herald_lock_messages' },
   );
@@ -82,9 +93,7 @@ export async function fetchLockedMessages(
      -- By primary key only (OFFSET 0 keeps the dispatchable conditions out of the scan): the
      -- partial index matches them too, and with stale statistics the planner would walk all of it.
      FROM (SELECT * FROM notification_messages WHERE id = ANY($2::uuid[]) OFFSET 0) AS nm
-     JOIN notification_templates nt ON nt.id = nm.notification_template_id
-     LEFT JOIN notification_preferences np
-       ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id
+     ${TEMPLATE_JOINS}
      WHERE ${DISPATCHABLE}
      ORDER BY nm.created_at`,
     [p.maxAttempts, p.ids],
@@ -104,24 +113,11 @@ export async function lockAndFetchMessages(
   p: { maxAttempts: number; count: number; exclude: string[] },
 ): Promise<AcquiredMessage[]> {
   const r = await session.query<AcquiredMessage>(
-    `WITH locked AS (
-       SELECT c.id FROM (
-         SELECT id FROM notification_messages
-         WHERE ${DISPATCHABLE}
-           AND id <> ALL($2::uuid[])
-           AND NOT EXISTS (
-             SELECT 1 FROM site_configs
-             WHERE key = 'notifications_settings' AND value::jsonb ->> 'notifier_paused' = 'true')
-         ORDER BY created_at ASC
-         LIMIT ${MAX_LOCK_CANDIDATES}) AS c
-       WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
-       LIMIT $3)
+    `WITH locked AS (${LOCK_DUE})
      SELECT ${FETCHED_COLUMNS}
      FROM locked l
      JOIN notification_messages nm ON nm.id = l.id
-     JOIN notification_templates nt ON nt.id = nm.notification_template_id
-     LEFT JOIN notification_preferences np
-       ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id
+     ${TEMPLATE_JOINS}
      ORDER BY nm.created_at`,
     [p.maxAttempts, p.exclude, p.count],
   );
