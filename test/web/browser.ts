@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/server/static.js';
+import type { ApiHelper } from '../support/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -110,4 +111,9 @@ export async function signIn(page: Page, email: string, password: string): Promi
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** Signs a browser context in with an existing session token (the login form has its own test). */
+export async function useSession(context: BrowserContext, url: string, api: ApiHelper): Promise<void> {
+  await context.addCookies([{ name: 'coder_session_token', value: api.token!, url }]);
 }

@@ -1,15 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { insertInboxRows } from '../../src/notifications/inbox/store.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_WORKSPACE_DELETED } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, type TestBrowser } from './browser.js';
-
-async function useSession(context: BrowserContext, url: string, api: ApiHelper): Promise<void> {
-  await context.addCookies([{ name: 'coder_session_token', value: api.token!, url }]);
-}
+import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
 
 const badge = (page: Page) => page.getByTestId('inbox-badge');
 const bell = (page: Page) => page.getByRole('button', { name: /^Inbox/ });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
@@ -8,12 +8,7 @@ import {
   TEMPLATE_TEST_NOTIFICATION,
   TEMPLATE_WORKSPACE_DELETED,
 } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, type TestBrowser } from './browser.js';
-
-/** Signs a browser context in with an existing session token (the login form has its own test). */
-async function useSession(context: BrowserContext, url: string, api: ApiHelper): Promise<void> {
-  await context.addCookies([{ name: 'coder_session_token', value: api.token!, url }]);
-}
+import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
 
 const toastSays = (page: Page, text: string) => page.locator('.toast', { hasText: text }).waitFor();
 
