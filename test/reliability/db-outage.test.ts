@@ -11,7 +11,7 @@ import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { spawnServer, type ServerProcess } from '../support/process.js';
 import { OWNER } from '../support/server.js';
 import { enqueueMany } from './enqueue.js';
-import { FINAL_STATUSES, figures, pgDatabase, scale, setPaused, sleep, waitUntil, type PgTestDatabase } from './helpers.js';
+import { FINAL_STATUSES, figures, pgDatabase, scale, setPaused, sleep, waitUntil, webhookReplicaArgs, type PgTestDatabase } from './helpers.js';
 
 const MESSAGES = scale(300, 5000);
 const TERMINATE_ROUNDS = scale(8, 60);
@@ -31,19 +31,15 @@ describe.skipIf(!pgAvailable())('database outage under load: servers recover and
   let sink: HttpSink;
   let servers: ServerProcess[] = [];
 
-  const args = () => [
-    '--pg-connection-url', pgdb.url,
-    '--access-url', 'http://test.com',
-    '--notifications-method', 'webhook',
-    '--notifications-webhook-endpoint', `${sink.url}/hook`,
-    '--notifications-lease-period', '3s',
-    '--notifications-dispatch-timeout', '2s',
-    '--notifications-fetch-interval', '500ms',
-    '--notifications-retry-interval', '500ms',
-    '--notifications-max-send-attempts', '50',
-    '--notifications-store-sync-interval', '200ms',
-    '--notifications-lease-count', '10',
-  ];
+  const args = () =>
+    webhookReplicaArgs(pgdb.url, `${sink.url}/hook`, {
+      'dispatch-timeout': '2s',
+      'fetch-interval': '500ms',
+      'retry-interval': '500ms',
+      'max-send-attempts': '50',
+      'store-sync-interval': '200ms',
+      'lease-count': '10',
+    });
 
   beforeAll(async () => {
     pgdb = await pgDatabase('outage');

@@ -11,7 +11,7 @@ import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { spawnServer } from '../support/process.js';
 import { OWNER } from '../support/server.js';
 import { enqueueMany } from './enqueue.js';
-import { FINAL_STATUSES, figures, pgDatabase, scale, setPaused, waitUntil, type PgTestDatabase } from './helpers.js';
+import { FINAL_STATUSES, figures, pgDatabase, scale, setPaused, waitUntil, webhookReplicaArgs, type PgTestDatabase } from './helpers.js';
 
 const MESSAGES = scale(200, 3000);
 const CYCLES = scale(1, 5);
@@ -21,17 +21,12 @@ describe.skipIf(!pgAvailable())('graceful shutdown: SIGTERM mid-dispatch leaves 
   let db: Database;
   let sink: HttpSink;
 
-  const args = () => [
-    '--pg-connection-url', pgdb.url,
-    '--access-url', 'http://test.com',
-    '--notifications-method', 'webhook',
-    '--notifications-webhook-endpoint', `${sink.url}/hook`,
-    // A long lease: were anything left leased, no other replica could hide it by taking it over.
-    '--notifications-lease-period', '10m',
-    '--notifications-dispatch-timeout', '5s',
-    '--notifications-fetch-interval', '500ms',
-    '--notifications-lease-count', '20',
-  ];
+  const args = () =>
+    webhookReplicaArgs(pgdb.url, `${sink.url}/hook`, {
+      'dispatch-timeout': '5s',
+      'fetch-interval': '500ms',
+      'lease-count': '20',
+    });
 
   beforeAll(async () => {
     pgdb = await pgDatabase('sigterm');

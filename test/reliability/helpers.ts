@@ -122,3 +122,17 @@ export async function setPaused(db: { query: (sql: string, params?: unknown[]) =
 export function primaryEngine(): EngineName {
   return pgAvailable() ? 'postgres' : 'pglite';
 }
+
+/**
+ * `herald server` flags for a webhook replica on `pgUrl` delivering to `hookUrl`, plus the suite's
+ * own notification settings (flag name without `--notifications-` → value).
+ */
+export function webhookReplicaArgs(pgUrl: string, hookUrl: string, notifications: Record<string, string>): string[] {
+  return [
+    '--pg-connection-url', pgUrl,
+    '--access-url', 'http://test.com',
+    '--notifications-method', 'webhook',
+    '--notifications-webhook-endpoint', hookUrl,
+    ...Object.entries(notifications).flatMap(([k, v]) => [`--notifications-${k}`, v]),
+  ];
+}

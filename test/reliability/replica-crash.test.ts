@@ -10,7 +10,7 @@ import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { spawnServer, type ServerProcess } from '../support/process.js';
 import { OWNER } from '../support/server.js';
 import { enqueueMany } from './enqueue.js';
-import { FINAL_STATUSES, SOAK, figures, setPaused, pgDatabase, scale, waitUntil, type PgTestDatabase } from './helpers.js';
+import { FINAL_STATUSES, SOAK, figures, setPaused, pgDatabase, scale, waitUntil, webhookReplicaArgs, type PgTestDatabase } from './helpers.js';
 
 const MESSAGES = scale(600, 5000);
 const KILLS = scale(1, 4);
@@ -22,19 +22,15 @@ describe.skipIf(!pgAvailable())('replica crash: kill -9 mid-dispatch loses nothi
   const replicas: ServerProcess[] = [];
   const killed: ServerProcess[] = [];
 
-  const args = () => [
-    '--pg-connection-url', pgdb.url,
-    '--access-url', 'http://test.com',
-    '--notifications-method', 'webhook',
-    '--notifications-webhook-endpoint', `${sink.url}/hook`,
-    '--notifications-lease-period', '3s',
-    '--notifications-dispatch-timeout', '2s',
-    '--notifications-lease-count', '10',
-    '--notifications-fetch-interval', '500ms',
-    '--notifications-retry-interval', '1s',
-    '--notifications-max-send-attempts', '20',
-    '--notifications-store-sync-interval', '200ms',
-  ];
+  const args = () =>
+    webhookReplicaArgs(pgdb.url, `${sink.url}/hook`, {
+      'dispatch-timeout': '2s',
+      'lease-count': '10',
+      'fetch-interval': '500ms',
+      'retry-interval': '1s',
+      'max-send-attempts': '20',
+      'store-sync-interval': '200ms',
+    });
 
   beforeAll(async () => {
     pgdb = await pgDatabase('crash');
