@@ -1,34 +1,34 @@
 import type { Queryable } from '../../db/database.js';
 import type { AppContext } from '../../server/context.js';
 import { PREBUILD_FAILURE_LIMIT_REACHED, TEMPLATE_WORKSPACE_RESOURCE_REPLACED } from '../../notifications/templates/catalogue.js';
+import type { EnqueueRequest } from '../../notifications/enqueue.js';
 import { usersWithRoles } from '../users/queries.js';
 import type { DesiredPreset } from './queries.js';
 
 export const CREATED_BY = 'prebuilds_reconciler';
 
-/** Users holding the template-admin role (the reference asks for that role only, in any organization). */
-const templateAdminRole = (q: Queryable) => usersWithRoles(q, ['template-admin']);
+/**
+ * Sends one notification to every template admin (the reference asks for that role only, in any
+ * organization), as one batch.
+ */
+async function notifyTemplateAdmins(ctx: AppContext, q: Queryable, req: Omit<EnqueueRequest, 'userId' | 'createdBy'>): Promise<void> {
+  const admins = await usersWithRoles(q, ['template-admin']);
+  await ctx.enqueuer.enqueueMany(admins.map((a) => ({ ...req, userId: a.id, createdBy: CREATED_BY })), q);
+}
 
 /** Prebuild Failure Limit Reached: once, when the preset turns hard_limited. */
 export async function notifyFailureLimitReached(ctx: AppContext, q: Queryable, p: DesiredPreset): Promise<void> {
-  for (const admin of await templateAdminRole(q)) {
-    await ctx.enqueuer.enqueue(
-      {
-        userId: admin.id,
-        templateId: PREBUILD_FAILURE_LIMIT_REACHED,
-        labels: {
-          org: p.organization_name,
-          template: p.template_name,
-          template_version: p.template_version_name,
-          preset: p.preset_name,
-        },
-        data: {},
-        createdBy: CREATED_BY,
-        targets: [p.template_id, p.template_version_id, p.preset_id, p.organization_id],
-      },
-      q,
-    );
-  }
+  await notifyTemplateAdmins(ctx, q, {
+    templateId: PREBUILD_FAILURE_LIMIT_REACHED,
+    labels: {
+      org: p.organization_name,
+      template: p.template_name,
+      template_version: p.template_version_name,
+      preset: p.preset_name,
+    },
+    data: {},
+    targets: [p.template_id, p.template_version_id, p.preset_id, p.organization_id],
+  });
 }
 
 export interface ReplacementEvent {
@@ -50,25 +50,18 @@ export interface ReplacementEvent {
 
 /** Prebuilt Workspace Resource Replaced: a claim made Terraform replace resources. */
 export async function notifyResourceReplaced(ctx: AppContext, q: Queryable, e: ReplacementEvent): Promise<void> {
-  for (const admin of await templateAdminRole(q)) {
-    await ctx.enqueuer.enqueue(
-      {
-        userId: admin.id,
-        templateId: TEMPLATE_WORKSPACE_RESOURCE_REPLACED,
-        labels: {
-          org: e.organizationName,
-          workspace: e.workspaceName,
-          template: e.templateName,
-          template_version: e.versionName,
-          preset: e.presetName,
-          workspace_build_num: String(e.buildNumber),
-          claimant: e.claimant,
-        },
-        data: { replacements: e.replacements },
-        createdBy: CREATED_BY,
-        targets: [e.workspaceId, e.ownerId, e.templateId, e.versionId, e.presetId, e.organizationId],
-      },
-      q,
-    );
-  }
+  await notifyTemplateAdmins(ctx, q, {
+    templateId: TEMPLATE_WORKSPACE_RESOURCE_REPLACED,
+    labels: {
+      org: e.organizationName,
+      workspace: e.workspaceName,
+      template: e.templateName,
+      template_version: e.versionName,
+      preset: e.presetName,
+      workspace_build_num: String(e.buildNumber),
+      claimant: e.claimant,
+    },
+    data: { replacements: e.replacements },
+    targets: [e.workspaceId, e.ownerId, e.templateId, e.versionId, e.presetId, e.organizationId],
+  });
 }
