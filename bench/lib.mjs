@@ -215,7 +215,7 @@ export async function prepareHeraldDb(url, users = 1) {
 export async function openProducer(url, { sinkUrl, method = 'webhook', maxConnections = 16 } = {}) {
   const { openPostgres } = await import('../dist/db/postgres.js');
   const { resolveConfig } = await import('../dist/server/config.js');
-  const { silentLogger } = await import('../dist/server/logger.js');
+  const { silentLogger } = await import('../dist/lib/logger.js');
   const { createEnqueuer } = await import('../dist/notifications/enqueue.js');
   const db = openPostgres({ url, maxConnections });
   const config = resolveConfig({ flags: heraldFlags(method, sinkUrl, true) });

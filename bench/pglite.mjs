@@ -2,7 +2,7 @@
 // sink on embedded PGlite (in-process server, one connection: everything serialises). Prints a table
 // and writes JSON to bench/results/. (bench/dispatch.mjs and bench/latency.mjs cover PostgreSQL.)
 import { resolveConfig } from '../dist/server/config.js';
-import { silentLogger } from '../dist/server/logger.js';
+import { silentLogger } from '../dist/lib/logger.js';
 import { startServer } from '../dist/server/server.js';
 import { openPostgres } from '../dist/db/postgres.js';
 import { fromPGlite } from '../dist/db/pglite.js';

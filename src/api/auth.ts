@@ -3,13 +3,10 @@ import type { AppContext } from '../server/context.js';
 import { checkApiKey, touchApiKey, type ApiKeyRow } from '../auth/sessions.js';
 import { getUserById, touchLastSeen, type UserRow } from '../platform/users/queries.js';
 import { can, type Permission } from '../auth/roles.js';
+import type { Actor } from '../auth/actor.js';
 import { forbidden, unauthorized } from './errors.js';
 
-export interface Actor {
-  user: UserRow;
-  key: ApiKeyRow;
-  roles: string[];
-}
+export type { Actor };
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { DomainError, Invalid, RateLimited } from '../lib/errors.js';
 
 export interface Validation {
   field: string;
@@ -62,8 +63,26 @@ const CONTEXT_MESSAGE: Record<string, string> = {
   headers: 'Invalid request headers.',
 };
 
+const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
+  invalid: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  rate_limited: 429,
+  unavailable: 503,
+};
+
+/** The one place a service's domain error becomes an HTTP answer. */
+export function toHttpError(err: DomainError): HttpError {
+  const headers = err instanceof RateLimited ? { 'retry-after': String(err.retryAfterSeconds) } : undefined;
+  const validations = err instanceof Invalid ? err.validations : undefined;
+  return new HttpError(DOMAIN_STATUS[err.kind], err.message, err.detail, validations, headers);
+}
+
 export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | HttpError, req, reply) => {
+  app.setErrorHandler((raw: FastifyError | HttpError | DomainError, req, reply) => {
+    const err = raw instanceof DomainError ? toHttpError(raw) : raw;
     if (err instanceof HttpError) {
       if (err.headers) reply.headers(err.headers);
       return reply.status(err.status).send({

@@ -7,7 +7,7 @@ import type { Database } from './database.js';
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/db/migrations');
 
 /** Advisory lock key for schema migrations, shared by every replica. */
-const MIGRATION_LOCK = 0x4865_7261; // "Hera"
+import { MIGRATION_LOCK } from './locks.js';
 
 export interface Migration {
   version: string;

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Database, Listener, Queryable, QueryOptions, QueryResult, Session } from './database.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../lib/logger.js';
 
 // int8 (counts, sums) as JS numbers: Herald's counters stay far below 2^53.
 pg.types.setTypeParser(20, (v) => Number(v));

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../db/database.js';
-import type { Logger } from '../server/logger.js';
-import type { NotificationsConfig, EmailConfig } from '../server/config.js';
+import type { Logger } from '../lib/logger.js';
+import type { NotificationsConfig, EmailConfig } from '../lib/config.js';
 import type { Action, MessagePayload, NotificationMethod } from './types.js';
 import { renderActions } from './render/message.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from './templates/catalogue.js';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/database.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../lib/logger.js';
 
 /**
  * Runs a side effect (enqueueing notifications) inside the caller's transaction behind a

@@ -3,7 +3,7 @@ import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
 import type { AppContext } from './context.js';
 import { installErrorHandlers } from '../api/errors.js';
-import { ErrorResponse, User } from '../api/schemas.js';
+import { ErrorResponse, User } from '../contract/common.js';
 import { authenticate, tokenFromRequest } from '../api/auth.js';
 import { publicUserRoutes, userRoutes } from '../api/routes/users.js';
 import { RateLimiter } from '../api/rate-limit.js';

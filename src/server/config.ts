@@ -1,59 +1,10 @@
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { OPTIONS, type OptionSpec } from './options.js';
-import { parseDuration } from './duration.js';
+import { parseDuration } from '../lib/duration.js';
 
-export interface EmailConfig {
-  from: string;
-  smarthost: string;
-  hello: string;
-  forceTls: boolean;
-  auth: { identity: string; username: string; password: string; passwordFile: string };
-  tls: {
-    startTls: boolean;
-    serverName: string;
-    insecureSkipVerify: boolean;
-    caFile: string;
-    certFile: string;
-    keyFile: string;
-  };
-}
-
-export interface NotificationsConfig {
-  method: 'smtp' | 'webhook';
-  dispatchTimeout: number;
-  maxSendAttempts: number;
-  retryInterval: number;
-  storeSyncInterval: number;
-  storeSyncBufferSize: number;
-  leasePeriod: number;
-  leaseCount: number;
-  fetchInterval: number;
-  webhook: { endpoint: string; secret: string };
-  inbox: { enabled: boolean };
-  customRateLimit: number;
-}
-
-/** Durations are milliseconds. */
-export interface Config {
-  httpAddress: string;
-  accessUrl: string;
-  pgConnectionUrl: string;
-  dataDir: string;
-  logLevel: string;
-  apiRateLimit: number;
-  auth: {
-    disablePasswordAuth: boolean;
-    loginRateLimit: number;
-    sessionDuration: number;
-    maxTokenLifetime: number;
-    oneTimePasscodeValidity: number;
-  };
-  notifications: NotificationsConfig;
-  email: EmailConfig;
-  prebuilds: { reconciliationInterval: number; backoffInterval: number; failureHardLimit: number };
-  provisioner: { jobTimeout: number };
-}
+export type { Config, EmailConfig, NotificationsConfig } from '../lib/config.js';
+import type { Config } from '../lib/config.js';
 
 export class ConfigError extends Error {}
 

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
 import type { Config } from './config.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../lib/logger.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 
 /** What every route and service may use; built once per server. */

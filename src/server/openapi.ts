@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import { buildApp } from './app.js';
 import { resolveConfig } from './config.js';
 import type { AppContext } from './context.js';
-import { silentLogger } from './logger.js';
+import { silentLogger } from '../lib/logger.js';
 import { assembleModules } from './server.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 

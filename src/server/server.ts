@@ -7,17 +7,14 @@ import { migrate } from '../db/migrate.js';
 import { buildApp, type RouteModule } from './app.js';
 import { splitHostPort, type Config } from './config.js';
 import type { AppContext } from './context.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../lib/logger.js';
+import type { Service } from '../lib/service.js';
 import { createEnqueuer } from '../notifications/enqueue.js';
 import { notificationsModule } from '../notifications/module.js';
 import { platformModule } from '../platform/module.js';
 import { authModule } from '../auth/module.js';
 
-export interface Service {
-  start(): Promise<void> | void;
-  /** Graceful: finish in-flight work and flush results. */
-  stop(): Promise<void>;
-}
+export type { Service };
 
 export interface StartOptions {
   config: Config;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
-import { createLogger } from '../../src/server/logger.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../../src/notifications/templates/catalogue.js';
 
 const OLD_PASSWORD = 'An0ther-Str0ng-Passw0rd!'; // what createUser gives everyone

@@ -5,7 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
 import { ApiHelper, OWNER, setupOwner, testConfig } from '../support/server.js';
-import { silentLogger } from '../../src/server/logger.js';
+import { silentLogger } from '../../src/lib/logger.js';
 import { startServer } from '../../src/server/server.js';
 import { resetPasswordCommand, type ResetPasswordIO } from '../../src/cli/commands/reset-password.js';
 import { CliError } from '../../src/cli/client.js';

@@ -6,7 +6,7 @@ import { describeEachEngine, freshDatabase, pgAvailable, type TestDatabase } fro
 import { MessageLocks } from '../../src/notifications/dispatch/lease.js';
 import { MESSAGE_LOCK_CLASS } from '../../src/notifications/dispatch/queries.js';
 import { listMessages } from '../../src/notifications/messages.js';
-import { silentLogger } from '../../src/server/logger.js';
+import { silentLogger } from '../../src/lib/logger.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
 const MAX_ATTEMPTS = 5;

@@ -10,7 +10,7 @@ import {
 } from '../../src/notifications/dispatch/webhook.js';
 import { markdownToPlaintext } from '../../src/notifications/render/markdown.js';
 import type { DeliveryResult, PreparedMessage } from '../../src/notifications/types.js';
-import { createLogger } from '../../src/server/logger.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { startHttpSink, unusedPort, type HttpSink } from '../support/http-sink.js';
 
 // ---------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { describeEachEngine, freshDatabase, type TestDatabase } from '../support
 import { setupOwner, startTestServer, testConfig, type ApiHelper, type TestServer } from '../support/server.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { createEnqueuer } from '../../src/notifications/enqueue.js';
-import { silentLogger } from '../../src/server/logger.js';
+import { silentLogger } from '../../src/lib/logger.js';
 import { waitFor } from '../support/wait.js';
 import {
   TEMPLATE_CUSTOM_NOTIFICATION,

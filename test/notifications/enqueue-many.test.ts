@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
 import { testConfig } from '../support/server.js';
 import { createEnqueuer, UnknownTemplateError, type Enqueuer } from '../../src/notifications/enqueue.js';
-import { silentLogger } from '../../src/server/logger.js';
+import { silentLogger } from '../../src/lib/logger.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
 describeEachEngine('enqueueMany (batched enqueue)', (engine) => {

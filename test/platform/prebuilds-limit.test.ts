@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
-import { createLogger } from '../../src/server/logger.js';
+import { createLogger } from '../../src/lib/logger.js';
 import { PREBUILD_FAILURE_LIMIT_REACHED } from '../../src/notifications/templates/catalogue.js';
 import { createTemplate, messages, PLAIN_DEFINITION, pushVersion } from './helpers.js';
 import { FAILING, metric, pass, PREBUILDS_CONFIG, prebuildsOf, presetsOf, promote, reconcilerOf, settle } from './prebuild-helpers.js';

@@ -4,7 +4,7 @@ import type { Database } from '../../src/db/database.js';
 import { createEnqueuer } from '../../src/notifications/enqueue.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 import { resolveConfig } from '../../src/server/config.js';
-import { silentLogger } from '../../src/server/logger.js';
+import { silentLogger } from '../../src/lib/logger.js';
 
 /** Enqueues `count` distinct test notifications (webhook + inbox) for `userId`; resolves their ids. */
 export async function enqueueMany(

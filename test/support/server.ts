@@ -1,5 +1,5 @@
 import { resolveConfig, type Config } from '../../src/server/config.js';
-import { silentLogger, type Logger } from '../../src/server/logger.js';
+import { silentLogger, type Logger } from '../../src/lib/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { freshDatabase, type EngineName, type TestDatabase } from './db.js';
 

@@ -1,7 +1,7 @@
 // The dashboard's API client. Response types come from the server's own source (type-only
 // imports, erased at build time), so the client and the routes cannot drift apart silently.
 import type { Static } from '@sinclair/typebox';
-import type { UserJson } from '../../src/api/schemas.js';
+import type { UserJson } from '../../src/contract/common.js';
 import type { DeploymentConfig } from '../../src/api/routes/deployment.js';
 import type { InboxNotification } from '../../src/notifications/inbox/store.js';
 import type { NotificationTemplateJson } from '../../src/notifications/templates/store.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { notify } from '../../db/database.js';
 import { badRequest, unauthorized } from '../errors.js';
-import { errors } from '../schemas.js';
+import { errors } from '../../contract/common.js';
 import { tokenFromRequest, requestAuth } from '../auth.js';
 import * as aq from '../../platform/agents/queries.js';
 import { notifyTaskState, uiSanitize } from '../../platform/tasks/notify.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { actorOf } from '../auth.js';
 import { badRequest, forbidden, HttpError, type Validation } from '../errors.js';
-import { errors } from '../schemas.js';
+import { errors } from '../../contract/common.js';
 import { RateLimiter } from '../rate-limit.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../../notifications/templates/catalogue.js';
 

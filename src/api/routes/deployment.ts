@@ -3,9 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { describeConfig } from '../../server/config.js';
 import { OPTIONS } from '../../server/options.js';
-import { formatDuration } from '../../server/duration.js';
+import { formatDuration } from '../../lib/duration.js';
 import { authorize } from '../auth.js';
-import { errors } from '../schemas.js';
+import { errors } from '../../contract/common.js';
 
 const ConfigOption = Type.Object({
   option: Type.String({ description: 'The command-line flag, e.g. --email-smarthost' }),

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { actorOf, authenticate } from '../auth.js';
 import { badRequest, notFound, type Validation } from '../errors.js';
-import { errors, Uuid } from '../schemas.js';
+import { errors, Uuid } from '../../contract/common.js';
 import { UUID_RE } from '../params.js';
 import {
   countUnread,

@@ -6,7 +6,7 @@ import { notify } from '../../db/database.js';
 import { can } from '../../auth/roles.js';
 import { actorOf, authorize } from '../auth.js';
 import { badRequest, HttpError, notFound } from '../errors.js';
-import { errors, MessageResponse, Uuid } from '../schemas.js';
+import { errors, MessageResponse, Uuid } from '../../contract/common.js';
 import { ENQUEUED_CHANNEL } from '../../notifications/enqueue.js';
 import { getTemplate, listTemplates, setTemplateMethod, toTemplateJson } from '../../notifications/templates/store.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../notifications/templates/catalogue.js';

@@ -7,7 +7,7 @@ import { deleteApiKeysByUser } from '../../auth/sessions.js';
 import * as users from '../../platform/users/queries.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../../notifications/templates/catalogue.js';
 import { badRequest, forbidden } from '../errors.js';
-import { errors } from '../schemas.js';
+import { errors } from '../../contract/common.js';
 import { RateLimiter } from '../rate-limit.js';
 
 // Any string: a malformed address gets the same 204 as an unknown one.

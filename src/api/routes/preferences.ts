@@ -5,7 +5,7 @@ import { can } from '../../auth/roles.js';
 import { actorOf } from '../auth.js';
 import { badRequest } from '../errors.js';
 import { userParam, UUID_RE } from '../params.js';
-import { errors } from '../schemas.js';
+import { errors } from '../../contract/common.js';
 import { getPreferences, toPreferenceJson, updatePreferences } from '../../notifications/preferences.js';
 
 const UserParam = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }) });

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { authorize, requestAuth } from '../auth.js';
 import { badRequest, conflict, notFound, unauthorized } from '../errors.js';
-import { errors, Uuid } from '../schemas.js';
+import { errors, Uuid } from '../../contract/common.js';
 import { isUniqueViolation, type Queryable } from '../../db/database.js';
 import { OrgParam, orgParam } from '../params.js';
 import * as keys from '../../platform/provisioner/keys.js';

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { actorOf, authorize } from '../auth.js';
 import { notFound } from '../errors.js';
-import { errors, Uuid } from '../schemas.js';
+import { errors, Uuid } from '../../contract/common.js';
 import { OrgParam, orgParam } from '../params.js';
 import * as tq from '../../platform/templates/queries.js';
 import * as service from '../../platform/templates/service.js';

@@ -1,3 +1,4 @@
+import { FIRST_USER_LOCK } from '../../db/locks.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
@@ -11,7 +12,7 @@ import { isUniqueViolation } from '../../db/database.js';
 import { actorOf, authorize, SESSION_COOKIE } from '../auth.js';
 import { badRequest, conflict, forbidden, unauthorized } from '../errors.js';
 import { userParam } from '../params.js';
-import { errors, MessageResponse, User, Uuid } from '../schemas.js';
+import { errors, MessageResponse, User, Uuid } from '../../contract/common.js';
 import { RateLimiter } from '../rate-limit.js';
 
 const Username = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$' });
@@ -257,7 +258,7 @@ export async function publicUserRoutes(app: FastifyInstance, ctx: AppContext): P
       checkPassword(req.body.password);
       const hashed = await hashPassword(req.body.password);
       // Serialised by an advisory lock so two racing requests cannot both become the owner.
-      const result = await db.withAdvisoryLock(0x4865_0001, async () =>
+      const result = await db.withAdvisoryLock(FIRST_USER_LOCK, async () =>
         db.tx(async (t) => {
           if ((await users.countUsers(t)) > 0) return undefined;
           const u = await users.insertUser(t, {

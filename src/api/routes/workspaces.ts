@@ -5,7 +5,7 @@ import { can } from '../../auth/roles.js';
 import { actorOf, type Actor } from '../auth.js';
 import { forbidden, HttpError, notFound } from '../errors.js';
 import { userParam } from '../params.js';
-import { errors, Uuid } from '../schemas.js';
+import { errors, Uuid } from '../../contract/common.js';
 import * as wq from '../../platform/workspaces/queries.js';
 import * as service from '../../platform/workspaces/service.js';
 import { presentBuilds, presentWorkspaces, snapshot, withAgentTokens } from '../../platform/workspaces/present.js';

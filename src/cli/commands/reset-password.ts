@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../client.js';
 import { prompt } from '../prompt.js';
 import { resolveConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
+import { createLogger } from '../../lib/logger.js';
 import { openDatabase } from '../../server/server.js';
 import { migrate } from '../../db/migrate.js';
 import { hashPassword, validatePassword } from '../../auth/passwords.js';

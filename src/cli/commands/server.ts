@@ -19,7 +19,7 @@ export function serverCommand(): Command {
     }
     const config = resolveConfig({ flags, env: process.env, file: opts.config as string | undefined });
     // Loaded here so that other commands start fast (the server pulls in both database engines).
-    const { createLogger } = await import('../../server/logger.js');
+    const { createLogger } = await import('../../lib/logger.js');
     const { startServer } = await import('../../server/server.js');
     const log = createLogger({ level: config.logLevel });
     const server = await startServer({ config, log });

@@ -1,6 +1,6 @@
 import type { Database } from '../../db/database.js';
-import type { Logger } from '../../server/logger.js';
-import type { NotificationsConfig } from '../../server/config.js';
+import type { Logger } from '../../lib/logger.js';
+import type { NotificationsConfig } from '../../lib/config.js';
 import type { DeliveryMethod, DeliveryResult, NotificationMethod, PreparedMessage, TemplateHelpers } from '../types.js';
 import type { NotificationMetrics } from '../metrics.js';
 import { renderTitleBody } from '../render/message.js';

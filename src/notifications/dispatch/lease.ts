@@ -1,5 +1,5 @@
 import type { Database, Session } from '../../db/database.js';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { fetchLockedMessages, lockAndFetchMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
 
 const LOST_SESSION_GRACE_MS = 1000;

@@ -16,7 +16,8 @@ export interface AcquiredMessage {
 }
 
 /** Advisory-lock namespace (first key) of in-flight messages; the second key is a hash of the id. */
-export const MESSAGE_LOCK_CLASS = 0x4e6f_7469; // "Noti"
+export { MESSAGE_LOCK_CLASS } from '../../db/locks.js';
+import { MESSAGE_LOCK_CLASS } from '../../db/locks.js';
 
 // Dispatchable: pending, temporarily failed and due, or left `leased` by an older replica whose lease
 // ran out. The first condition is implied by the second, but spelled out so the planner can prove

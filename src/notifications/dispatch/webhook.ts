@@ -23,7 +23,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { markdownToPlaintext } from '../render/markdown.js';
 import type { DeliveryMethod, DeliveryResult, MessagePayload, PreparedMessage } from '../types.js';
 import { parseWebhookSecret, webhookSignatureHeaders, type WebhookSigningKey } from './signing.js';

@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Database } from '../../db/database.js';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { INBOX_CHANNEL, type InboxEvent, type InboxNotification } from './store.js';
 import { countUnread, getInboxRow, matchesFilter, presentInbox, type InboxFilter, type InboxFormat } from './queries.js';
 

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { AppContext } from '../../server/context.js';
 import type { Service } from '../../server/server.js';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { HttpError } from '../../api/errors.js';
 import { getUserById, PREBUILDS_SYSTEM_USER_ID, type UserRow } from '../users/queries.js';
 import { createBuild } from '../workspaces/service.js';
@@ -11,7 +11,8 @@ import { prebuildMetrics, type PresetMetricLabels } from './metrics.js';
 import { notifyFailureLimitReached } from './notify.js';
 
 /** Advisory lock held by the replica running a reconciliation pass (one leader per pass). */
-export const PREBUILDS_RECONCILER_LOCK = 0x48_52_50_42; // "HRPB"
+import { PREBUILDS_RECONCILER_LOCK } from '../../db/locks.js';
+export { PREBUILDS_RECONCILER_LOCK };
 
 /** What one pass did; `leader` is false when another replica held the lock. */
 export interface ReconcileResult {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import type { AppContext } from '../../server/context.js';
 import type { Service } from '../../server/server.js';
-import type { Logger } from '../../server/logger.js';
+import type { Logger } from '../../lib/logger.js';
 import { getVersion } from '../templates/queries.js';
 import { getBuildByJob } from '../workspaces/queries.js';
 import { builtinResult, type Definition } from './definition.js';

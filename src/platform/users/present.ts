@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import { ROLE_DISPLAY, type Role } from '../../auth/roles.js';
-import type { UserJson } from '../../api/schemas.js';
+import type { UserJson } from '../../contract/common.js';
 import { organizationIdsOf, type UserRow } from './queries.js';
 
 /** The API's User shape (codersdk.User). */
