@@ -59,7 +59,14 @@ module.exports = {
       comment: 'Route handlers call services: no SQL, no database handle, no query module in api/.',
       severity: 'error',
       from: { path: '^src/api/' },
-      to: { path: ['^src/db/', DATA, '^src/(server|cli)/'] },
+      to: { path: ['^src/db/', '^src/(server|cli)/'] },
+    },
+    {
+      name: 'http-never-runs-queries',
+      comment: 'Row types of a query module may appear in api/, its functions may not.',
+      severity: 'error',
+      from: { path: '^src/api/' },
+      to: { path: DATA, dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'only-the-composition-root-wires',

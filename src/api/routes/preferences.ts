@@ -1,3 +1,4 @@
+import { createDirectory } from '../../platform/directory.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
@@ -21,7 +22,7 @@ export async function preferenceRoutes(app: FastifyInstance, ctx: AppContext): P
   // Self, or an owner / user admin. Another member's answers 400, as the reference does.
   async function target(req: Parameters<typeof actorOf>[0], value: string) {
     const actor = actorOf(req);
-    const user = await userParam(db, req, value);
+    const user = await userParam(createDirectory(db), req, value);
     if (user.id !== actor.user.id && !can(actor.roles, 'user:read_preferences_any')) {
       throw badRequest('You cannot access the notification preferences of another user.');
     }

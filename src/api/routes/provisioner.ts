@@ -1,3 +1,4 @@
+import { createDirectory } from '../../platform/directory.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
@@ -41,7 +42,7 @@ function parseLogs(raw: unknown[] | undefined): LogLine[] {
 export async function provisionerKeyRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.db;
   const tags = ['Provisioning'];
-  const org = (value: string) => orgParam(db, value);
+  const org = (value: string) => orgParam(createDirectory(db), value);
 
   app.post<{ Params: Static<typeof OrgParam>; Body: Static<typeof CreateKey> }>(
     '/organizations/:organization/provisionerkeys',

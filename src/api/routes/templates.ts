@@ -1,3 +1,4 @@
+import { createDirectory } from '../../platform/directory.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
@@ -97,7 +98,7 @@ const ListQuery = Type.Object({ deprecated: Type.Optional(Type.Boolean()) });
 export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.db;
 
-  const org = (value: string) => orgParam(db, value);
+  const org = (value: string) => orgParam(createDirectory(db), value);
   async function template(req: FastifyRequest, id: string) {
     actorOf(req);
     const t = await tq.getTemplate(db, id);

@@ -1,3 +1,4 @@
+import { createDirectory } from '../../platform/directory.js';
 import { FIRST_USER_LOCK } from '../../db/locks.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -126,7 +127,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     '/users/:user',
     { schema: { tags: ['Users'], params: UserParam, response: { 200: User, ...errors(400, 401) } } },
     async (req) => {
-      const user = await userParam(db, req, req.params.user);
+      const user = await userParam(createDirectory(db), req, req.params.user);
       if (user.id !== actorOf(req).user.id) authorize(req, 'user:read');
       return presentUser(db, user);
     },
@@ -138,7 +139,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
       { schema: { tags: ['Users'], params: UserParam, response: { 200: User, ...errors(400, 401, 403) } } },
       async (req) => {
         const actor = authorize(req, 'user:update');
-        const user = await userParam(db, req, req.params.user);
+        const user = await userParam(createDirectory(db), req, req.params.user);
         if (user.id === actor.user.id) throw badRequest(`You cannot ${action} yourself.`);
         if (user.is_system) throw forbidden('System users cannot be modified.');
         if (user.rbac_roles.includes('owner') && !actor.roles.includes('owner')) throw forbidden();
@@ -159,7 +160,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     { schema: { tags: ['Users'], params: UserParam, response: { 200: MessageResponse, ...errors(400, 401, 403) } } },
     async (req) => {
       const actor = authorize(req, 'user:delete');
-      const user = await userParam(db, req, req.params.user);
+      const user = await userParam(createDirectory(db), req, req.params.user);
       if (user.id === actor.user.id) throw forbidden('You cannot delete yourself!');
       if (user.is_system) throw forbidden('System users cannot be deleted.');
       if (user.rbac_roles.includes('owner') && !actor.roles.includes('owner')) throw forbidden();
@@ -176,7 +177,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     { schema: { tags: ['Users'], params: UserParam, body: Roles, response: { 200: User, ...errors(400, 401, 403) } } },
     async (req) => {
       const actor = authorize(req, 'user:assign_roles');
-      const user = await userParam(db, req, req.params.user);
+      const user = await userParam(createDirectory(db), req, req.params.user);
       if (user.id === actor.user.id) throw badRequest('You cannot change your own roles.');
       if (user.is_system) throw forbidden('System users cannot be modified.');
       const wanted = [...new Set(req.body.roles.filter((r) => r !== 'member'))];
@@ -204,7 +205,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      const user = await userParam(db, req, req.params.user);
+      const user = await userParam(createDirectory(db), req, req.params.user);
       if (user.id !== actor.user.id && !actor.roles.includes('owner')) throw forbidden();
       // lifetime is nanoseconds on the wire, as the reference's Go duration.
       const lifetimeMs = req.body.lifetime ? Math.floor(req.body.lifetime / 1e6) : 30 * 24 * 3600 * 1000;

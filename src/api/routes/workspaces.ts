@@ -1,3 +1,4 @@
+import { createDirectory } from '../../platform/directory.js';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
@@ -90,7 +91,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: AppContext): Pr
     { schema: { tags, params: UserParam, body: CreateWorkspace, response: errors(400, 401, 403, 409) } },
     async (req, reply) => {
       const actor = actorOf(req);
-      const owner = await userParam(db, req, req.params.user);
+      const owner = await userParam(createDirectory(db), req, req.params.user);
       if (owner.id !== actor.user.id && !can(actor.roles, 'workspace:update_any')) {
         throw forbidden('You cannot create workspaces for other users.');
       }
@@ -151,7 +152,7 @@ export async function workspaceRoutes(app: FastifyInstance, ctx: AppContext): Pr
     '/users/:user/workspace/:name',
     { schema: { tags, querystring: IncludeDeleted, response: errors(400, 401, 404, 410) } },
     async (req) => {
-      const owner = await userParam(db, req, req.params.user);
+      const owner = await userParam(createDirectory(db), req, req.params.user);
       const out = await snapshot(db, async (q) => {
         const w = await readable(req, await wq.getWorkspaceByOwnerAndName(q, owner.id, req.params.name, req.query.include_deleted), req.query.include_deleted);
         return (await presentWorkspaces(q, [w]))[0];
