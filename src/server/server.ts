@@ -8,10 +8,11 @@ import { buildApp, type RouteModule } from './app.js';
 import { splitHostPort, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Logger } from '../lib/logger.js';
-import type { Service } from '../lib/service.js';
+import { systemClock, type Service } from '../lib/service.js';
 import { createEnqueuer } from '../notifications/enqueue.js';
 import { notificationsModule } from '../notifications/module.js';
-import { platformModule } from '../platform/module.js';
+import { createPlatform } from '../platform/platform.js';
+import { platformRoutes } from '../api/platform.js';
 import { authModule } from '../auth/module.js';
 
 export type { Service };
@@ -94,6 +95,21 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (ownsDb) await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The workspace platform, built from its explicit dependencies. */
+function platformModule(ctx: AppContext): Module {
+  const { config } = ctx;
+  const platform = createPlatform({
+    db: ctx.db,
+    log: ctx.log,
+    clock: systemClock,
+    enqueuer: ctx.enqueuer,
+    registry: ctx.registry,
+    prebuilds: config.prebuilds,
+    provisioner: config.provisioner,
+  });
+  return { routes: platformRoutes(platform), services: platform.services };
 }
 
 /** The feature folders, in registration order. */
