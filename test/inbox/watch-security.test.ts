@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { CLOSE_TOO_MANY_WATCHERS } from '../../src/notifications/inbox/watch-hub.js';
-import { addInboxRows, openWatch, waitFor, type WatchClient } from './helpers.js';
+import { addInboxRows, openWatch, sleep, waitFor, type WatchClient } from './helpers.js';
 
 // Real WebSocket handshakes (the ws package) against a real server whose access URL is
 // http://test.com (test/support/server.ts).
@@ -67,7 +67,7 @@ describeEachEngine('inbox watch: origin check and per-user cap', (engine) => {
     const open: WatchClient[] = [];
     for (let i = 0; i < MAX; i++) open.push(await openWatch(server.url, { token: u.api.token }));
     const refused = await openWatch(server.url, { token: u.api.token });
-    const closed = await refused.closed;
+    const closed = await Promise.race([refused.closed, sleep(5000).then(() => ({ code: 0, reason: 'still open after 5 s' }))]);
     expect(closed.code).toBe(CLOSE_TOO_MANY_WATCHERS);
     expect(closed.reason).toBe(`too many open inbox watches (at most ${MAX} per user)`);
     // Another user is not affected by u's count.
