@@ -6,6 +6,7 @@ import {
   TEMPLATE_TASK_IDLE,
   TEMPLATE_TASK_WORKING,
 } from '../../notifications/templates/catalogue.js';
+import { minuteBucket } from '../../notifications/dedupe.js';
 import { safely } from '../events.js';
 import type { AppStatusRow, AppStatusState } from '../agents/queries.js';
 import { AI_PROMPT_PARAMETER } from '../templates/parameters.js';
@@ -49,11 +50,6 @@ export function uiSanitize(s: string): string {
     .trim();
 }
 
-/** Minute bucket as Go's time.Truncate(time.Minute) marshals it. */
-export function dedupeBucket(now: Date): string {
-  return new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString().replace('.000Z', 'Z');
-}
-
 /**
  * Reference 8a, plus Task Completed / Task Failed (product 2.4). `previous` is the app's latest
  * status read before the new one was inserted.
@@ -80,7 +76,7 @@ export async function notifyTaskState(
           userId: w.owner_id,
           templateId,
           labels: { task, workspace: w.name },
-          data: { dedupe_bypass_ts: dedupeBucket(opts.now ?? new Date()) },
+          data: { dedupe_bypass_ts: minuteBucket(opts.now ?? new Date()) },
           createdBy: 'api-workspace-agent-app-status',
           targets: [w.id, w.owner_id, w.organization_id, opts.appId],
         },
