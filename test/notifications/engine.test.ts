@@ -37,7 +37,7 @@ describeEachEngine('notification engine', (engine) => {
       )
     ).rows;
   const enqueueTest = (labels: Record<string, string> = {}) =>
-    server.ctx.enqueuer.enqueue({ userId: ownerId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 't', custom_message: 'm', ...labels }, createdBy: 'test' });
+    server.ctx.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 't', custom_message: 'm', ...labels }, createdBy: 'test' }]).then((r) => r[0]);
 
   beforeAll(async () => {
     sink = await startHttpSink();
@@ -138,9 +138,9 @@ describeEachEngine('notification engine', (engine) => {
 
   it('does not enqueue an opt-in template until the user enables it', async () => {
     const req = { userId: ownerId, templateId: TEMPLATE_WORKSPACE_CREATED, labels: { workspace: 'w', template: 't', version: 'v', workspace_owner_username: 'u' }, createdBy: 'test' };
-    expect(await server.ctx.enqueuer.enqueue(req)).toEqual([]);
+    expect(await server.ctx.enqueuer.enqueueMany([req])).toEqual([[]]);
     await owner.put('/users/me/notifications/preferences', { template_disabled_map: { [TEMPLATE_WORKSPACE_CREATED]: false } });
-    expect(await server.ctx.enqueuer.enqueue(req)).toHaveLength(2);
+    expect((await server.ctx.enqueuer.enqueueMany([req]))[0]).toHaveLength(2);
   });
 
   it('uses a per-template method override, and can reset it', async () => {
@@ -160,7 +160,7 @@ describeEachEngine('notification engine', (engine) => {
   });
 
   it('never puts a one-time passcode in the inbox', async () => {
-    const ids = await server.ctx.enqueuer.enqueue({ userId: ownerId, templateId: TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE, labels: { one_time_passcode: 'x' }, createdBy: 'test' });
+    const [ids] = await server.ctx.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE, labels: { one_time_passcode: 'x' }, createdBy: 'test' }]);
     expect(ids).toHaveLength(1);
     expect((await rows()).map((r) => r.method)).toEqual(['webhook']);
   });
@@ -196,7 +196,7 @@ describeEachEngine('enqueue target matrix', (engine) => {
     it(name, async () => {
       const cfg = testConfig({ email: { smarthost }, notifications: { inbox: { enabled: inbox } } });
       const enq = createEnqueuer({ db: database.db, notifications: cfg.notifications, email: cfg.email, accessUrl: cfg.accessUrl, log: silentLogger() });
-      const ids = await enq.enqueue({ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: {}, data: { timestamp: name }, createdBy: 'test' });
+      const [ids] = await enq.enqueueMany([{ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: {}, data: { timestamp: name }, createdBy: 'test' }]);
       expect(ids).toHaveLength(expected);
     });
   }

@@ -27,7 +27,7 @@ describeEachEngine('notification metrics values', (engine) => {
 
   it('counts attempts by result, retries and synced updates as the reference does', async () => {
     const { userId } = await setupOwner(server.api);
-    await server.ctx.enqueuer.enqueue({ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 'a', custom_message: 'b' }, createdBy: 'test' });
+    await server.ctx.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 'a', custom_message: 'b' }, createdBy: 'test' }]);
     const end = Date.now() + 5000;
     let text = '';
     while (Date.now() < end) {

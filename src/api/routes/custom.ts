@@ -87,13 +87,13 @@ export async function customNotificationRoutes(app: FastifyInstance, ctx: AppCon
       const { title, message } = (req.body as { content: { title: string; message: string } }).content;
       try {
         // Inhibited (the user disabled the template) or a duplicate within the minute: still 204.
-        await ctx.enqueuer.enqueue({
+        await ctx.enqueuer.enqueueMany([{
           userId: actor.user.id,
           templateId: TEMPLATE_CUSTOM_NOTIFICATION,
           labels: { custom_title: title, custom_message: message },
           data: { dedupe_bypass_ts: minuteBucket(new Date()) },
           createdBy: actor.user.id,
-        });
+        }]);
       } catch (err) {
         req.log.error({ err }, 'custom notification enqueue failed');
         throw new HttpError(500, 'Failed to send custom notification', (err as Error).message);

@@ -134,13 +134,13 @@ export async function notificationAdminRoutes(app: FastifyInstance, ctx: AppCont
 
   app.post('/notifications/test', { schema: { tags, response: { ...errors(401, 403) } } }, async (req, reply) => {
     const actor = authorize(req, 'deployment_config:update');
-    await ctx.enqueuer.enqueue({
+    await ctx.enqueuer.enqueueMany([{
       userId: actor.user.id,
       templateId: TEMPLATE_TEST_NOTIFICATION,
       labels: {},
       data: { timestamp: new Date().toISOString() },
       createdBy: 'send-test-notification',
-    });
+    }]);
     return reply.status(204).send();
   });
 

@@ -74,15 +74,15 @@ export async function notifyTaskState(
     if (!opts.previous && opts.state === 'working') return;
     const prompt = (await wq.buildParameters(q, build.id)).find((p) => p.name === AI_PROMPT_PARAMETER)?.value;
     const task = truncateTaskLabel(prompt || w.name);
-    await ctx.enqueuer.enqueue(
-      {
+    await ctx.enqueuer.enqueueMany(
+      [{
         userId: w.owner_id,
         templateId,
         labels: { task, workspace: w.name },
         data: { dedupe_bypass_ts: dedupeBucket(opts.now ?? new Date()) },
         createdBy: 'api-workspace-agent-app-status',
         targets: [w.id, w.owner_id, w.organization_id, opts.appId],
-      },
+      }],
       q,
     );
   });

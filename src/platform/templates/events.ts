@@ -12,14 +12,14 @@ export async function templateDeleted(ctx: AppContext, q: Queryable, t: Template
   await safely(q, ctx.log, 'notify template deleted', async () => {
     for (const admin of await templateAdmins(q)) {
       if (admin.id === initiator.id) continue;
-      await ctx.enqueuer.enqueue(
-        {
+      await ctx.enqueuer.enqueueMany(
+        [{
           userId: admin.id,
           templateId: TEMPLATE_TEMPLATE_DELETED,
           labels: { name: t.display_name || t.name, initiator: initiator.username },
           createdBy: 'api-templates-delete',
           targets: [t.id, t.organization_id],
-        },
+        }],
         q,
       );
     }
@@ -35,13 +35,13 @@ export async function templateDeprecated(ctx: AppContext, q: Queryable, t: Templ
       [t.id],
     );
     for (const o of owners.rows) {
-      await ctx.enqueuer.enqueue(
-        {
+      await ctx.enqueuer.enqueueMany(
+        [{
           userId: o.owner_id,
           templateId: TEMPLATE_TEMPLATE_DEPRECATED,
           labels: { template: t.name, message, organization: t.organization_name },
           createdBy: 'notify-users-of-template-deprecation',
-        },
+        }],
         q,
       );
     }

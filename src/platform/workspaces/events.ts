@@ -119,14 +119,14 @@ export async function workspaceDeleted(ctx: AppContext, q: Queryable, w: Workspa
       reason = 'autodeleted due to dormancy';
       initiator = 'autobuild';
     }
-    await ctx.enqueuer.enqueue(
-      {
+    await ctx.enqueuer.enqueueMany(
+      [{
         userId: w.owner_id,
         templateId: TEMPLATE_WORKSPACE_DELETED,
         labels: { name: w.name, reason, initiator },
         createdBy: 'provisionerd',
         targets: targets(w),
-      },
+      }],
       q,
     );
   });
@@ -139,14 +139,14 @@ export async function workspaceDeleted(ctx: AppContext, q: Queryable, w: Workspa
 export async function workspaceBuildFailed(ctx: AppContext, q: Queryable, w: WorkspaceRow, build: BuildRow): Promise<void> {
   await safely(q, ctx.log, 'notify workspace build failed', async () => {
     if (build.reason !== 'initiator') {
-      await ctx.enqueuer.enqueue(
-        {
+      await ctx.enqueuer.enqueueMany(
+        [{
           userId: w.owner_id,
           templateId: TEMPLATE_WORKSPACE_AUTOBUILD_FAILED,
           labels: { name: w.name, reason: build.reason },
           createdBy: 'provisionerd',
           targets: targets(w),
-        },
+        }],
         q,
       );
       return;
@@ -155,8 +155,8 @@ export async function workspaceBuildFailed(ctx: AppContext, q: Queryable, w: Wor
     const inOrg = new Set(members.rows.map((m) => m.user_id));
     const admins = (await usersWithRoles(q, ['template-admin'])).filter((u) => inOrg.has(u.id));
     for (const admin of admins) {
-      await ctx.enqueuer.enqueue(
-        {
+      await ctx.enqueuer.enqueueMany(
+        [{
           userId: admin.id,
           templateId: TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED,
           labels: {
@@ -169,7 +169,7 @@ export async function workspaceBuildFailed(ctx: AppContext, q: Queryable, w: Wor
           },
           createdBy: 'provisionerd',
           targets: targets(w),
-        },
+        }],
         q,
       );
     }
