@@ -8,6 +8,8 @@ import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from './templates/catalogue
 
 /** NOTIFY channel that wakes dispatchers on every replica when messages are enqueued. */
 export const ENQUEUED_CHANNEL = 'herald_notifications_enqueued';
+/** Payload on ENQUEUED_CHANNEL when the notification settings changed (pause/resume): dispatchers re-read them. */
+export const SETTINGS_CHANGED = 'settings';
 
 export interface EnqueueRequest {
   userId: string;

@@ -5,18 +5,14 @@ import { getSiteConfig, setSiteConfig } from '../../db/site-config.js';
 import { notify } from '../../db/database.js';
 import { can } from '../../auth/roles.js';
 import { actorOf, authorize } from '../auth.js';
-import { badRequest, HttpError, notFound } from '../errors.js';
+import { badRequest, notFound } from '../errors.js';
 import { errors, MessageResponse, Uuid } from '../../contract/common.js';
-import { ENQUEUED_CHANNEL } from '../../notifications/enqueue.js';
+import { ENQUEUED_CHANNEL, SETTINGS_CHANGED } from '../../notifications/enqueue.js';
 import { getTemplate, listTemplates, setTemplateMethod, toTemplateJson } from '../../notifications/templates/store.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../notifications/templates/catalogue.js';
-import { NOTIFICATION_METHODS, type MessagePayload, type NotificationMethod } from '../../notifications/types.js';
-import { renderActions, renderTitleBody } from '../../notifications/render/message.js';
-import { markdownToHtml, markdownToPlaintext } from '../../notifications/render/markdown.js';
+import { NOTIFICATION_METHODS, type NotificationMethod } from '../../notifications/types.js';
 import { listMessages, toMessageJson } from '../../notifications/messages.js';
-import { DEFAULT_APP_NAME, DEFAULT_LOGO_URL } from '../../notifications/dispatch/dispatcher.js';
-import { getAppearance } from '../../notifications/dispatch/queries.js';
-import { displayName } from '../../platform/users/events.js';
+import { createMessagePreparer } from '../../notifications/prepare.js';
 
 export const SETTINGS_KEY = 'notifications_settings';
 
@@ -80,7 +76,7 @@ export async function notificationAdminRoutes(app: FastifyInstance, ctx: AppCont
       await db.tx(async (t) => {
         await setSiteConfig(t, SETTINGS_KEY, value);
         // Resuming should deliver what queued up at once, not at the next poll.
-        await notify(t, ENQUEUED_CHANNEL, '');
+        await notify(t, ENQUEUED_CHANNEL, SETTINGS_CHANGED);
       });
       req.log.info({ notifier_paused: req.body.notifier_paused, by: actorOf(req).user.username }, 'notification settings changed');
       return req.body;
@@ -149,42 +145,13 @@ export async function notificationAdminRoutes(app: FastifyInstance, ctx: AppCont
     { schema: { tags, params: TemplateParam, body: PreviewBody, response: { ...errors(400, 401, 403, 404) } } },
     async (req) => {
       const actor = authorize(req, 'deployment_config:read');
-      const template = await getTemplate(db, templateParam(req.params.notification_template));
-      if (!template) throw notFound();
-      const a = await getAppearance(db);
-      const helpers = {
-        base_url: ctx.config.accessUrl,
-        current_year: String(new Date().getUTCFullYear()),
-        app_name: a.application_name || DEFAULT_APP_NAME,
-        logo_url: a.logo_url || `${ctx.config.accessUrl}${DEFAULT_LOGO_URL}`,
-      };
-      const payload: MessagePayload = {
-        _version: '1.2',
-        notification_name: template.name,
-        notification_template_id: template.id,
-        user_id: actor.user.id,
-        user_email: actor.user.email,
-        user_name: displayName(actor.user),
-        user_username: actor.user.username,
-        actions: [],
-        labels: req.body.labels ?? {},
-        data: req.body.data ?? null,
-        targets: null,
-      };
-      try {
-        payload.actions = renderActions(template.actions, payload, helpers);
-        const { title, body } = renderTitleBody(template, payload, helpers);
-        return {
-          title: markdownToPlaintext(title),
-          title_markdown: title,
-          body: markdownToPlaintext(body),
-          body_markdown: body,
-          body_html: markdownToHtml(body),
-          actions: payload.actions,
-        };
-      } catch (err) {
-        throw new HttpError(400, 'Failed to render the template.', (err as Error).message);
-      }
+      const u = actor.user;
+      return createMessagePreparer({ db, accessUrl: ctx.config.accessUrl }).preview({
+        templateId: templateParam(req.params.notification_template),
+        user: { id: u.id, email: u.email, name: u.name || u.username, username: u.username },
+        labels: req.body.labels,
+        data: req.body.data,
+      });
     },
   );
 
