@@ -76,13 +76,14 @@ export function notificationsModule(ctx: AppContext): Module {
     },
     services: {
       inboxWatch: { start: () => watchHub.start(), stop: () => watchHub.stop() },
-      dispatcher: {
+      // `instance`: tests wait on the dispatcher's lifecycle events.
+      dispatcher: Object.assign({
         start: () => dispatcher.start(),
         async stop() {
           await dispatcher.stop();
           await Promise.allSettled(Object.values(methods).map((m) => m?.close?.()));
         },
-      },
+      }, { instance: dispatcher }),
     },
   };
 }

@@ -70,6 +70,8 @@ export interface DispatcherEvents {
   delivered: MessageRef;
   /** temporary_failure has `retryAt`, when it is due again; inhibited is a disabled preference. */
   failed: MessageRef & { status: FailedResult['status']; reason: string; retryAt?: Date };
+  /** A fetch ended (after a wake): `count` messages leased, 0 when paused, draining or nothing was due. */
+  fetched: { count: number };
   /** Results committed to the database (and their leases released). */
   flushed: { sent: number; failed: number };
 }
@@ -304,11 +306,13 @@ export class Dispatcher {
   }
 
   private async fetchLoop(): Promise<void> {
+    let count = 0;
     try {
       do {
         this.fetch = 'busy';
         await this.refreshSettings();
-        if (this._state !== 'running') break;
+        // Paused: lease nothing, but a wake that came meanwhile (a resume) goes round again.
+        if (this._state !== 'running') continue;
         // Back-pressure: no new leases while results wait to be written or deliveries are full.
         if (this.pendingResults() >= this.opts.config.storeSyncBufferSize) {
           await this.flush();
@@ -327,12 +331,14 @@ export class Dispatcher {
           this.log.warn({ err: (err as Error).message }, 'failed to acquire notification messages');
           break;
         }
+        count += batch.length;
         if (batch.length) await this.dispatchBatch(batch);
         this.moreWaiting = batch.length === free;
         if (this.moreWaiting && this.capacity - this.inflight > 0) this.fetch = 'again';
-      } while (this.fetch === 'again' && this._state === 'running');
+      } while (this.fetch === 'again' && this.active);
     } finally {
       this.fetch = 'idle';
+      if (this.listening('fetched')) this.emit('fetched', { count });
     }
   }
 
