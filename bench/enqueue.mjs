@@ -28,7 +28,7 @@ try {
   let seq = 0;
   // Warm up both paths (JIT, pool connections, prepared plans).
   await prod.enqueuer.enqueueMany(Array.from({ length: 100 }, () => req(seq++)));
-  for (let i = 0; i < 50; i++) await prod.enqueuer.enqueue(req(seq++));
+  for (let i = 0; i < 50; i++) await prod.enqueuer.enqueueMany([req(seq++)]);
   for (let r = 0; r < ROUNDS; r++) {
     res.ceiling.push(await ceilingRun(fresh.url));
 
@@ -47,7 +47,7 @@ try {
       Array.from({ length: 16 }, async () => {
         while (next < SINGLE_N) {
           next++;
-          await prod.enqueuer.enqueue(req(seq++));
+          await prod.enqueuer.enqueueMany([req(seq++)]);
         }
       }),
     );
@@ -55,8 +55,8 @@ try {
     console.log(`  round ${r + 1}: ceiling ${round(res.ceiling.at(-1), 0)}/s, batched ${round(res.batched.at(-1), 0)}/s, single ${round(res.single.at(-1), 0)}/s`);
   }
   // Dedupe really is on: the same notification again inserts nothing.
-  const again = await prod.enqueuer.enqueue(req(seq - 1));
-  if (again.length !== 0) throw new Error('duplicate was enqueued');
+  const again = await prod.enqueuer.enqueueMany([req(seq - 1)]);
+  if (again[0].length !== 0) throw new Error('duplicate was enqueued');
   await admin.end();
   await prod.close();
 } finally {

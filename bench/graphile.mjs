@@ -146,7 +146,7 @@ async function heraldLatency(h, sink) {
   const replica = await startHerald(h.url, { ...heraldFlags('webhook', sink.url), ...HERALD_FLAGS });
   const prod = await openProducer(h.url, { sinkUrl: sink.url, maxConnections: 2 });
   try {
-    const send = (i, t) => prod.enqueuer.enqueue({ userId: h.userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(i), data: { enq: t, i }, createdBy: 'bench' });
+    const send = (i, t) => prod.enqueuer.enqueueMany([{ userId: h.userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(i), data: { enq: t, i }, createdBy: 'bench' }]);
     await sink.reset();
     for (let i = 0; i < 20; i++) await send(1e6 + i, 0);
     await waitDelivered(sink, 20);

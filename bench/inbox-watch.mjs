@@ -60,7 +60,7 @@ try {
     const wait = start + (i * 1000) / RATE - now();
     if (wait > 0) await sleep(wait);
     const t = now();
-    await prod.enqueuer.enqueue({ userId: userIds[crypto.randomInt(userIds.length)], templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `watch ${i}`, custom_message: String(t) }, createdBy: 'bench' });
+    await prod.enqueuer.enqueueMany([{ userId: userIds[crypto.randomInt(userIds.length)], templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `watch ${i}`, custom_message: String(t) }, createdBy: 'bench' }]);
   }
   const achieved = (total / (now() - start)) * 1000;
   const deadline = now() + 15_000;

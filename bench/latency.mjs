@@ -16,7 +16,7 @@ try {
   const replica = await startHerald(fresh.url, heraldFlags('webhook', sink.url));
   const prod = await openProducer(fresh.url, { sinkUrl: sink.url, maxConnections: 4 });
   let seq = 0;
-  const send = (t) => prod.enqueuer.enqueue({ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(seq), data: { enq: t, i: seq++ }, createdBy: 'bench' });
+  const send = (t) => prod.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(seq), data: { enq: t, i: seq++ }, createdBy: 'bench' }]);
   for (let i = 0; i < 20; i++) await send(0);
   await sleep(300);
   console.log(`bench/latency: load average before: ${loadavg()}`);

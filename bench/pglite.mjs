@@ -49,7 +49,7 @@ async function run(engine, method, sink) {
     const pause = (p) => setPaused(db, p);
     const sentCount = async () => (await db.query(`SELECT count(*)::int AS n FROM notification_messages WHERE status = 'sent'`)).rows[0].n;
     const send = (i, t = 0) =>
-      enq.enqueue({ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `bench ${i}`, custom_message: String(t || i) }, data: { enq: t, i }, createdBy: 'bench' });
+      enq.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `bench ${i}`, custom_message: String(t || i) }, data: { enq: t, i }, createdBy: 'bench' }]);
 
     // 1. Enqueue throughput (dispatcher paused), 16 concurrent producers.
     await pause(true);

@@ -17,7 +17,6 @@ export interface NotificationRouteOptions {
   /** The effective configuration, for GET /deployment/config. */
   describeConfig: () => DescribedOption[];
   /** Only for the template preview, until it goes through the message-preparation service. */
-  previewDb: Parameters<typeof templatePreviewRoute>[1]['db'];
 }
 
 /** The notification area's HTTP routes, by scope: `authed` behind the session check, `custom` authenticating itself. */
@@ -25,7 +24,7 @@ export function notificationRoutes(n: Notifications, o: NotificationRouteOptions
   return {
     authed: async (app: FastifyInstance): Promise<void> => {
       await notificationAdminRoutes(app, { settings: n.settings, admin: n.admin });
-      await templatePreviewRoute(app, { admin: n.admin, db: o.previewDb, accessUrl: o.accessUrl });
+      await templatePreviewRoute(app, { admin: n.admin, preparer: n.preparer });
       await preferenceRoutes(app, { preferences: n.preferences, directory: o.directory });
       await deploymentRoutes(app, { describeConfig: o.describeConfig });
       await inboxRoutes(app, { inbox: n.inbox });

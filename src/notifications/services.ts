@@ -16,6 +16,7 @@ import { createSettingsService, type SettingsService } from './settings.js';
 import { createPreferenceService, type PreferenceService } from './preferences.js';
 import { createCustomNotifications, type CustomNotifications } from './custom.js';
 import { createNotificationAdmin, type NotificationAdmin } from './admin.js';
+import { createMessagePreparer, type MessagePreparer } from './prepare.js';
 
 export interface NotificationDeps {
   db: Database;
@@ -37,8 +38,11 @@ export interface Notifications {
   custom: CustomNotifications;
   admin: NotificationAdmin;
   watchHub: InboxWatchHub;
+  /** Renders a template exactly as delivery will (the preview route). */
+  preparer: MessagePreparer;
+  dispatcher: Dispatcher;
   /** Started after the server listens, stopped on shutdown. */
-  background: { dispatcher: Service; inboxWatch: Service };
+  background: { dispatcher: Service & { instance: Dispatcher }; inboxWatch: Service };
 }
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
@@ -87,6 +91,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     unavailable,
     metrics: createNotificationMetrics(deps.registry),
     log: log.child({ component: 'dispatcher' }),
+    clock,
   });
   const watchHub = new InboxWatchHub({
     db,
@@ -106,6 +111,8 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       defaultMethod: deps.notifications.method,
     }),
     watchHub,
+    preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),
+    dispatcher,
     background: {
       inboxWatch: { start: () => watchHub.start(), stop: () => watchHub.stop() },
       dispatcher: {
@@ -114,6 +121,8 @@ export function createNotifications(deps: NotificationDeps): Notifications {
           await dispatcher.stop();
           await Promise.allSettled(Object.values(methods).map((m) => m?.close?.()));
         },
+        // Tests wait on the dispatcher's lifecycle events through it.
+        instance: dispatcher,
       },
     },
   };

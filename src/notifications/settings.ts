@@ -4,7 +4,7 @@ import type { Actor } from '../auth/actor.js';
 import { can } from '../auth/roles.js';
 import { Forbidden } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
-import { ENQUEUED_CHANNEL } from './enqueue.js';
+import { ENQUEUED_CHANNEL, SETTINGS_CHANGED } from './enqueue.js';
 
 export interface NotifierSettings {
   notifier_paused: boolean;
@@ -32,7 +32,7 @@ export function createSettingsService(deps: { db: Database; log: Logger }): Sett
       await db.tx(async (t) => {
         await setSiteConfig(t, NOTIFICATIONS_SETTINGS_KEY, value);
         // Resuming should deliver what queued up at once, not at the next poll.
-        await notify(t, ENQUEUED_CHANNEL, '');
+        await notify(t, ENQUEUED_CHANNEL, SETTINGS_CHANGED);
       });
       log.info({ notifier_paused: s.notifier_paused, by: actor.user.username }, 'notification settings changed');
       return 'changed';

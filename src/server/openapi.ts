@@ -22,7 +22,7 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     db,
     log: silentLogger(),
     registry: new Registry(),
-    enqueuer: { enqueue: unavailable } as unknown as Enqueuer,
+    enqueuer: { enqueueMany: unavailable } as unknown as Enqueuer,
     shutdown: shutdown.signal,
   };
   const { modules } = assembleModules(ctx);

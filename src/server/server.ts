@@ -133,7 +133,6 @@ function notificationsModule(ctx: AppContext): Module {
     customRateLimit: config.notifications.customRateLimit,
     authenticate: authenticate(ctx),
     describeConfig: () => describeConfig(config),
-    previewDb: ctx.db,
   });
   return { routes, services: n.background };
 }

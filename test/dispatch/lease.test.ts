@@ -79,7 +79,7 @@ describeEachEngine('message leases', (engine) => {
     expect((await listMessages(database.db, { status: 'pending', limit: 10, offset: 0 })).count).toBe(3);
   });
 
-  it('takes over a message left leased by a replica whose lease expired', async () => {
+  it('takes over a legacy row an older version left `leased` once its row lease has run out', async () => {
     const [id] = await seed(database, 1);
     await database.db.query(
       `UPDATE notification_messages SET status = 'leased', leased_until = now() + interval '1 minute' WHERE id = $1`,

@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -351,7 +352,7 @@ describe('SMTP delivery', () => {
     for (let i = 0; i < 3; i++) expect(await send(m)).toEqual({ ok: true });
     expect(s.connections()).toBe(1);
     expect(s.auths).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 600)); // the server closes the idle session
+    await waitFor(() => s.closedConnections() === 1); // the server closes the idle session
     expect(await send(m)).toEqual({ ok: true });
     expect(s.connections()).toBe(2);
     // parallel deliveries use parallel sessions

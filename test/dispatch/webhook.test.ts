@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.js';
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { Writable } from 'node:stream';
@@ -115,14 +116,17 @@ function expectFailure(r: DeliveryResult): Extract<DeliveryResult, { ok: false }
 
 /** A writer that streams `total` bytes (chunked unless withLength) and records how many it managed to send. */
 function bigBody(status: number, total: number, withLength: boolean) {
-  const state = { sent: 0, finished: false };
+  const state = { sent: 0, finished: false, closed: false };
   const write = (res: ServerResponse) =>
     new Promise<void>((resolve) => {
       const headers: Record<string, string | number> = { 'content-type': 'text/plain' };
       if (withLength && Number.isFinite(total)) headers['content-length'] = total;
       res.writeHead(status, headers);
       const chunk = Buffer.alloc(64 * 1024, 'x');
-      res.on('close', () => resolve());
+      res.on('close', () => {
+        state.closed = true;
+        resolve();
+      });
       const pump = () => {
         while (state.sent < total) {
           if (res.destroyed) return resolve();
@@ -322,7 +326,7 @@ describe('webhook delivery: outcomes', () => {
       const r = expectFailure(await createWebhookMethod({ endpoint: s.url }).deliver(message(), signal()));
       expect(r).toEqual({ ok: false, retryable: true, error: `non-2xx response (${status})` });
       expect(s.requests).toHaveLength(1);
-      await new Promise((res) => setTimeout(res, 50));
+      // A followed redirect would have reached the target before deliver() resolved.
       expect(target.requests).toHaveLength(0);
       expect(target.connections).toBe(0);
     }
@@ -437,7 +441,7 @@ describe('webhook delivery: large and slow response bodies', () => {
       else expect(r).toEqual({ ok: false, retryable: true, error: 'non-2xx response (500)' });
       expect(elapsed).toBeLessThan(15_000);
       // The client hung up long before the server could push 50 MB.
-      await new Promise((res) => setTimeout(res, 100));
+      await waitFor(() => big.state.closed);
       expect(big.state.finished).toBe(false);
       expect(big.state.sent).toBeLessThan(FIFTY_MB / 2);
       expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(40 * 1024 * 1024);

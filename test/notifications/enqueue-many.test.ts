@@ -24,10 +24,10 @@ describeEachEngine('enqueueMany (batched enqueue)', (engine) => {
 
   const req = (userId: string, n: string) => ({ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: {}, data: { n }, createdBy: 'test' });
 
-  it('inserts one message per method for each request, with the same payload as enqueue', async () => {
+  it('inserts one message per method for each request, with the same payload as a batch of one', async () => {
     const ids = await enq.enqueueMany([req(alice, 'a1'), req(bob, 'b1')]);
     expect(ids.map((x) => x.length)).toEqual([2, 2]);
-    const single = await enq.enqueue(req(alice, 'a2'));
+    const [single] = await enq.enqueueMany([req(alice, 'a2')]);
     const rows = await database.db.query<{ id: string; method: string; payload: Record<string, unknown> }>(
       `SELECT id, method::text AS method, payload FROM notification_messages WHERE id = ANY($1::uuid[]) ORDER BY method`,
       [[...ids[0], ...single]],

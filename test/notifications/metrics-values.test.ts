@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { setupOwner, startTestServer, type TestServer } from '../support/server.js';
@@ -27,14 +28,12 @@ describeEachEngine('notification metrics values', (engine) => {
 
   it('counts attempts by result, retries and synced updates as the reference does', async () => {
     const { userId } = await setupOwner(server.api);
-    await server.ctx.enqueuer.enqueue({ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 'a', custom_message: 'b' }, createdBy: 'test' });
-    const end = Date.now() + 5000;
-    let text = '';
-    while (Date.now() < end) {
-      text = (await server.api.get('/metrics')).body as string;
-      if (sample(text, 'coderd_notifications_synced_updates_total', {}) >= 4) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await server.ctx.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 'a', custom_message: 'b' }, createdBy: 'test' }]);
+    const synced = (t: string) => Number(t.split('\n').find((l) => l.startsWith('coderd_notifications_synced_updates_total '))?.split(' ').pop() ?? 0);
+    const text = await waitFor(async () => {
+      const t = (await server.api.get('/metrics')).body as string;
+      return synced(t) >= 4 && t;
+    });
     const attempts = (method: string, result: string) =>
       sample(text, 'coderd_notifications_dispatch_attempts_total', { method, result, notification_template_id: TEMPLATE_CUSTOM_NOTIFICATION });
     expect(attempts('webhook', 'temp_fail')).toBe(2);
@@ -42,7 +41,7 @@ describeEachEngine('notification metrics values', (engine) => {
     expect(attempts('inbox', 'success')).toBe(1);
     expect(sample(text, 'coderd_notifications_retry_count', { method: 'webhook' })).toBe(2);
     // 3 webhook attempts + 1 inbox delivery written back.
-    expect(Number(text.split('\n').find((l) => l.startsWith('coderd_notifications_synced_updates_total'))!.split(' ').pop())).toBe(4);
+    expect(synced(text)).toBe(4);
     expect(text).toContain('coderd_notifications_queued_seconds_bucket{le="1",method="webhook"}');
     expect(text).toContain('coderd_notifications_dispatcher_send_seconds_bucket{le="0.001",method="inbox"}');
   });

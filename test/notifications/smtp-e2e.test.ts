@@ -1,3 +1,4 @@
+import { waitFor } from '../support/wait.js';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { setupOwner, startTestServer, OWNER, type TestServer } from '../support/server.js';
@@ -43,11 +44,7 @@ describeEachEngine('e-mail delivery through the server', (engine) => {
     expect(mail.html).toContain('<h1');
     expect(mail.html).toContain(`http://test.com/settings/notifications?disabled=${TEMPLATE_TEST_NOTIFICATION}`);
     expect(mail.html).toContain('Herald. All rights reserved');
-    let inboxRows = 0;
-    for (let i = 0; i < 100 && inboxRows === 0; i++) {
-      inboxRows = (await server.ctx.db.query(`SELECT 1 FROM inbox_notifications WHERE user_id = $1`, [userId])).rowCount;
-      if (!inboxRows) await new Promise((r) => setTimeout(r, 20));
-    }
+    const inboxRows = await waitFor(async () => (await server.ctx.db.query(`SELECT 1 FROM inbox_notifications WHERE user_id = $1`, [userId])).rowCount);
     expect(inboxRows).toBe(1);
   });
 });

@@ -25,7 +25,7 @@ export async function enqueueMany(
   const worker = async () => {
     while (next < p.count) {
       const i = next++;
-      ids.push(...(await enqueuer.enqueue({ userId: p.userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { run: p.run, n: String(i) }, createdBy: 'reliability' })));
+      ids.push(...(await enqueuer.enqueueMany([{ userId: p.userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { run: p.run, n: String(i) }, createdBy: 'reliability' }])).flat());
     }
   };
   await Promise.all(Array.from({ length: p.concurrency ?? 8 }, worker));

@@ -86,7 +86,7 @@ describe(`SMTP faults [${engine}]`, () => {
   async function sendAndSettle(server: TestServer, userIds: string[]): Promise<Row[]> {
     for (const userId of userIds) {
       for (let i = 0; i < PER_CASE; i++) {
-        await server.ctx.enqueuer.enqueue({ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { n: String(i) }, createdBy: 'faults' });
+        await server.ctx.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { n: String(i) }, createdBy: 'faults' }]);
       }
     }
     return waitUntil(

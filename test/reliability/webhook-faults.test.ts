@@ -79,7 +79,7 @@ describe(`webhook faults [${engine}]`, () => {
     const ids = new Map<string, string>();
     for (const name of Object.keys(scenarios)) {
       for (let i = 0; i < PER_SCENARIO; i++) {
-        const [id] = await server.ctx.enqueuer.enqueue({ userId: ownerId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { scenario: name, n: String(i) }, createdBy: 'faults' });
+        const [[id]] = await server.ctx.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { scenario: name, n: String(i) }, createdBy: 'faults' }]);
         ids.set(id, name);
       }
     }

@@ -131,3 +131,22 @@ export async function createUser(
   const login = await owner.as(undefined).post('/users/login', { email, password });
   return { api: owner.as(login.body.session_token), id: r.body.id, username, email };
 }
+
+/** The server's notification dispatcher, to wait on its lifecycle events (Dispatcher.on/next). */
+export function dispatcherOf(server: { services: Record<string, unknown> }): import('../../src/notifications/dispatch/dispatcher.js').Dispatcher {
+  return (server.services.dispatcher as { instance: import('../../src/notifications/dispatch/dispatcher.js').Dispatcher }).instance;
+}
+
+/** Resolves when the dispatcher has finished the fetch that followed the next wake of `reason`. */
+export function fetchAfterWake(
+  d: import('../../src/notifications/dispatch/dispatcher.js').Dispatcher,
+  reason: import('../../src/notifications/dispatch/dispatcher.js').WakeReason = 'notify',
+): Promise<{ count: number }> {
+  return new Promise((resolve, reject) => {
+    const off = d.on('wake', (e) => {
+      if (e.reason !== reason) return;
+      off();
+      d.next('fetched').then(resolve, reject);
+    });
+  });
+}

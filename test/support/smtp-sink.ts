@@ -90,6 +90,8 @@ export interface SmtpSink {
   readonly auths: SinkAuth[];
   /** Number of TCP connections accepted so far. */
   connections(): number;
+  /** Number of those that have ended (either side closed). */
+  closedConnections(): number;
   /** Resolves with the messages once at least `n` arrived; rejects after `timeoutMs`. */
   waitFor(n: number, timeoutMs?: number): Promise<SinkMessage[]>;
   close(): Promise<void>;
@@ -114,6 +116,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
   const auths: SinkAuth[] = [];
   const waiters: Array<{ n: number; resolve: (m: SinkMessage[]) => void; reject: (e: Error) => void }> = [];
   let connectionCount = 0;
+  let closedCount = 0;
   const authMethods = options.authMethods ?? [];
   const users = options.users ?? {};
 
@@ -142,6 +145,9 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     banner: 'herald test sink',
     closeTimeout: 500,
     disableReverseLookup: true,
+    onClose() {
+      closedCount++;
+    },
     onConnect(session, callback) {
       connectionCount++;
       const r = rejection('CONNECT', session);
@@ -234,6 +240,7 @@ export async function startSmtpSink(options: SinkOptions = {}): Promise<SmtpSink
     messages,
     auths,
     connections: () => connectionCount,
+    closedConnections: () => closedCount,
     waitFor(n: number, timeoutMs = 5_000): Promise<SinkMessage[]> {
       if (messages.length >= n) return Promise.resolve(messages.slice());
       return new Promise((resolve, reject) => {

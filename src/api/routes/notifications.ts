@@ -1,16 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, authorize } from '../auth.js';
-import { HttpError } from '../errors.js';
 import { errors, MessageResponse, Uuid } from '../../contract/common.js';
 import type { NotificationAdmin } from '../../notifications/admin.js';
 import type { SettingsService } from '../../notifications/settings.js';
-import { NOTIFICATION_METHODS, type MessagePayload } from '../../notifications/types.js';
-import { renderActions, renderTitleBody } from '../../notifications/render/message.js';
-import { markdownToHtml, markdownToPlaintext } from '../../notifications/render/markdown.js';
-import { DEFAULT_APP_NAME, DEFAULT_LOGO_URL } from '../../notifications/dispatch/dispatcher.js';
-import { getAppearance } from '../../notifications/dispatch/queries.js';
-import { displayName } from '../../platform/users/events.js';
+import type { MessagePreparer } from '../../notifications/prepare.js';
+import { NOTIFICATION_METHODS } from '../../notifications/types.js';
 
 const Settings = Type.Object({ notifier_paused: Type.Boolean() });
 const TemplateParam = Type.Object({ notification_template: Type.String({ maxLength: 64 }) });
@@ -112,57 +107,22 @@ export async function notificationAdminRoutes(app: FastifyInstance, deps: Notifi
   );
 }
 
-/**
- * Renders a template with the caller's labels and data. This handler still copies the message
- * pipeline (payload building from enqueue.ts, helpers from the dispatcher) and reads the
- * appearance itself: it is to be replaced by the message-preparation service.
- */
-export async function templatePreviewRoute(
-  app: FastifyInstance,
-  deps: { admin: NotificationAdmin; db: Parameters<typeof getAppearance>[0]; accessUrl: string },
-): Promise<void> {
+/** Renders a template with the caller's labels and data, exactly as delivery would. */
+export async function templatePreviewRoute(app: FastifyInstance, deps: { admin: NotificationAdmin; preparer: MessagePreparer }): Promise<void> {
   const tags = ['Notifications'];
 
   app.post<{ Params: Static<typeof TemplateParam>; Body: Static<typeof PreviewBody> }>(
     '/notifications/templates/:notification_template/preview',
     { schema: { tags, params: TemplateParam, body: PreviewBody, response: { ...errors(400, 401, 403, 404) } } },
     async (req) => {
-      const actor = authorize(req, 'deployment_config:read');
+      const u = authorize(req, 'deployment_config:read').user;
       const template = await deps.admin.template(req.params.notification_template);
-      const a = await getAppearance(deps.db);
-      const helpers = {
-        base_url: deps.accessUrl,
-        current_year: String(new Date().getUTCFullYear()),
-        app_name: a.application_name || DEFAULT_APP_NAME,
-        logo_url: a.logo_url || `${deps.accessUrl}${DEFAULT_LOGO_URL}`,
-      };
-      const payload: MessagePayload = {
-        _version: '1.2',
-        notification_name: template.name,
-        notification_template_id: template.id,
-        user_id: actor.user.id,
-        user_email: actor.user.email,
-        user_name: displayName(actor.user),
-        user_username: actor.user.username,
-        actions: [],
-        labels: req.body.labels ?? {},
-        data: req.body.data ?? null,
-        targets: null,
-      };
-      try {
-        payload.actions = renderActions(template.actions, payload, helpers);
-        const { title, body } = renderTitleBody(template, payload, helpers);
-        return {
-          title: markdownToPlaintext(title),
-          title_markdown: title,
-          body: markdownToPlaintext(body),
-          body_markdown: body,
-          body_html: markdownToHtml(body),
-          actions: payload.actions,
-        };
-      } catch (err) {
-        throw new HttpError(400, 'Failed to render the template.', (err as Error).message);
-      }
+      return deps.preparer.preview({
+        templateId: template.id,
+        user: { id: u.id, email: u.email, name: u.name || u.username, username: u.username },
+        labels: req.body.labels,
+        data: req.body.data,
+      });
     },
   );
 }

@@ -53,15 +53,15 @@ export async function otpRoutes(app: FastifyInstance, ctx: AppContext): Promise<
         await db.tx(async (t) => {
           await storePasscode(t, user?.id ?? null, hashed, expiresAt);
           if (!user) return;
-          await ctx.enqueuer.enqueue(
-            {
+          await ctx.enqueuer.enqueueMany(
+            [{
               userId: user.id,
               templateId: TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
               labels: { one_time_passcode: code },
               data: null,
               createdBy: OTP_CREATED_BY,
               targets: [user.id],
-            },
+            }],
             t,
           );
         });

@@ -1,23 +1,26 @@
+import { EventEmitter } from 'node:events';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
 import type { NotificationsConfig } from '../../lib/config.js';
+import { systemClock, type Clock } from '../../lib/service.js';
 import type { DeliveryMethod, DeliveryResult, NotificationMethod, PreparedMessage, TemplateHelpers } from '../types.js';
 import type { NotificationMetrics } from '../metrics.js';
-import { renderTitleBody } from '../render/message.js';
-import { ENQUEUED_CHANNEL } from '../enqueue.js';
+import { prepare, templateHelpers } from '../prepare.js';
+import { ENQUEUED_CHANNEL, SETTINGS_CHANGED } from '../enqueue.js';
 import { MessageLocks } from './lease.js';
+import { systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 import {
   deleteOldMessages,
-  getAppearance,
+  getDispatchSettings,
   markFailed,
   markSent,
   type AcquiredMessage,
+  type DispatchSettings,
   type FailedResult,
   type SentResult,
 } from './queries.js';
 
-export const DEFAULT_APP_NAME = 'Herald';
-export const DEFAULT_LOGO_URL = '/icon/herald.svg';
+export { DEFAULT_APP_NAME, DEFAULT_LOGO_URL } from '../prepare.js';
 
 export interface DispatcherOptions {
   db: Database;
@@ -28,42 +31,101 @@ export interface DispatcherOptions {
   unavailable?: Partial<Record<NotificationMethod, string>>;
   metrics: NotificationMetrics;
   log: Logger;
-  now?: () => Date;
+  /** Where the dispatcher reads the time (result times, retry times, settings age). */
+  clock?: Clock;
+  /** @deprecated use clock */
+  now?: Clock;
+  /** Where it arms its timers (poll, retries, purge, result-write retries); with `clock`, tests move time. */
+  scheduler?: Scheduler;
 }
 
+/**
+ * The dispatcher's modes. `idle` (built) → start → `running` ⇄ `paused` → stop → `draining` →
+ * `stopped`. Paused: the deployment setting `notifier_paused` (or pause()) holds; nothing is
+ * leased, in-flight deliveries finish. Draining: stop() was called; nothing is leased, in-flight
+ * deliveries finish and every result is written. A stopped dispatcher cannot start again.
+ */
+export type DispatcherState = 'idle' | 'running' | 'paused' | 'draining' | 'stopped';
+
+/** What asked for a fetch. */
+export type WakeReason = 'start' | 'notify' | 'settings' | 'poll' | 'retry' | 'refill' | 'resume' | 'manual';
+
+export interface MessageRef {
+  id: string;
+  method: NotificationMethod;
+  /** Attempts before this one (0 for a first delivery). */
+  attempt: number;
+}
+
+/** Lifecycle events and their payloads; see Dispatcher.on. */
+export interface DispatcherEvents {
+  state: { from: DispatcherState; to: DispatcherState };
+  paused: { by: 'setting' | 'local' };
+  resumed: Record<string, never>;
+  wake: { reason: WakeReason };
+  /** A lease batch: every message this dispatcher now holds and will deliver or fail. */
+  leased: { messages: MessageRef[] };
+  /** A leased message that failed before (attempt > 0), about to be delivered again. */
+  retried: MessageRef;
+  delivered: MessageRef;
+  /** temporary_failure has `retryAt`, when it is due again; inhibited is a disabled preference. */
+  failed: MessageRef & { status: FailedResult['status']; reason: string; retryAt?: Date };
+  /** A fetch ended (after a wake): `count` messages leased, 0 when paused, draining or nothing was due. */
+  fetched: { count: number };
+  /** Results committed to the database (and their leases released). */
+  flushed: { sent: number; failed: number };
+}
+
+export type DispatcherEvent = keyof DispatcherEvents;
+
 const PURGE_INTERVAL_MS = 10 * 60_000;
+/** How long the appearance and pause setting read from site_configs are reused while running. */
+const SETTINGS_TTL_MS = 5000;
+/** Retry wake-ups are armed this long after the due time: the row's due time is then surely past. */
+const RETRY_SLACK_MS = 20;
+/** Retries further out than this are left to the poll. */
+const MAX_RETRY_SCHEDULE_MS = 3_600_000;
 
 /**
  * Leases messages and delivers them (reference notifier + manager): woken by NOTIFY when messages
- * are enqueued, with a poll as a safety net; deliveries run concurrently up to the lease count;
- * results are written back in batches, with back-pressure when the writer falls behind.
+ * are enqueued, with a poll as a safety net and a timer for each retry due time; deliveries run
+ * concurrently up to the lease count; results are written back in batches, with back-pressure when
+ * the writer falls behind. Emits lifecycle events (DispatcherEvents).
  */
 export class Dispatcher {
   private readonly opts: DispatcherOptions;
-  private readonly now: () => Date;
-  private running = false;
-  private stopped = false;
-  private fetching = false;
+  private readonly clock: Clock;
+  private readonly timers: Scheduler;
+  private readonly events = new EventEmitter();
+  private _state: DispatcherState = 'idle';
+  private localPause = false;
+  /** The fetch loop: not running, running, or running and asked to go round once more. */
+  private fetch: 'idle' | 'busy' | 'again' = 'idle';
+  private fetchDone: Promise<void> = Promise.resolve();
   /** The last fetch filled every free slot, so more messages are probably waiting. */
   private moreWaiting = false;
-  private wakeAgain = false;
   private inflight = 0;
   private readonly inflightDone = new Set<Promise<void>>();
   private sent: SentResult[] = [];
   private failed: FailedResult[] = [];
+  private readonly refs = new Map<string, MessageRef>();
   private syncing: Promise<void> | undefined;
-  private syncTimer: NodeJS.Timeout | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private retryAtMs = 0;
-  private purgeTimer: NodeJS.Timeout | undefined;
+  private syncTimer: TimerHandle | undefined;
+  private pollTimer: TimerHandle | undefined;
+  private purgeTimer: TimerHandle | undefined;
+  /** Retry due times (ms, ascending, distinct); one timer is armed for the first. */
+  private retryDue: number[] = [];
+  private retryTimer: TimerHandle | undefined;
+  private retryTimerAt = 0;
   private unlisten: (() => Promise<void>) | undefined;
-  private appearance: { at: number; value: { application_name: string; logo_url: string } } | undefined;
+  private settings: { at: number; value: DispatchSettings } | undefined;
+  private settingsError: string | undefined;
   private readonly locks: MessageLocks;
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
-    this.now = opts.now ?? (() => new Date());
+    this.clock = opts.clock ?? opts.now ?? systemClock;
+    this.timers = opts.scheduler ?? systemScheduler;
     this.locks = new MessageLocks(opts.db, opts.log);
   }
 
@@ -71,35 +133,126 @@ export class Dispatcher {
     return this.opts.log;
   }
 
+  get state(): DispatcherState {
+    return this._state;
+  }
+
+  /** Subscribes to a lifecycle event; returns the unsubscribe function. Listeners must not throw. */
+  on<K extends DispatcherEvent>(event: K, fn: (e: DispatcherEvents[K]) => void): () => void {
+    this.events.on(event, fn);
+    return () => void this.events.off(event, fn);
+  }
+
+  /** Resolves with the next `event` whose payload matches (rejects after timeoutMs of real time). */
+  next<K extends DispatcherEvent>(event: K, match: (e: DispatcherEvents[K]) => boolean = () => true, timeoutMs = 10_000): Promise<DispatcherEvents[K]> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        off();
+        reject(new Error(`timed out waiting for dispatcher event "${event}"`));
+      }, timeoutMs);
+      const off = this.on(event, (e) => {
+        if (!match(e)) return;
+        clearTimeout(t);
+        off();
+        resolve(e);
+      });
+    });
+  }
+
+  private emit<K extends DispatcherEvent>(event: K, e: DispatcherEvents[K]): void {
+    try {
+      this.events.emit(event, e);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, event }, 'dispatcher event listener failed');
+    }
+  }
+
+  private listening(event: DispatcherEvent): boolean {
+    return this.events.listenerCount(event) > 0;
+  }
+
+  private transition(to: DispatcherState): void {
+    const from = this._state;
+    if (from === to) return;
+    this._state = to;
+    this.emit('state', { from, to });
+  }
+
+  private get active(): boolean {
+    return this._state === 'running' || this._state === 'paused';
+  }
+
   async start(): Promise<void> {
-    if (this.stopped) throw new Error('dispatcher already closed');
-    if (this.running) return;
-    this.running = true;
-    this.unlisten = await this.opts.db.listen(ENQUEUED_CHANNEL, () => this.wake());
-    this.pollTimer = setInterval(() => this.wake(), this.opts.config.fetchInterval);
-    this.pollTimer.unref();
-    this.purgeTimer = setInterval(() => void this.purge(), PURGE_INTERVAL_MS);
-    this.purgeTimer.unref();
+    if (this._state === 'draining' || this._state === 'stopped') throw new Error('dispatcher already closed');
+    if (this._state !== 'idle') return;
+    this.transition('running');
+    this.unlisten = await this.opts.db.listen(ENQUEUED_CHANNEL, (payload) =>
+      payload === SETTINGS_CHANGED ? this.wake('settings') : this.wake('notify'),
+    );
+    this.armPoll();
+    this.armPurge();
     void this.purge();
-    this.wake();
+    this.wake('start');
   }
 
   /** Stops leasing, lets in-flight deliveries finish and writes every result back. */
   async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearInterval(this.pollTimer);
-    clearInterval(this.purgeTimer);
-    clearTimeout(this.retryTimer);
+    if (this._state === 'draining' || this._state === 'stopped') return;
+    this.transition('draining');
+    this.timers.clearTimeout(this.pollTimer);
+    this.timers.clearTimeout(this.purgeTimer);
+    this.timers.clearTimeout(this.retryTimer);
+    this.retryDue = [];
     await this.unlisten?.().catch(() => undefined);
     // A lease running at stop still delivers what it got: wait for it and for every delivery.
-    while (this.fetching || this.inflightDone.size) {
+    while (this.fetch !== 'idle' || this.inflightDone.size) {
+      await this.fetchDone;
       if (this.inflightDone.size) await Promise.allSettled([...this.inflightDone]);
-      else await new Promise((r) => setTimeout(r, 5));
     }
     await this.flush();
     // Results that could not be written stay unleased for another replica (or the next start).
     await this.locks.close();
+    this.transition('stopped');
+  }
+
+  /** Stops leasing on this replica until resume() (in-flight deliveries finish). */
+  pause(): void {
+    this.localPause = true;
+    this.updatePause();
+  }
+
+  resume(): void {
+    this.localPause = false;
+    this.updatePause();
+  }
+
+  private updatePause(): void {
+    if (!this.active) return;
+    const by = this.localPause ? 'local' : this.settings?.value.notifier_paused ? 'setting' : undefined;
+    if (by && this._state === 'running') {
+      this.transition('paused');
+      this.emit('paused', { by });
+    } else if (!by && this._state === 'paused') {
+      this.transition('running');
+      this.emit('resumed', {});
+      this.wake('resume');
+    }
+  }
+
+  private armPoll(): void {
+    this.pollTimer = this.timers.setTimeout(() => {
+      if (!this.active) return;
+      this.armPoll();
+      this.wake('poll');
+    }, this.opts.config.fetchInterval);
+  }
+
+  private armPurge(): void {
+    this.purgeTimer = this.timers.setTimeout(() => {
+      if (!this.active) return;
+      this.armPurge();
+      void this.purge();
+    }, PURGE_INTERVAL_MS);
   }
 
   /**
@@ -107,15 +260,20 @@ export class Dispatcher {
    * delivery: it fetches only once half the lease count is free (or nothing is in flight), so a busy
    * dispatcher leases in batches instead of one message per completed delivery.
    */
-  wake(refill = false): void {
-    if (!this.running || this.stopped) return;
-    if (refill && !this.moreWaiting) return;
-    if (refill && this.inflight > 0 && this.capacity - this.inflight < Math.ceil(this.capacity / 2)) return;
-    if (this.fetching) {
-      this.wakeAgain = true;
+  wake(reason: WakeReason = 'manual'): void {
+    if (!this.active) return;
+    if (reason === 'refill') {
+      if (!this.moreWaiting || this._state === 'paused') return;
+      if (this.inflight > 0 && this.capacity - this.inflight < Math.ceil(this.capacity / 2)) return;
+    }
+    if (reason === 'settings') this.settings = undefined;
+    if (this.listening('wake')) this.emit('wake', { reason });
+    if (this.fetch !== 'idle') {
+      this.fetch = 'again';
       return;
     }
-    void this.fetchLoop();
+    this.fetch = 'busy';
+    this.fetchDone = this.fetchLoop();
   }
 
   private get capacity(): number {
@@ -126,17 +284,41 @@ export class Dispatcher {
     return this.sent.length + this.failed.length;
   }
 
+  /**
+   * The appearance and pause setting, re-read when older than SETTINGS_TTL_MS, and at every wake
+   * while the setting pauses (so a resume is seen at the next NOTIFY or poll). A failed read keeps
+   * the last value.
+   */
+  private async refreshSettings(): Promise<void> {
+    const now = this.clock().getTime();
+    const pausedBySetting = this._state === 'paused' && !this.localPause;
+    const s = this.settings;
+    if (s && !pausedBySetting && now >= s.at && now - s.at <= SETTINGS_TTL_MS) return;
+    try {
+      this.settings = { at: now, value: await getDispatchSettings(this.opts.db) };
+      this.settingsError = undefined;
+    } catch (err) {
+      this.settingsError = (err as Error).message;
+      this.log.warn({ err: this.settingsError }, 'failed to read notification settings');
+      return;
+    }
+    this.updatePause();
+  }
+
   private async fetchLoop(): Promise<void> {
-    this.fetching = true;
+    let count = 0;
     try {
       do {
-        this.wakeAgain = false;
+        this.fetch = 'busy';
+        await this.refreshSettings();
+        // Paused: lease nothing, but a wake that came meanwhile (a resume) goes round again.
+        if (this._state !== 'running') continue;
         // Back-pressure: no new leases while results wait to be written or deliveries are full.
         if (this.pendingResults() >= this.opts.config.storeSyncBufferSize) {
           await this.flush();
         }
         const free = this.capacity - this.inflight;
-        if (this.stopped) break;
+        if (this._state !== 'running') break;
         if (free <= 0) {
           // Woken while every slot is busy: fetch again once deliveries finish.
           this.moreWaiting = true;
@@ -149,36 +331,28 @@ export class Dispatcher {
           this.log.warn({ err: (err as Error).message }, 'failed to acquire notification messages');
           break;
         }
+        count += batch.length;
         if (batch.length) await this.dispatchBatch(batch);
         this.moreWaiting = batch.length === free;
-        if (this.moreWaiting && this.capacity - this.inflight > 0) this.wakeAgain = true;
-      } while (this.wakeAgain && !this.stopped);
+        if (this.moreWaiting && this.capacity - this.inflight > 0) this.fetch = 'again';
+      } while (this.fetch === 'again' && this.active);
     } finally {
-      this.fetching = false;
+      this.fetch = 'idle';
+      if (this.listening('fetched')) this.emit('fetched', { count });
     }
   }
 
-  private async helpers(): Promise<TemplateHelpers> {
-    const now = Date.now();
-    if (!this.appearance || now - this.appearance.at > 5000) {
-      this.appearance = { at: now, value: await getAppearance(this.opts.db) };
-    }
-    const a = this.appearance.value;
-    return {
-      base_url: this.opts.accessUrl,
-      current_year: String(this.now().getUTCFullYear()),
-      app_name: a.application_name || DEFAULT_APP_NAME,
-      logo_url: a.logo_url || `${this.opts.accessUrl}${DEFAULT_LOGO_URL}`,
-    };
+  private helpers(): TemplateHelpers | undefined {
+    const s = this.settings?.value;
+    return s && templateHelpers(this.opts.accessUrl, s, this.clock());
   }
 
   private async dispatchBatch(batch: AcquiredMessage[]): Promise<void> {
-    let helpers: TemplateHelpers | undefined;
-    let helpersError: string | undefined;
-    try {
-      helpers = await this.helpers();
-    } catch (err) {
-      helpersError = `failed to fetch app name and logo: ${(err as Error).message}`;
+    const helpers = this.helpers();
+    const events = this.listening('leased') || this.listening('retried') || this.listening('delivered') || this.listening('failed');
+    if (events) {
+      for (const msg of batch) this.refs.set(msg.id, { id: msg.id, method: msg.method, attempt: msg.attempt_count });
+      this.emit('leased', { messages: batch.map((m) => this.refs.get(m.id)!) });
     }
     for (const msg of batch) {
       if (msg.disabled) {
@@ -186,7 +360,7 @@ export class Dispatcher {
         continue;
       }
       if (!helpers) {
-        this.record(msg, { status: 'temporary_failure', reason: helpersError! });
+        this.record(msg, { status: 'temporary_failure', reason: `failed to fetch app name and logo: ${this.settingsError ?? 'unknown error'}` });
         continue;
       }
       const prepared = this.prepare(msg, helpers);
@@ -194,6 +368,7 @@ export class Dispatcher {
         this.record(msg, { status: 'permanent_failure', reason: prepared.error });
         continue;
       }
+      if (msg.attempt_count > 0 && events) this.emit('retried', this.refs.get(msg.id)!);
       this.deliver(msg, prepared.method, prepared.message);
     }
   }
@@ -207,11 +382,7 @@ export class Dispatcher {
     const method = this.opts.methods[msg.method];
     if (!method) return { error: `no handler for method "${msg.method}"` };
     try {
-      const { title, body } = renderTitleBody(msg, msg.payload, helpers);
-      return {
-        method,
-        message: { id: msg.id, templateId: msg.template_id, payload: msg.payload, titleMarkdown: title, bodyMarkdown: body, helpers },
-      };
+      return { method, message: prepare({ ...msg, templateId: msg.template_id }, helpers) };
     } catch (err) {
       return { error: `render notification: ${(err as Error).message}` };
     }
@@ -235,7 +406,12 @@ export class Dispatcher {
         this.inflight--;
         if (result.ok) {
           m.dispatchAttempts.inc({ ...labels, result: 'success' });
-          this.sent.push({ id: msg.id, at: this.now() });
+          this.sent.push({ id: msg.id, at: this.clock() });
+          const ref = this.refs.get(msg.id);
+          if (ref) {
+            this.refs.delete(msg.id);
+            this.emit('delivered', ref);
+          }
         } else {
           const temporary = result.retryable && msg.attempt_count < this.opts.config.maxSendAttempts - 1;
           m.dispatchAttempts.inc({ ...labels, result: temporary ? 'temp_fail' : 'perm_fail' });
@@ -243,7 +419,7 @@ export class Dispatcher {
           this.record(msg, {
             status: result.retryable ? 'temporary_failure' : 'permanent_failure',
             reason: result.error,
-            retryAt: result.retryAfterMs !== undefined ? new Date(Date.now() + Math.min(result.retryAfterMs, 3_600_000)) : undefined,
+            retryAfterMs: result.retryAfterMs,
           });
           return;
         }
@@ -251,47 +427,87 @@ export class Dispatcher {
       })
       .finally(() => {
         this.inflightDone.delete(done);
-        this.wake(true);
+        this.wake('refill');
       });
     this.inflightDone.add(done);
   }
 
-  private record(msg: AcquiredMessage, f: Omit<FailedResult, 'id' | 'at'>): void {
-    this.failed.push({ id: msg.id, at: this.now(), ...f });
-    if (f.status === 'temporary_failure') {
-      const delay = f.retryAt ? f.retryAt.getTime() - Date.now() : this.opts.config.retryInterval;
-      this.wakeAt(delay);
+  private record(msg: AcquiredMessage, f: Pick<FailedResult, 'status' | 'reason'> & { retryAfterMs?: number }): void {
+    const now = this.clock();
+    let status = f.status;
+    let retryAt: Date | undefined;
+    if (status === 'temporary_failure') {
+      if (msg.attempt_count + 1 < this.opts.config.maxSendAttempts) {
+        // The due time is written to the row and armed here, from the same clock.
+        const delay = f.retryAfterMs !== undefined ? Math.min(Math.max(0, f.retryAfterMs), MAX_RETRY_SCHEDULE_MS) : this.opts.config.retryInterval;
+        retryAt = new Date(now.getTime() + delay);
+        this.wakeAt(retryAt.getTime());
+      } else {
+        status = 'permanent_failure';
+      }
+    }
+    this.failed.push({ id: msg.id, at: now, status: f.status, reason: f.reason, retryAt });
+    const ref = this.refs.get(msg.id);
+    if (ref) {
+      this.refs.delete(msg.id);
+      this.emit('failed', { ...ref, status, reason: f.reason, ...(retryAt ? { retryAt } : {}) });
     }
     this.resultReady();
   }
 
-  /** Retries are due at a known time: wake then rather than at the next poll. */
-  private wakeAt(delayMs: number): void {
-    if (delayMs >= this.opts.config.fetchInterval) return;
-    const at = Date.now() + Math.max(0, delayMs) + 20;
-    if (this.retryTimer && this.retryAtMs <= at) return;
-    clearTimeout(this.retryTimer);
-    this.retryAtMs = at;
-    this.retryTimer = setTimeout(() => {
+  /**
+   * Retries are due at known times: wake at each of them rather than at the next poll. Every due
+   * time is kept (a later one is not dropped because an earlier timer is pending) and one timer is
+   * armed for the earliest; when it fires, the next is armed.
+   */
+  private wakeAt(dueMs: number): void {
+    if (!this.active) return;
+    const at = dueMs + RETRY_SLACK_MS;
+    if (at - this.clock().getTime() > MAX_RETRY_SCHEDULE_MS) return;
+    // Sorted insert; due times within a few milliseconds of one another share a wake-up.
+    let lo = 0;
+    let hi = this.retryDue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.retryDue[mid] < at) lo = mid + 1;
+      else hi = mid;
+    }
+    if (this.retryDue[lo] !== undefined && this.retryDue[lo] - at < RETRY_SLACK_MS) return;
+    if (lo > 0 && at - this.retryDue[lo - 1] < RETRY_SLACK_MS) return;
+    this.retryDue.splice(lo, 0, at);
+    this.armRetry();
+  }
+
+  private armRetry(): void {
+    const first = this.retryDue[0];
+    if (first === undefined || !this.active) return;
+    if (this.retryTimer !== undefined && this.retryTimerAt <= first) return;
+    if (this.retryTimer !== undefined) this.timers.clearTimeout(this.retryTimer);
+    this.retryTimerAt = first;
+    this.retryTimer = this.timers.setTimeout(() => {
       this.retryTimer = undefined;
-      this.wake();
-    }, at - Date.now());
-    this.retryTimer.unref();
+      const now = this.clock().getTime();
+      let due = 0;
+      while (due < this.retryDue.length && this.retryDue[due] <= now) due++;
+      this.retryDue.splice(0, due);
+      this.armRetry();
+      if (due) this.wake('retry');
+    }, first - this.clock().getTime());
   }
 
   private resultReady(): void {
     this.opts.metrics.pendingUpdates.set(this.pendingResults());
     // Group commit: write at once when no write is running; results arriving meanwhile are
     // written together as soon as it ends.
-    if (!this.syncing && !this.syncTimer) void this.flush();
+    if (!this.syncing && this.syncTimer === undefined) void this.flush();
   }
 
   /** Writes buffered results; one writer at a time, everything buffered goes in the next write. */
   async flush(): Promise<void> {
     while (this.syncing) await this.syncing;
     if (!this.pendingResults()) return;
-    if (this.syncTimer) {
-      clearTimeout(this.syncTimer);
+    if (this.syncTimer !== undefined) {
+      this.timers.clearTimeout(this.syncTimer);
       this.syncTimer = undefined;
     }
     const sent = this.sent;
@@ -324,6 +540,9 @@ export class Dispatcher {
       const synced = (s.status === 'fulfilled' ? sent.length : 0) + (f.status === 'fulfilled' ? failed.length : 0);
       this.opts.metrics.syncedUpdates.inc(synced);
       this.opts.metrics.pendingUpdates.set(this.pendingResults());
+      if (synced && this.listening('flushed')) {
+        this.emit('flushed', { sent: s.status === 'fulfilled' ? sent.length : 0, failed: f.status === 'fulfilled' ? failed.length : 0 });
+      }
     })();
     try {
       await this.syncing;
@@ -331,12 +550,11 @@ export class Dispatcher {
       this.syncing = undefined;
     }
     if (!this.pendingResults()) return;
-    if (retry && !this.stopped) {
-      this.syncTimer = setTimeout(() => {
+    if (retry && this.active) {
+      this.syncTimer = this.timers.setTimeout(() => {
         this.syncTimer = undefined;
         void this.flush();
       }, this.opts.config.storeSyncInterval);
-      this.syncTimer.unref();
     } else if (!retry) {
       void this.flush();
     }

@@ -1,6 +1,7 @@
 import type { Database } from '../../db/database.js';
 import type { DeliveryMethod, DeliveryResult, PreparedMessage } from '../types.js';
 import { insertInboxRows, type NewInboxRow } from '../inbox/store.js';
+import { renderInboxRow } from '../prepare.js';
 
 /**
  * Whether a failed inbox insert is worth another attempt: a bad row (SQLSTATE class 22 data
@@ -43,15 +44,7 @@ export function createInboxMethod(db: Database): DeliveryMethod {
       return new Promise((resolve) => {
         pending.push({
           resolve,
-          row: {
-            id: msg.id,
-            user_id: msg.payload.user_id,
-            template_id: msg.templateId,
-            targets: msg.payload.targets,
-            title: msg.titleMarkdown,
-            content: msg.bodyMarkdown,
-            actions: msg.payload.actions ?? [],
-          },
+          row: renderInboxRow(msg),
         });
         if (!scheduled) {
           scheduled = true;

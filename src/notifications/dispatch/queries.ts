@@ -238,3 +238,27 @@ export async function getAppearance(q: Queryable): Promise<{ application_name: s
   const m = new Map(r.rows.map((x) => [x.key, x.value]));
   return { application_name: m.get('application_name') ?? '', logo_url: m.get('logo_url') ?? '' };
 }
+
+export interface DispatchSettings {
+  application_name: string;
+  logo_url: string;
+  /** The deployment-wide pause (PUT /notifications/settings); LOCK_DUE also honours it. */
+  notifier_paused: boolean;
+}
+
+/** The appearance and the pause flag in one statement: the dispatcher reads them every few seconds at most. */
+export async function getDispatchSettings(q: Queryable): Promise<DispatchSettings> {
+  const r = await q.query<{ key: string; value: string }>(
+    `SELECT key, value FROM site_configs WHERE key IN ('application_name', 'logo_url', 'notifications_settings')`,
+    [],
+    { name: 'herald_dispatch_settings' },
+  );
+  const m = new Map(r.rows.map((x) => [x.key, x.value]));
+  let paused = false;
+  try {
+    paused = (JSON.parse(m.get('notifications_settings') ?? '{}') as { notifier_paused?: unknown }).notifier_paused === true;
+  } catch {
+    // An unreadable value pauses nothing, as LOCK_DUE reads it.
+  }
+  return { application_name: m.get('application_name') ?? '', logo_url: m.get('logo_url') ?? '', notifier_paused: paused };
+}

@@ -18,7 +18,7 @@ import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import addressparser from 'nodemailer/lib/addressparser';
 import type { DeliveryMethod, DeliveryResult, PreparedMessage } from '../types.js';
-import { renderEmail } from '../render/email.js';
+import { renderEmail } from '../render/email.js'; // the smtp case of prepare.renderFor
 
 export interface SmtpAuthConfig {
   /** PLAIN authorization identity (usually empty). */

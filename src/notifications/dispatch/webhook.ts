@@ -24,11 +24,12 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Logger } from '../../lib/logger.js';
-import { markdownToPlaintext } from '../render/markdown.js';
+import { renderWebhookBody } from '../prepare.js';
 import type { DeliveryMethod, DeliveryResult, MessagePayload, PreparedMessage } from '../types.js';
 import { parseWebhookSecret, webhookSignatureHeaders, type WebhookSigningKey } from './signing.js';
 
-export const WEBHOOK_BODY_VERSION = '1.1';
+// The body is rendered by the message-preparation module; these names stay for existing importers.
+export { WEBHOOK_BODY_VERSION, renderWebhookBody as buildWebhookBody, type WebhookBody } from '../prepare.js';
 
 /** Bytes of a non-2xx response body kept for the log. */
 export const LOGGED_BODY_LIMIT = 512;
@@ -36,17 +37,6 @@ export const LOGGED_BODY_LIMIT = 512;
 const DRAIN_BYTE_LIMIT = 64 * 1024;
 /** Time spent draining a response body before giving up on that connection. */
 const DRAIN_TIME_LIMIT_MS = 1_000;
-
-/** The wire body, field order as the reference marshals it. */
-export interface WebhookBody {
-  _version: typeof WEBHOOK_BODY_VERSION;
-  msg_id: string;
-  payload: MessagePayload;
-  title: string;
-  title_markdown: string;
-  body: string;
-  body_markdown: string;
-}
 
 export interface WebhookMethodOptions {
   /** http(s) URL. Userinfo (`https://user:pass@host/`) is sent as HTTP Basic auth. */
@@ -63,18 +53,6 @@ export class WebhookConfigError extends Error {
     super(message);
     this.name = 'WebhookConfigError';
   }
-}
-
-export function buildWebhookBody(msg: PreparedMessage): WebhookBody {
-  return {
-    _version: WEBHOOK_BODY_VERSION,
-    msg_id: msg.id,
-    payload: msg.payload,
-    title: markdownToPlaintext(msg.titleMarkdown),
-    title_markdown: msg.titleMarkdown,
-    body: markdownToPlaintext(msg.bodyMarkdown),
-    body_markdown: msg.bodyMarkdown,
-  };
 }
 
 interface ParsedEndpoint {
@@ -264,7 +242,7 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
 
     let body: string;
     try {
-      body = JSON.stringify(buildWebhookBody(msg));
+      body = JSON.stringify(renderWebhookBody(msg));
     } catch (err) {
       return { ok: false, retryable: false, error: `encode webhook body: ${(err as Error).message}` };
     }

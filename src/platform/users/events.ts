@@ -79,15 +79,15 @@ export async function userStatusChanged(
       ? [TEMPLATE_USER_ACCOUNT_SUSPENDED, TEMPLATE_YOUR_ACCOUNT_SUSPENDED]
       : [TEMPLATE_USER_ACCOUNT_ACTIVATED, TEMPLATE_YOUR_ACCOUNT_ACTIVATED];
   await toUserAdmins(ctx, q, user, adminTemplate, labels, 'api-put-user-status');
-  await ctx.enqueuer.enqueue(
-    {
+  await ctx.enqueuer.enqueueMany(
+    [{
       userId: user.id,
       templateId: personalTemplate,
       labels,
       data: userData(user),
       createdBy: 'api-put-user-status',
       targets: [user.id],
-    },
+    }],
     q,
   );
 }
