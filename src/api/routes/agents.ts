@@ -1,23 +1,14 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { notify } from '../../db/database.js';
 import { badRequest, unauthorized } from '../errors.js';
 import { errors } from '../../contract/common.js';
+import { PatchAppStatus } from '../../contract/agents.js';
 import { tokenFromRequest, requestAuth } from '../auth.js';
 import * as aq from '../../platform/agents/queries.js';
 import { notifyTaskState, uiSanitize } from '../../platform/tasks/notify.js';
 import { WORKSPACE_EVENTS_CHANNEL } from '../../platform/provisioner/complete.js';
-
-const PatchAppStatus = Type.Object({
-  app_slug: Type.String({ maxLength: 256 }),
-  state: Type.String({ maxLength: 64 }),
-  message: Type.String({ maxLength: 65536 }),
-  uri: Type.Optional(Type.String({ maxLength: 8192 })),
-  // Deprecated fields the reference still accepts.
-  icon: Type.Optional(Type.String()),
-  needs_user_attention: Type.Optional(Type.Boolean()),
-});
 
 const MAX_MESSAGE_BYTES = 160;
 

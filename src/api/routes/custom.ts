@@ -1,15 +1,11 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { actorOf } from '../auth.js';
 import { badRequest, forbidden, HttpError, type Validation } from '../errors.js';
 import { errors } from '../../contract/common.js';
+import { CUSTOM_MESSAGE_MAX_BYTES, CUSTOM_TITLE_MAX_BYTES, CustomNotificationBodyDoc } from '../../contract/notifications.js';
 import { RateLimiter } from '../rate-limit.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../../notifications/templates/catalogue.js';
-
-/** Limits measured in bytes of UTF-8, as the reference measures them (Go's len). */
-export const CUSTOM_TITLE_MAX_BYTES = 120;
-export const CUSTOM_MESSAGE_MAX_BYTES = 2000;
 
 /** Go's unicode.IsSpace set, which strings.TrimSpace trims (JavaScript's \s also has U+FEFF). */
 const GO_BLANK = /^[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$/;
@@ -70,11 +66,8 @@ export async function customNotificationRoutes(app: FastifyInstance, ctx: AppCon
       schema: {
         tags: ['Notifications'],
         summary: 'Send yourself a custom notification',
-        // Validated by hand below so the answers match the reference's; documented here.
-        body: Type.Unknown({
-          description:
-            '{"content":{"title":"…","message":"…"}}: title at most 120 and message at most 2000 bytes of UTF-8, both non-blank. The recipient is always the caller.',
-        }),
+        // Validated by hand below so the answers match the reference's; documented in the contract.
+        body: CustomNotificationBodyDoc,
         response: { ...errors(400, 401, 403, 429) },
       },
     },

@@ -1,19 +1,15 @@
 import { createDirectory } from '../../platform/directory.js';
 import { Type, type Static } from '@sinclair/typebox';
+import { Preference, UpdatePreferences as UpdateBody } from '../../contract/notifications.js';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { can } from '../../auth/roles.js';
 import { actorOf } from '../auth.js';
 import { badRequest } from '../errors.js';
 import { userParam, UUID_RE } from '../params.js';
-import { errors } from '../../contract/common.js';
+import { errors, UserParam } from '../../contract/common.js';
 import { getPreferences, toPreferenceJson, updatePreferences } from '../../notifications/preferences.js';
 
-const UserParam = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }) });
-const UpdateBody = Type.Object({
-  template_disabled_map: Type.Record(Type.String(), Type.Boolean(), { maxProperties: 200 }),
-});
-const Preference = Type.Object({ id: Type.String(), disabled: Type.Boolean(), updated_at: Type.String() });
 
 export async function preferenceRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const db = ctx.db;
