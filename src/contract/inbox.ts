@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { DateTime, NoContent, Nullable, Uuid } from './common.js';
+import { DateTime, errors, NoContent, Nullable, Uuid } from './common.js';
 import { NotificationAction } from './notifications.js';
 
 // The inbox: list, read status, and the WebSocket that streams new rows.
@@ -64,5 +64,5 @@ export const inboxEndpoints = {
   'GET /notifications/inbox': { querystring: InboxListQuery, response: { 200: InboxPage } },
   'PUT /notifications/inbox/{id}/read-status': { params: InboxIdParam, body: ReadStatusBody, response: { 200: ReadStatusResponse } },
   'PUT /notifications/inbox/mark-all-as-read': { response: { 204: NoContent } },
-  'GET /notifications/inbox/watch': { querystring: InboxWatchQuery, response: { 101: InboxWatchFrame } },
+  'GET /notifications/inbox/watch': { querystring: InboxWatchQuery, response: { 101: InboxWatchFrame, ...errors(400, 401, 426) } },
 } as const;
