@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import type { Preference } from '../contract/notifications.js';
 
 export interface PreferenceRow {
   notification_template_id: string;
@@ -29,7 +30,7 @@ export async function updatePreferences(q: Queryable, userId: string, map: Recor
   return r.rowCount;
 }
 
-export const toPreferenceJson = (p: PreferenceRow) => ({
+export const toPreferenceJson = (p: PreferenceRow): Preference => ({
   id: p.notification_template_id,
   disabled: p.disabled,
   updated_at: new Date(p.updated_at).toISOString(),
