@@ -51,9 +51,9 @@ export type Input<K extends EndpointKey> = Part<Endpoints[K], 'params', 'params'
 type Success = 200 | 201 | 202 | 204 | 304;
 type Answer<S> = S extends TNull ? undefined : S extends TSchema ? Static<S> : never;
 /** What a call answers on success (an empty answer, 204 or 304, is undefined). */
-export type Output<K extends EndpointKey> = {
-  [C in keyof Endpoints[K]['response']]: C extends Success ? Answer<Endpoints[K]['response'][C]> : never;
-}[keyof Endpoints[K]['response']];
+export type Output<K extends EndpointKey> = K extends EndpointKey
+  ? { [C in keyof Endpoints[K]['response']]: C extends Success ? Answer<Endpoints[K]['response'][C]> : never }[keyof Endpoints[K]['response']]
+  : never;
 
 /** A JSON path value of an endpoint ("/users/{user}"), filled from params. */
 export function fillPath(template: string, params: Record<string, unknown> | undefined): string {
