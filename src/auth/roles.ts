@@ -18,6 +18,7 @@ export type Permission =
   | 'user:delete'
   | 'user:assign_roles'
   | 'user:read_preferences_any'
+  | 'user:update_preferences_any'
   | 'deployment_config:read'
   | 'deployment_config:update'
   | 'notification_template:update'
@@ -49,6 +50,8 @@ const GRANTS: Record<Role, Permission[]> = {
     ...new Set<Permission>([
       ...TEMPLATE_ADMIN,
       ...USER_ADMIN,
+      // Not user admins: they could silence an owner's "User account suspended" notification.
+      'user:update_preferences_any',
       'deployment_config:read',
       'deployment_config:update',
       'notification_template:update',

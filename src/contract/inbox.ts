@@ -58,11 +58,11 @@ export type InboxWatchFrame = Static<typeof InboxWatchFrame>;
 export const INBOX_WATCH_DESCRIPTION =
   'A WebSocket (send `Connection: Upgrade`, `Upgrade: websocket`): the server sends one JSON text frame ' +
   '`{notification, unread_count}` for each new inbox row that matches the filters; clients send nothing. ' +
-  'Bad filters answer 400 before the upgrade; a request without the upgrade answers 426.';
+  'Bad filters answer 400 before the upgrade, a cookie-authenticated request from another origin 403, and a request without the upgrade 426.';
 
 export const inboxEndpoints = {
   'GET /notifications/inbox': { querystring: InboxListQuery, response: { 200: InboxPage } },
   'PUT /notifications/inbox/{id}/read-status': { params: InboxIdParam, body: ReadStatusBody, response: { 200: ReadStatusResponse } },
   'PUT /notifications/inbox/mark-all-as-read': { response: { 204: NoContent } },
-  'GET /notifications/inbox/watch': { querystring: InboxWatchQuery, response: { 101: InboxWatchFrame, ...errors(400, 401, 426) } },
+  'GET /notifications/inbox/watch': { querystring: InboxWatchQuery, response: { 101: InboxWatchFrame, ...errors(400, 401, 403, 426) } },
 } as const;

@@ -99,7 +99,7 @@ export type CustomNotification = Static<typeof CustomNotification>;
 /** The server validates the body by hand so its answers match the reference's; documented here. */
 export const CustomNotificationBodyDoc = Type.Unknown({
   description:
-    '{"content":{"title":"…","message":"…"}}: title at most 120 and message at most 2000 bytes of UTF-8, both non-blank. The recipient is always the caller.',
+    '{"content":{"title":"…","message":"…"}}: title at most 120 and message at most 2000 bytes of UTF-8, both non-blank, neither with NUL or unpaired surrogates. The recipient is always the caller.',
 });
 
 export const notificationEndpoints = {

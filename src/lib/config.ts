@@ -28,7 +28,8 @@ export interface NotificationsConfig {
   leaseCount: number;
   fetchInterval: number;
   webhook: { endpoint: string; secret: string };
-  inbox: { enabled: boolean };
+  /** maxWatchersPerUser: open watch sockets per user on one replica (0: no cap). */
+  inbox: { enabled: boolean; maxWatchersPerUser: number };
   customRateLimit: number;
 }
 

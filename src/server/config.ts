@@ -125,6 +125,7 @@ function validateConfig(cfg: Config): void {
   }
   if (n.maxSendAttempts < 1) throw new ConfigError('--notifications-max-send-attempts must be at least 1');
   if (n.leaseCount < 1) throw new ConfigError('--notifications-lease-count must be at least 1');
+  if (n.inbox.maxWatchersPerUser < 0) throw new ConfigError('--notifications-inbox-max-watchers-per-user must not be negative');
   if (n.storeSyncBufferSize < 1) throw new ConfigError('--notifications-store-sync-buffer-size must be at least 1');
   if (n.webhook.endpoint) {
     let ok = false;
@@ -157,12 +158,13 @@ export function splitHostPort(addr: string): [string, number] {
 }
 
 /** The effective configuration with secrets masked, as shown to owners and in logs. */
-export function describeConfig(cfg: Config): { option: string; env: string; value: unknown; group: string; help: string }[] {
+export function describeConfig(cfg: Config): { option: string; env: string; type: string; value: unknown; group: string; help: string }[] {
   return OPTIONS.map((spec) => {
     const v = getPath(cfg, spec.path);
     return {
       option: `--${spec.flag}`,
       env: spec.env,
+      type: spec.type,
       value: spec.secret && v ? '********' : v,
       group: spec.group,
       help: spec.help,

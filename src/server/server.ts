@@ -5,13 +5,17 @@ import { openPostgres } from '../db/postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { migrate } from '../db/migrate.js';
 import { buildApp, type RouteModule } from './app.js';
-import { splitHostPort, type Config } from './config.js';
+import { describeConfig, splitHostPort, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Logger } from '../lib/logger.js';
-import type { Service } from '../lib/service.js';
+import { systemClock, type Service } from '../lib/service.js';
 import { createEnqueuer } from '../notifications/enqueue.js';
-import { notificationsModule } from '../notifications/module.js';
-import { platformModule } from '../platform/module.js';
+import { createPlatform } from '../platform/platform.js';
+import { platformRoutes } from '../api/platform.js';
+import { createNotifications } from '../notifications/services.js';
+import { notificationRoutes } from '../api/notifications.js';
+import { authenticate } from '../api/auth.js';
+import { createDirectory } from '../platform/directory.js';
 import { authModule } from '../auth/module.js';
 
 export type { Service };
@@ -94,6 +98,44 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (ownsDb) await db.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** The workspace platform, built from its explicit dependencies. */
+function platformModule(ctx: AppContext): Module {
+  const { config } = ctx;
+  const platform = createPlatform({
+    db: ctx.db,
+    log: ctx.log,
+    clock: systemClock,
+    enqueuer: ctx.enqueuer,
+    registry: ctx.registry,
+    prebuilds: config.prebuilds,
+    provisioner: config.provisioner,
+  });
+  return { routes: platformRoutes(platform), services: platform.services };
+}
+
+/** Notifications: its services from explicit dependencies, its routes from src/api/. */
+function notificationsModule(ctx: AppContext): Module {
+  const { config } = ctx;
+  const n = createNotifications({
+    db: ctx.db,
+    log: ctx.log,
+    registry: ctx.registry,
+    enqueuer: ctx.enqueuer,
+    accessUrl: config.accessUrl,
+    notifications: config.notifications,
+    email: config.email,
+  });
+  const routes = notificationRoutes(n, {
+    directory: createDirectory(ctx.db),
+    accessUrl: config.accessUrl,
+    customRateLimit: config.notifications.customRateLimit,
+    authenticate: authenticate(ctx),
+    describeConfig: () => describeConfig(config),
+    previewDb: ctx.db,
+  });
+  return { routes, services: n.background };
 }
 
 /** The feature folders, in registration order. */

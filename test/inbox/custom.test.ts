@@ -63,6 +63,33 @@ describeEachEngine('custom notifications', (engine) => {
     }
   });
 
+  it('refuses NUL characters and unpaired surrogates with 400 in its own words, and sends nothing', async () => {
+    const u = await createUser(owner);
+    // Raw JSON text: the escapes reach the server as the characters themselves.
+    const bodies: [string, string, string[]][] = [
+      ['NUL in the title', '{"content":{"title":"a\\u0000b","message":"m"}}', ['content.title']],
+      ['NUL in the message', '{"content":{"title":"t","message":"\\u0000"}}', ['content.message']],
+      ['lone high surrogate', '{"content":{"title":"x\\ud800y","message":"m"}}', ['content.title']],
+      ['lone low surrogate in both', '{"content":{"title":"\\udc00","message":"z\\udfff"}}', ['content.title', 'content.message']],
+    ];
+    for (const [name, raw, fields] of bodies) {
+      const r = await u.api.post('/notifications/custom', raw);
+      expect(r.status, name).toBe(400);
+      expect(r.body.message, name).toBe('Invalid request body');
+      expect(r.body.detail, name).toMatch(/must not contain NUL characters or unpaired surrogates/);
+      expect(r.body.validations.map((v: { field: string }) => v.field), name).toEqual(fields);
+      // Herald's words only: nothing of PostgreSQL's error text.
+      expect(JSON.stringify(r.body), name).not.toMatch(/unicode|escape sequence|byte sequence|UTF8|jsonb?\b/i);
+    }
+    // A well-formed pair (an emoji) is fine.
+    expect((await u.api.post('/notifications/custom', '{"content":{"title":"\\ud83d\\ude00","message":"m"}}')).status).toBe(204);
+    const n = await server.ctx.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1 AND payload->'labels'->>'custom_title' <> '😀'`,
+      [u.id],
+    );
+    expect(n.rows[0].n).toBe(0);
+  });
+
   it('delivers to the caller through the deployment method and the inbox, with labels, dedupe data and created_by', async () => {
     const u = await createUser(owner);
     const before = sink.requests.length;

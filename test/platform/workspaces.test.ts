@@ -229,7 +229,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
 
     // An automatic build (the lifecycle executor's path) that fails.
     const system = (await getUserById(server.ctx.db, ownerId))!;
-    await server.ctx.db.tx((q) => createBuild(server.ctx, q, workspace.id, system, { transition: 'start', reason: 'autostart' }));
+    await server.ctx.db.tx((q) => createBuild({ log: server.ctx.log, enqueuer: server.ctx.enqueuer }, q, workspace.id, system, { transition: 'start', reason: 'autostart' }));
     await waitForBuild(member.api, workspace.id);
     const auto = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_AUTOBUILD_FAILED)).filter((m) => m.targets?.[0] === workspace.id);
     expect(auto.map((m) => m.user_id)).toEqual([member.id]);

@@ -1,64 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../server/context.js';
 import { actorOf } from '../auth.js';
-import { badRequest, forbidden, HttpError, type Validation } from '../errors.js';
 import { errors } from '../../contract/common.js';
-import { CUSTOM_MESSAGE_MAX_BYTES, CUSTOM_TITLE_MAX_BYTES, CustomNotificationBodyDoc } from '../../contract/notifications.js';
+import { CustomNotificationBodyDoc } from '../../contract/notifications.js';
 import { RateLimiter } from '../rate-limit.js';
-import { TEMPLATE_CUSTOM_NOTIFICATION } from '../../notifications/templates/catalogue.js';
-
-/** Go's unicode.IsSpace set, which strings.TrimSpace trims (JavaScript's \s also has U+FEFF). */
-const GO_BLANK = /^[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$/;
-
-const isBlank = (s: string): boolean => GO_BLANK.test(s);
-
-interface Failure {
-  detail: string;
-  validations: Validation[];
-}
-
-/** The reference's validation, in its order; the first failure is the detail, every failing field a validation. */
-export function validateCustomContent(body: unknown): Failure | undefined {
-  const b = body as { content?: unknown } | null | undefined;
-  const content = b && typeof b === 'object' ? b.content : undefined;
-  if (content === undefined || content === null || typeof content !== 'object' || Array.isArray(content)) {
-    const detail = 'content is required';
-    return { detail, validations: [{ field: 'content', detail }] };
-  }
-  const c = content as { title?: unknown; message?: unknown };
-  const title = typeof c.title === 'string' ? c.title : '';
-  const message = typeof c.message === 'string' ? c.message : '';
-  const validations: Validation[] = [];
-  let detail: string | undefined;
-  const blankTitle = isBlank(title);
-  const blankMessage = isBlank(message);
-  if (blankTitle || blankMessage) {
-    detail = "provide a non-empty 'content.title' and 'content.message'";
-    if (blankTitle) validations.push({ field: 'content.title', detail });
-    if (blankMessage) validations.push({ field: 'content.message', detail });
-  }
-  if (Buffer.byteLength(title, 'utf8') > CUSTOM_TITLE_MAX_BYTES) {
-    const d = `'content.title' must be less than ${CUSTOM_TITLE_MAX_BYTES} characters`;
-    detail ??= d;
-    validations.push({ field: 'content.title', detail: d });
-  }
-  if (Buffer.byteLength(message, 'utf8') > CUSTOM_MESSAGE_MAX_BYTES) {
-    const d = `'content.message' must be less than ${CUSTOM_MESSAGE_MAX_BYTES} characters`;
-    detail ??= d;
-    validations.push({ field: 'content.message', detail: d });
-  }
-  return detail ? { detail, validations } : undefined;
-}
-
-/** Go's time.Time JSON for the current minute: RFC 3339 in UTC without fractional seconds. */
-export function minuteBucket(d: Date): string {
-  const t = new Date(Math.floor(d.getTime() / 60_000) * 60_000);
-  return t.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+import type { CustomNotifications } from '../../notifications/custom.js';
 
 /** POST /notifications/custom: a user sends a notification to themselves (scripts, long tasks). */
-export async function customNotificationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const limiter = new RateLimiter(ctx.config.notifications.customRateLimit);
+export async function customNotificationRoutes(
+  app: FastifyInstance,
+  deps: { custom: CustomNotifications; rateLimitPerMinute: number },
+): Promise<void> {
+  const limiter = new RateLimiter(deps.rateLimitPerMinute);
 
   app.post(
     '/notifications/custom',
@@ -74,23 +26,8 @@ export async function customNotificationRoutes(app: FastifyInstance, ctx: AppCon
     async (req, reply) => {
       const actor = actorOf(req);
       limiter.hit(actor.user.id, 'You are sending custom notifications too fast. Try again later.');
-      const failure = validateCustomContent(req.body);
-      if (failure) throw badRequest('Invalid request body', failure.detail, failure.validations);
-      if (actor.user.is_system) throw forbidden('Forbidden', 'System users cannot send custom notifications.');
-      const { title, message } = (req.body as { content: { title: string; message: string } }).content;
-      try {
-        // Inhibited (the user disabled the template) or a duplicate within the minute: still 204.
-        await ctx.enqueuer.enqueue({
-          userId: actor.user.id,
-          templateId: TEMPLATE_CUSTOM_NOTIFICATION,
-          labels: { custom_title: title, custom_message: message },
-          data: { dedupe_bypass_ts: minuteBucket(new Date()) },
-          createdBy: actor.user.id,
-        });
-      } catch (err) {
-        req.log.error({ err }, 'custom notification enqueue failed');
-        throw new HttpError(500, 'Failed to send custom notification', (err as Error).message);
-      }
+      // Inhibited (the user disabled the template) or a duplicate within the minute: still 204.
+      await deps.custom.send(actor, req.body);
       return reply.status(204).send();
     },
   );

@@ -1,7 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../server/context.js';
-import { describeConfig } from '../../server/config.js';
-import { OPTIONS } from '../../server/options.js';
 import { formatDuration } from '../../lib/duration.js';
 import { authorize } from '../auth.js';
 import { errors } from '../../contract/common.js';
@@ -22,20 +19,28 @@ function maskUrlCredentials(value: unknown): unknown {
   }
 }
 
+/** One option of the effective configuration, secrets already masked, durations in milliseconds. */
+export interface DescribedOption {
+  option: string;
+  env: string;
+  type: string;
+  value: unknown;
+  group: string;
+  help: string;
+}
+
 /** The effective server configuration, for the dashboard's deployment settings (owners only). */
-export async function deploymentRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function deploymentRoutes(app: FastifyInstance, deps: { describeConfig: () => DescribedOption[] }): Promise<void> {
   app.get(
     '/deployment/config',
     { schema: { tags: ['General'], response: { 200: DeploymentConfig, ...errors(401, 403) } } },
     async (req) => {
       authorize(req, 'deployment_config:read');
-      const types = new Map(OPTIONS.map((o) => [`--${o.flag}`, o.type]));
       return {
-        options: describeConfig(ctx.config).map((o) => {
-          const type = types.get(o.option) ?? 'string';
-          const value = type === 'duration' && typeof o.value === 'number' ? formatDuration(o.value) : maskUrlCredentials(o.value);
-          return { ...o, type, value };
-        }),
+        options: deps.describeConfig().map((o) => ({
+          ...o,
+          value: o.type === 'duration' && typeof o.value === 'number' ? formatDuration(o.value) : maskUrlCredentials(o.value),
+        })),
       };
     },
   );

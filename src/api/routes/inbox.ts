@@ -1,8 +1,7 @@
 import type { Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../server/context.js';
-import { actorOf, authenticate } from '../auth.js';
-import { badRequest, HttpError, notFound, type Validation } from '../errors.js';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { actorOf, SESSION_COOKIE } from '../auth.js';
+import { badRequest, forbidden, HttpError, type Validation } from '../errors.js';
 import { errors } from '../../contract/common.js';
 import {
   INBOX_WATCH_DESCRIPTION,
@@ -15,15 +14,8 @@ import {
   WATCH_TOKEN_PARAM,
 } from '../../contract/inbox.js';
 import { UUID_RE } from '../params.js';
-import {
-  countUnread,
-  listInbox,
-  markAllRead,
-  setReadStatus,
-  type InboxFilter,
-  type InboxFormat,
-  type ReadStatus,
-} from '../../notifications/inbox/queries.js';
+import type { InboxFilter, InboxFormat, ReadStatus } from '../../notifications/inbox/queries.js';
+import type { InboxService } from '../../notifications/inbox/service.js';
 import type { InboxWatchHub } from '../../notifications/inbox/watch-hub.js';
 
 const tags = ['Notifications'];
@@ -83,8 +75,8 @@ export function parseInboxQuery(raw: unknown, allowed: string[]): ParsedQuery {
 }
 
 /** List, read status and mark-all: registered in the authenticated scope. */
-export async function inboxRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const db = ctx.db;
+export async function inboxRoutes(app: FastifyInstance, deps: { inbox: InboxService }): Promise<void> {
+  const { inbox } = deps;
 
   app.get(
     '/notifications/inbox',
@@ -96,32 +88,52 @@ export async function inboxRoutes(app: FastifyInstance, ctx: AppContext): Promis
         response: { 200: ListResponse, ...errors(400, 401) },
       },
     },
-    async (req) => {
-      const userId = actorOf(req).user.id;
-      const f = parseInboxQuery(req.query, ['targets', 'templates', 'read_status', 'starting_before']);
-      const notifications = await listInbox(db, userId, f);
-      return { notifications, unread_count: await countUnread(db, userId) };
-    },
+    async (req) => inbox.list(actorOf(req), parseInboxQuery(req.query, ['targets', 'templates', 'read_status', 'starting_before'])),
   );
 
   app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof ReadStatusBody> }>(
     '/notifications/inbox/:id/read-status',
     { schema: { tags, params: IdParam, body: ReadStatusBody, response: { 200: ReadStatusResponse, ...errors(400, 401, 404) } } },
-    async (req) => {
-      const userId = actorOf(req).user.id;
-      const id = req.params.id;
-      if (!UUID_RE.test(id)) throw badRequest(`Invalid UUID "${id}".`, undefined, [{ field: 'id', detail: 'must be a UUID' }]);
-      // Only the caller's own rows: another user's id is indistinguishable from an unknown one.
-      const notification = await setReadStatus(db, userId, id.toLowerCase(), req.body.is_read);
-      if (!notification) throw notFound();
-      return { notification, unread_count: await countUnread(db, userId) };
-    },
+    async (req) => inbox.setReadStatus(actorOf(req), req.params.id, req.body.is_read),
   );
 
   app.put('/notifications/inbox/mark-all-as-read', { schema: { tags, response: { ...errors(401) } } }, async (req, reply) => {
-    await markAllRead(db, actorOf(req).user.id);
+    await inbox.markAllRead(actorOf(req));
     return reply.status(204).send();
   });
+}
+
+/** Whether the session comes from the cookie (no token header, no Bearer, no query token). */
+function cookieAuthenticated(req: FastifyRequest): boolean {
+  const h = req.headers['coder-session-token'];
+  if (typeof h === 'string' && h) return false;
+  if (/^bearer\s+/i.test(req.headers.authorization ?? '')) return false;
+  return (req.headers.cookie ?? '').split(';').some((part) => part.trim().startsWith(`${SESSION_COOKIE}=`));
+}
+
+/**
+ * A browser page may open a cookie-authenticated watch only from the access URL's origin, or from
+ * the origin the request itself was sent to (same origin, as the reference's WebSocket library
+ * accepts). Anything else, `null` included, is another site riding the user's cookie. A request
+ * without an Origin does not come from a browser page: it is not checked.
+ */
+export function watchOriginAllowed(origin: string | undefined, host: string | undefined, accessOrigin: string): boolean {
+  if (origin === undefined) return true;
+  if (origin === accessOrigin) return true;
+  try {
+    const u = new URL(origin);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && !!host && u.host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+export interface InboxWatchDeps {
+  hub: InboxWatchHub;
+  /** The session check every authenticated route runs (an onRequest hook). */
+  authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** The deployment's access URL: pages on its origin may watch with the session cookie. */
+  accessUrl: string;
 }
 
 /**
@@ -129,16 +141,25 @@ export async function inboxRoutes(app: FastifyInstance, ctx: AppContext): Promis
  * authenticates like every API route (header, Bearer, cookie) and also accepts the session token
  * as a query parameter; filters are checked before the upgrade so bad input is a plain 400.
  */
-export async function inboxWatchRoute(app: FastifyInstance, ctx: AppContext, hub: InboxWatchHub): Promise<void> {
+export async function inboxWatchRoute(app: FastifyInstance, deps: InboxWatchDeps): Promise<void> {
+  const { hub } = deps;
+  const accessOrigin = new URL(deps.accessUrl).origin;
   await app.register(async (scope) => {
-    const auth = authenticate(ctx);
     scope.addHook('onRequest', async (req: FastifyRequest, reply) => {
       const q = (req.query ?? {}) as Record<string, unknown>;
       const t = q[WATCH_TOKEN_PARAM];
       if (typeof t === 'string' && t && !req.headers['coder-session-token'] && !req.headers.authorization) {
         req.headers['coder-session-token'] = t;
       }
-      await auth(req, reply);
+      // Cross-site WebSocket hijacking: browsers attach cookies to cross-origin handshakes.
+      const origin = req.headers.origin;
+      if (cookieAuthenticated(req) && !watchOriginAllowed(origin, req.headers.host, accessOrigin)) {
+        throw forbidden(
+          'Cross-origin WebSocket request refused.',
+          `A watch authenticated by the session cookie must come from ${accessOrigin}, not from ${JSON.stringify(String(origin).replace(/[^\x20-\x7e]/g, '?').slice(0, 200))}.`,
+        );
+      }
+      await deps.authenticate(req, reply);
     });
 
     scope.get(

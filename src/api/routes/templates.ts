@@ -1,9 +1,6 @@
-import { createDirectory } from '../../platform/directory.js';
 import type { Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { AppContext } from '../../server/context.js';
+import type { FastifyInstance } from 'fastify';
 import { actorOf, authorize } from '../auth.js';
-import { notFound } from '../errors.js';
 import { errors } from '../../contract/common.js';
 import {
   CreateTemplate,
@@ -15,22 +12,14 @@ import {
   VersionParam,
 } from '../../contract/templates.js';
 import { OrgParam, orgParam } from '../params.js';
-import * as tq from '../../platform/templates/queries.js';
-import * as service from '../../platform/templates/service.js';
-import { presentParameter, presentPreset, presentTemplate, presentVersion } from '../../platform/templates/present.js';
+import type { Directory } from '../../platform/directory.js';
+import type { TemplateService } from '../../platform/templates/service.js';
 
 const tags = ['Templates'];
 
-export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const db = ctx.db;
-
-  const org = (value: string) => orgParam(createDirectory(db), value);
-  async function template(req: FastifyRequest, id: string) {
-    actorOf(req);
-    const t = await tq.getTemplate(db, id);
-    if (!t) throw notFound();
-    return t;
-  }
+export async function templateRoutes(app: FastifyInstance, p: { templates: TemplateService; directory: Directory }): Promise<void> {
+  const templates = p.templates;
+  const org = (value: string) => orgParam(p.directory, value);
 
   app.post<{ Params: Static<typeof OrgParam>; Body: Static<typeof CreateVersion> }>(
     '/organizations/:organization/templateversions',
@@ -38,8 +27,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (req, reply) => {
       const actor = authorize(req, 'template:create');
       const o = await org(req.params.organization);
-      const id = await db.tx((q) => service.createVersion(q, o.id, actor.user, req.body));
-      return reply.status(201).send(presentVersion((await tq.getVersion(db, id))!));
+      return reply.status(201).send(await templates.createVersion(o.id, actor.user, req.body));
     },
   );
 
@@ -48,9 +36,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     { schema: { tags, params: VersionParam, response: errors(401, 404) } },
     async (req) => {
       actorOf(req);
-      const v = await tq.getVersion(db, req.params.templateversion);
-      if (!v) throw notFound();
-      return presentVersion(v);
+      return templates.getVersion(req.params.templateversion);
     },
   );
 
@@ -59,9 +45,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     { schema: { tags, params: VersionParam, response: errors(401, 404) } },
     async (req) => {
       actorOf(req);
-      const v = await tq.getVersion(db, req.params.templateversion);
-      if (!v) throw notFound();
-      return (await tq.getParameters(db, v.id)).map(presentParameter);
+      return templates.versionParameters(req.params.templateversion);
     },
   );
 
@@ -70,9 +54,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     { schema: { tags, params: VersionParam, response: errors(401, 404) } },
     async (req) => {
       actorOf(req);
-      const v = await tq.getVersion(db, req.params.templateversion);
-      if (!v) throw notFound();
-      return (await tq.getPresets(db, v.id)).map(presentPreset);
+      return templates.versionPresets(req.params.templateversion);
     },
   );
 
@@ -82,8 +64,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (req, reply) => {
       const actor = authorize(req, 'template:create');
       const o = await org(req.params.organization);
-      const id = await db.tx((q) => service.createTemplate(q, o.id, actor.user, req.body));
-      return reply.status(201).send(presentTemplate((await tq.getTemplate(db, id))!));
+      return reply.status(201).send(await templates.createTemplate(o.id, actor.user, req.body));
     },
   );
 
@@ -93,7 +74,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (req) => {
       actorOf(req);
       const o = await org(req.params.organization);
-      return (await tq.listTemplates(db, o.id, { deprecated: req.query.deprecated })).map(presentTemplate);
+      return templates.listTemplates(o.id, { deprecated: req.query.deprecated });
     },
   );
 
@@ -102,7 +83,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     { schema: { tags, querystring: ListQuery, response: errors(401) } },
     async (req) => {
       actorOf(req);
-      return (await tq.listTemplates(db, undefined, { deprecated: req.query.deprecated })).map(presentTemplate);
+      return templates.listTemplates(undefined, { deprecated: req.query.deprecated });
     },
   );
 
@@ -112,24 +93,25 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     async (req) => {
       actorOf(req);
       const o = await org(req.params.organization);
-      const t = await tq.getTemplateByName(db, o.id, req.params.name);
-      if (!t) throw notFound();
-      return presentTemplate(t);
+      return templates.getTemplateByName(o.id, req.params.name);
     },
   );
 
   app.get<{ Params: Static<typeof IdParam> }>(
     '/templates/:id',
     { schema: { tags, params: IdParam, response: errors(401, 404) } },
-    async (req) => presentTemplate(await template(req, req.params.id)),
+    async (req) => {
+      actorOf(req);
+      return templates.getTemplate(req.params.id);
+    },
   );
 
   app.get<{ Params: Static<typeof IdParam> }>(
     '/templates/:id/versions',
     { schema: { tags, params: IdParam, response: errors(401, 404) } },
     async (req) => {
-      const t = await template(req, req.params.id);
-      return (await tq.listVersions(db, t.id)).map(presentVersion);
+      actorOf(req);
+      return templates.listVersions(req.params.id);
     },
   );
 
@@ -138,8 +120,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     { schema: { tags, params: IdParam, body: Promote, response: errors(400, 401, 403, 404) } },
     async (req) => {
       authorize(req, 'template:update');
-      const t = await template(req, req.params.id);
-      await db.tx((q) => service.promoteVersion(q, t, req.body.id));
+      await templates.promoteVersion(req.params.id, req.body.id);
       return { message: 'Updated the active template version!' };
     },
   );
@@ -149,13 +130,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     { schema: { tags, params: IdParam, body: UpdateTemplate, response: errors(400, 401, 403, 404, 409) } },
     async (req) => {
       authorize(req, 'template:update');
-      const t = await template(req, req.params.id);
-      await db.tx(async (q) => {
-        const locked = await tq.getTemplate(q, t.id, { forUpdate: true });
-        if (!locked) throw notFound();
-        await service.updateTemplate(ctx, q, locked, req.body);
-      });
-      return presentTemplate((await tq.getTemplate(db, t.id))!);
+      return templates.updateTemplate(req.params.id, req.body);
     },
   );
 
@@ -164,12 +139,7 @@ export async function templateRoutes(app: FastifyInstance, ctx: AppContext): Pro
     { schema: { tags, params: IdParam, response: errors(400, 401, 403, 404) } },
     async (req) => {
       const actor = authorize(req, 'template:delete');
-      const t = await template(req, req.params.id);
-      await db.tx(async (q) => {
-        const locked = await tq.getTemplate(q, t.id, { forUpdate: true });
-        if (!locked) throw notFound();
-        await service.deleteTemplate(ctx, q, locked, actor.user);
-      });
+      await templates.deleteTemplate(req.params.id, actor.user);
       return { message: 'Template has been deleted!' };
     },
   );

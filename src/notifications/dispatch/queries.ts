@@ -1,4 +1,5 @@
 import type { Queryable } from '../../db/database.js';
+import { NOTIFICATIONS_SETTINGS_KEY } from '../../db/site-config.js';
 import type { MessagePayload, NotificationMethod } from '../types.js';
 
 // The dispatch queue's SQL, one batched statement per operation.
@@ -48,7 +49,7 @@ const LOCK_DUE = `SELECT c.id FROM (
       AND id <> ALL($2::uuid[])
       AND NOT EXISTS (
         SELECT 1 FROM site_configs
-        WHERE key = 'notifications_settings' AND value::jsonb ->> 'notifier_paused' = 'true')
+        WHERE key = '${NOTIFICATIONS_SETTINGS_KEY}' AND value::jsonb ->> 'notifier_paused' = 'true')
     ORDER BY created_at ASC
     LIMIT ${MAX_LOCK_CANDIDATES}) AS c
   WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))

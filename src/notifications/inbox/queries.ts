@@ -148,3 +148,13 @@ export async function markAllRead(q: Queryable, userId: string): Promise<number>
   const r = await q.query(`UPDATE inbox_notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL`, [userId]);
   return r.rowCount;
 }
+
+/** Of these API key ids, those still valid: not expired, not deleted, their user neither suspended nor deleted. */
+export async function liveKeyIds(q: Queryable, keyIds: string[]): Promise<Set<string>> {
+  const r = await q.query<{ id: string }>(
+    `SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id
+     WHERE k.id = ANY($1::text[]) AND k.expires_at > now() AND u.status <> 'suspended' AND NOT u.deleted`,
+    [keyIds],
+  );
+  return new Set(r.rows.map((x) => x.id));
+}

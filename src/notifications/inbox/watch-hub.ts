@@ -2,10 +2,16 @@ import type { WebSocket } from 'ws';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
 import { INBOX_CHANNEL, type InboxEvent, type InboxNotification } from './store.js';
-import { countUnread, getInboxRow, matchesFilter, presentInbox, type InboxFilter, type InboxFormat } from './queries.js';
+import { countUnread, getInboxRow, liveKeyIds, matchesFilter, presentInbox, type InboxFilter, type InboxFormat } from './queries.js';
 
 /** A watcher whose socket has this much unsent data gets no more frames until it drains. */
 export const WATCH_HIGH_WATER_BYTES = 1024 * 1024;
+
+/** Default cap on one user's open watches on one server (--notifications-inbox-max-watchers-per-user). */
+export const DEFAULT_MAX_WATCHERS_PER_USER = 32;
+
+/** Close code of a watch refused because its user has too many open (4000-4999: for applications). */
+export const CLOSE_TOO_MANY_WATCHERS = 4429;
 
 export interface Watcher {
   userId: string;
@@ -26,6 +32,8 @@ export interface WatchHubOptions {
   /** How often the sessions of open watches are re-checked (logout, expiry, suspension). */
   sessionCheckMs?: number;
   highWaterBytes?: number;
+  /** Open watches one user may hold on this server; a new one past it is closed at once. 0: no cap. */
+  maxPerUser?: number;
 }
 
 const CLOSE_GOING_AWAY = 1001;
@@ -86,6 +94,14 @@ export class InboxWatchHub {
       return;
     }
     let set = this.watchers.get(w.userId);
+    const max = this.opts.maxPerUser ?? DEFAULT_MAX_WATCHERS_PER_USER;
+    if (max > 0 && (set?.size ?? 0) >= max) {
+      // The new one is refused, not the oldest: a client stuck in a reconnect loop cannot evict
+      // the user's working tabs.
+      this.opts.log.warn({ user_id: w.userId, max }, 'inbox watch refused: too many open for this user');
+      w.socket.close(CLOSE_TOO_MANY_WATCHERS, `too many open inbox watches (at most ${max} per user)`);
+      return;
+    }
     if (!set) this.watchers.set(w.userId, (set = new Set()));
     set.add(w);
     w.socket.on('pong', () => {
@@ -181,12 +197,7 @@ export class InboxWatchHub {
     try {
       const keys = new Set<string>();
       for (const set of this.watchers.values()) for (const w of set) keys.add(w.keyId);
-      const r = await this.opts.db.query<{ id: string }>(
-        `SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id
-         WHERE k.id = ANY($1::text[]) AND k.expires_at > now() AND u.status <> 'suspended' AND NOT u.deleted`,
-        [[...keys]],
-      );
-      const valid = new Set(r.rows.map((x) => x.id));
+      const valid = await liveKeyIds(this.opts.db, [...keys]);
       for (const set of this.watchers.values()) {
         for (const w of set) {
           // Watches that started while the query ran were not checked: leave them for the next pass.

@@ -15,14 +15,23 @@ export interface AgentRow {
   build_id: string;
 }
 
-/** The agent a token belongs to, with the workspace and build that created it. */
+/**
+ * The agent a token belongs to, with the workspace and build that created it — only while that
+ * build is the workspace's latest (a stop, a rebuild or a delete ends it), the workspace is not
+ * deleted and its owner is neither deleted nor suspended.
+ */
 export async function agentByToken(q: Queryable, token: string): Promise<AgentRow | undefined> {
   const r = await q.query<AgentRow>(
     `SELECT a.id, a.name, a.resource_id, a.lifecycle_state::text AS lifecycle_state, b.workspace_id, b.id AS build_id
      FROM workspace_agents a
      JOIN workspace_resources r ON r.id = a.resource_id
      JOIN workspace_builds b ON b.job_id = r.job_id
-     WHERE a.auth_token_hash = $1`,
+     JOIN workspaces w ON w.id = b.workspace_id
+     JOIN users u ON u.id = w.owner_id
+     WHERE a.auth_token_hash = $1
+       AND w.deleted = false
+       AND u.deleted = false AND u.status <> 'suspended'
+       AND b.build_number = (SELECT max(build_number) FROM workspace_builds WHERE workspace_id = w.id)`,
     [hashAgentToken(token)],
   );
   return r.rows[0];

@@ -1,28 +1,18 @@
 import type { Queryable } from '../../db/database.js';
-import type { AppContext } from '../../server/context.js';
+import type { EventDeps } from '../deps.js';
+import type { PrebuildMetrics } from '../../notifications/metrics.js';
 import { safely } from '../events.js';
 import type { UserRow } from '../users/queries.js';
 import { getUserById } from '../users/queries.js';
-import type { NameValue } from '../templates/parameters.js';
 import { getPreset, getVersion } from '../templates/queries.js';
 import * as wq from '../workspaces/queries.js';
 import * as wevents from '../workspaces/events.js';
-import { createBuild } from '../workspaces/service.js';
+import { createBuild, type ClaimRequest } from '../workspaces/service.js';
 import { appendLogs } from '../provisioner/jobs.js';
 import { claimablePrebuild, presetLabels } from './queries.js';
-import { prebuildMetrics } from './metrics.js';
 import { findResourceReplacements, replacementsData } from './replacements.js';
 import { notifyResourceReplaced } from './notify.js';
 
-export interface ClaimRequest {
-  name: string;
-  templateVersionId: string;
-  presetId: string;
-  richParameterValues?: NameValue[];
-  autostartSchedule?: string;
-  ttlMs?: number;
-  automaticUpdates?: string;
-}
 
 /**
  * Creating a workspace with a preset that has a ready prebuilt workspace takes that workspace
@@ -30,8 +20,14 @@ export interface ClaimRequest {
  * Resolves undefined when no prebuilt workspace is ready (the caller creates one from scratch).
  * The caller has validated the request (template, membership, name).
  */
+export interface ClaimDeps extends EventDeps {
+  metrics: PrebuildMetrics;
+}
+
+export type { ClaimRequest };
+
 export async function claimPrebuiltWorkspace(
-  ctx: AppContext,
+  deps: ClaimDeps,
   q: Queryable,
   owner: UserRow,
   initiator: UserRow,
@@ -52,7 +48,7 @@ export async function claimPrebuiltWorkspace(
       req.automaticUpdates ?? 'never',
     ],
   );
-  const buildId = await createBuild(ctx, q, workspaceId, initiator, {
+  const buildId = await createBuild(deps, q, workspaceId, initiator, {
     transition: 'start',
     templateVersionId: req.templateVersionId,
     presetId: req.presetId,
@@ -60,10 +56,10 @@ export async function claimPrebuiltWorkspace(
     prebuildStage: 'claim',
   });
   const labels = await presetLabels(q, req.presetId);
-  if (labels) prebuildMetrics(ctx.registry).claimed.inc(labels);
-  ctx.log.info({ workspace_id: workspaceId, owner: owner.username, preset_id: req.presetId }, 'prebuilt workspace claimed');
+  if (labels) deps.metrics.claimed.inc(labels);
+  deps.log.info({ workspace_id: workspaceId, owner: owner.username, preset_id: req.presetId }, 'prebuilt workspace claimed');
   const w = (await wq.getWorkspace(q, workspaceId))!;
-  await wevents.workspaceCreated(ctx, q, w, req.templateVersionId, initiator, req.richParameterValues ?? []);
+  await wevents.workspaceCreated(deps, q, w, req.templateVersionId, initiator, req.richParameterValues ?? []);
   return { workspaceId, buildId };
 }
 
@@ -71,7 +67,7 @@ export async function claimPrebuiltWorkspace(
  * After a successful claim build: if its plan replaced resources, say so in the build's logs,
  * count it (once per claim) and tell template admins.
  */
-export async function trackResourceReplacements(ctx: AppContext, q: Queryable, build: wq.BuildRow, plan: unknown): Promise<void> {
+export async function trackResourceReplacements(deps: ClaimDeps, q: Queryable, build: wq.BuildRow, plan: unknown): Promise<void> {
   if (build.prebuild_stage !== 'claim' || plan === undefined || plan === null) return;
   const replacements = findResourceReplacements(plan);
   if (replacements.size === 0) return;
@@ -92,17 +88,17 @@ export async function trackResourceReplacements(ctx: AppContext, q: Queryable, b
   const presetId = build.template_version_preset_id;
   if (!w || !presetId) return;
   const labels = await presetLabels(q, presetId);
-  if (labels) prebuildMetrics(ctx.registry).resourceReplacements.inc(labels);
-  ctx.log.warn(
+  if (labels) deps.metrics.resourceReplacements.inc(labels);
+  deps.log.warn(
     { workspace_id: w.id, build_number: build.build_number, replacements: Object.fromEntries(replacements) },
     'claimed prebuilt workspace had resources replaced',
   );
-  await safely(q, ctx.log, 'notify prebuilt workspace resource replaced', async () => {
+  await safely(q, deps.log, 'notify prebuilt workspace resource replaced', async () => {
     const preset = await getPreset(q, presetId);
     const version = await getVersion(q, build.template_version_id);
     const claimant = await getUserById(q, w.owner_id);
     if (!preset || !version || !claimant) return;
-    await notifyResourceReplaced(ctx, q, {
+    await notifyResourceReplaced(deps, q, {
       workspaceId: w.id,
       workspaceName: w.name,
       ownerId: w.owner_id,

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import type { AppContext } from '../../server/context.js';
+import type { EventDeps } from '../deps.js';
 import { PREBUILD_FAILURE_LIMIT_REACHED, TEMPLATE_WORKSPACE_RESOURCE_REPLACED } from '../../notifications/templates/catalogue.js';
 import type { EnqueueRequest } from '../../notifications/enqueue.js';
 import { usersWithRoles } from '../users/queries.js';
@@ -11,14 +11,14 @@ export const CREATED_BY = 'prebuilds_reconciler';
  * Sends one notification to every template admin (the reference asks for that role only, in any
  * organization), as one batch.
  */
-async function notifyTemplateAdmins(ctx: AppContext, q: Queryable, req: Omit<EnqueueRequest, 'userId' | 'createdBy'>): Promise<void> {
+async function notifyTemplateAdmins(deps: Pick<EventDeps, 'enqueuer'>, q: Queryable, req: Omit<EnqueueRequest, 'userId' | 'createdBy'>): Promise<void> {
   const admins = await usersWithRoles(q, ['template-admin']);
-  await ctx.enqueuer.enqueueMany(admins.map((a) => ({ ...req, userId: a.id, createdBy: CREATED_BY })), q);
+  await deps.enqueuer.enqueueMany(admins.map((a) => ({ ...req, userId: a.id, createdBy: CREATED_BY })), q);
 }
 
 /** Prebuild Failure Limit Reached: once, when the preset turns hard_limited. */
-export async function notifyFailureLimitReached(ctx: AppContext, q: Queryable, p: DesiredPreset): Promise<void> {
-  await notifyTemplateAdmins(ctx, q, {
+export async function notifyFailureLimitReached(deps: Pick<EventDeps, 'enqueuer'>, q: Queryable, p: DesiredPreset): Promise<void> {
+  await notifyTemplateAdmins(deps, q, {
     templateId: PREBUILD_FAILURE_LIMIT_REACHED,
     labels: {
       org: p.organization_name,
@@ -49,8 +49,8 @@ export interface ReplacementEvent {
 }
 
 /** Prebuilt Workspace Resource Replaced: a claim made Terraform replace resources. */
-export async function notifyResourceReplaced(ctx: AppContext, q: Queryable, e: ReplacementEvent): Promise<void> {
-  await notifyTemplateAdmins(ctx, q, {
+export async function notifyResourceReplaced(deps: Pick<EventDeps, 'enqueuer'>, q: Queryable, e: ReplacementEvent): Promise<void> {
+  await notifyTemplateAdmins(deps, q, {
     templateId: TEMPLATE_WORKSPACE_RESOURCE_REPLACED,
     labels: {
       org: e.organizationName,

@@ -1,18 +1,27 @@
 import crypto from 'node:crypto';
-import type { AppContext } from '../../server/context.js';
-import type { Service } from '../../server/server.js';
+import type { Database } from '../../db/database.js';
+import { systemClock, type Clock, type Service } from '../../lib/service.js';
 import type { Logger } from '../../lib/logger.js';
-import { HttpError } from '../../api/errors.js';
+import type { Config } from '../../lib/config.js';
+import { Invalid } from '../../lib/errors.js';
+import type { ClaimDeps } from './claim.js';
 import { getUserById, PREBUILDS_SYSTEM_USER_ID, type UserRow } from '../users/queries.js';
 import { createBuild } from '../workspaces/service.js';
 import { safely } from '../events.js';
 import * as pq from './queries.js';
-import { prebuildMetrics, type PresetMetricLabels } from './metrics.js';
+import type { PresetMetricLabels } from './metrics.js';
 import { notifyFailureLimitReached } from './notify.js';
 
 /** Advisory lock held by the replica running a reconciliation pass (one leader per pass). */
 import { PREBUILDS_RECONCILER_LOCK } from '../../db/locks.js';
 export { PREBUILDS_RECONCILER_LOCK };
+
+export interface ReconcilerDeps extends ClaimDeps {
+  db: Database;
+  /** Read on every pass, so a changed setting applies to the next one. */
+  config: Config['prebuilds'];
+  clock?: Clock;
+}
 
 /** What one pass did; `leader` is false when another replica held the lock. */
 export interface ReconcileResult {
@@ -61,14 +70,19 @@ export class PrebuildsReconciler implements Service {
   private current?: Promise<ReconcileResult>;
   private stopped = true;
 
-  constructor(private readonly ctx: AppContext) {
-    this.log = ctx.log.child({ component: 'prebuilds-reconciler' });
-    prebuildMetrics(ctx.registry).reconciliationPaused.set(0);
+  private readonly deps: ReconcilerDeps;
+  private readonly clock: Clock;
+
+  constructor(deps: ReconcilerDeps) {
+    this.log = deps.log.child({ component: 'prebuilds-reconciler' });
+    this.deps = { ...deps, log: this.log };
+    this.clock = deps.clock ?? systemClock;
+    deps.metrics.reconciliationPaused.set(0);
   }
 
   start(): void {
     this.stopped = false;
-    const every = this.ctx.config.prebuilds.reconciliationInterval;
+    const every = this.deps.config.reconciliationInterval;
     if (every > 0) {
       this.timer = setInterval(() => {
         void this.runOnce().catch((err) => this.log.error({ err }, 'prebuilds reconciliation failed'));
@@ -93,14 +107,14 @@ export class PrebuildsReconciler implements Service {
   }
 
   private async pass(): Promise<ReconcileResult> {
-    const result = await this.ctx.db.withAdvisoryLock(PREBUILDS_RECONCILER_LOCK, () => this.reconcile(), { try: true });
+    const result = await this.deps.db.withAdvisoryLock(PREBUILDS_RECONCILER_LOCK, () => this.reconcile(), { try: true });
     return result ?? { leader: false, created: 0, deleted: 0, hardLimited: [], backedOff: [] };
   }
 
   private async reconcile(): Promise<ReconcileResult> {
-    const db = this.ctx.db;
-    const cfg = this.ctx.config.prebuilds;
-    const metrics = prebuildMetrics(this.ctx.registry);
+    const db = this.deps.db;
+    const cfg = this.deps.config;
+    const metrics = this.deps.metrics;
     const result: ReconcileResult = { leader: true, created: 0, deleted: 0, hardLimited: [], backedOff: [] };
     const prebuildsUser = await getUserById(db, PREBUILDS_SYSTEM_USER_ID);
     if (!prebuildsUser) {
@@ -154,7 +168,7 @@ export class PrebuildsReconciler implements Service {
       const streak = failureStreak(mine);
       if (streak.count > 0 && streak.lastAt && cfg.backoffInterval > 0) {
         const until = streak.lastAt.getTime() + cfg.backoffInterval * streak.count;
-        if (Date.now() < until) {
+        if (this.clock().getTime() < until) {
           result.backedOff.push(p.preset_id);
           this.log.info(
             { template: p.template_name, preset: p.preset_name, failures: streak.count, until: new Date(until).toISOString() },
@@ -188,26 +202,26 @@ export class PrebuildsReconciler implements Service {
         template: p.template_name,
         template_version: p.template_version_name,
         preset: p.preset_name,
-        failure_hard_limit: this.ctx.config.prebuilds.failureHardLimit,
+        failure_hard_limit: this.deps.config.failureHardLimit,
       },
       'preset has reached the prebuild failure hard limit; no more prebuilt workspaces are created for it until a new template version is active',
     );
-    await this.ctx.db.tx(async (q) => {
+    await this.deps.db.tx(async (q) => {
       // The conditional update makes the transition, and so the notification, happen once.
       if (!(await pq.markHardLimited(q, p.preset_id))) return;
-      await safely(q, this.log, 'notify prebuild failure limit reached', () => notifyFailureLimitReached(this.ctx, q, p));
+      await safely(q, this.log, 'notify prebuild failure limit reached', () => notifyFailureLimitReached(this.deps, q, p));
     });
   }
 
   private async create(p: pq.DesiredPreset, prebuildsUser: UserRow): Promise<boolean> {
     const name = `prebuild-${crypto.randomBytes(6).toString('hex')}`;
     try {
-      await this.ctx.db.tx(async (q) => {
+      await this.deps.db.tx(async (q) => {
         const r = await q.query<{ id: string }>(
           `INSERT INTO workspaces (owner_id, organization_id, template_id, name) VALUES ($1, $2, $3, $4) RETURNING id`,
           [prebuildsUser.id, p.organization_id, p.template_id, name],
         );
-        await createBuild(this.ctx, q, r.rows[0].id, prebuildsUser, {
+        await createBuild(this.deps, q, r.rows[0].id, prebuildsUser, {
           transition: 'start',
           templateVersionId: p.template_version_id,
           presetId: p.preset_id,
@@ -217,10 +231,10 @@ export class PrebuildsReconciler implements Service {
       this.log.debug({ template: p.template_name, preset: p.preset_name, workspace: name }, 'prebuilt workspace created');
       return true;
     } catch (err) {
-      if (err instanceof HttpError && err.status === 400) {
+      if (err instanceof Invalid) {
         // The preset's parameters do not validate against its version: retrying cannot help.
         this.log.warn({ err, template: p.template_name, preset: p.preset_name }, 'prebuild preset failed validation');
-        await pq.setPrebuildStatus(this.ctx.db, p.preset_id, 'validation_failed');
+        await pq.setPrebuildStatus(this.deps.db, p.preset_id, 'validation_failed');
       } else {
         this.log.error({ err, template: p.template_name, preset: p.preset_name }, 'creating a prebuilt workspace failed');
       }
@@ -230,11 +244,11 @@ export class PrebuildsReconciler implements Service {
 
   private async delete(w: pq.PrebuiltWorkspace, prebuildsUser: UserRow): Promise<boolean> {
     try {
-      const done = await this.ctx.db.tx(async (q) => {
+      const done = await this.deps.db.tx(async (q) => {
         // It may have been claimed since this pass looked: a user's workspace is never ours to delete.
         const r = await q.query<{ owner_id: string; deleted: boolean }>(`SELECT owner_id, deleted FROM workspaces WHERE id = $1 FOR UPDATE`, [w.id]);
         if (r.rows[0]?.owner_id !== prebuildsUser.id || r.rows[0].deleted) return false;
-        await createBuild(this.ctx, q, w.id, prebuildsUser, { transition: 'delete' });
+        await createBuild(this.deps, q, w.id, prebuildsUser, { transition: 'delete' });
         return true;
       });
       if (done) this.log.debug({ workspace: w.name }, 'prebuilt workspace deleted');
@@ -247,7 +261,7 @@ export class PrebuildsReconciler implements Service {
   }
 
   private refreshGauges(states: PresetState[]): void {
-    const m = prebuildMetrics(this.ctx.registry);
+    const m = this.deps.metrics;
     m.desired.reset();
     m.running.reset();
     m.eligible.reset();
@@ -259,6 +273,6 @@ export class PrebuildsReconciler implements Service {
       m.eligible.set(l, s.running.length);
       if (s.hardLimited) m.presetHardLimited.set(l, 1);
     }
-    m.metricsLastUpdated.set(Math.floor(Date.now() / 1000));
+    m.metricsLastUpdated.set(Math.floor(this.clock().getTime() / 1000));
   }
 }

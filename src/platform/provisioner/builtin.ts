@@ -1,12 +1,18 @@
 import crypto from 'node:crypto';
-import type { AppContext } from '../../server/context.js';
-import type { Service } from '../../server/server.js';
+import type { Database } from '../../db/database.js';
+import type { Service } from '../../lib/service.js';
 import type { Logger } from '../../lib/logger.js';
 import { getVersion } from '../templates/queries.js';
 import { getBuildByJob } from '../workspaces/queries.js';
 import { builtinResult, type Definition } from './definition.js';
 import { acquireJob, appendLogs, heartbeat, hungJobs, JOB_POSTED_CHANNEL, requeueJob, type JobRow } from './jobs.js';
-import { completeJob, failJob } from './complete.js';
+import { completeJob, failJob, type JobDeps } from './complete.js';
+
+export interface BuiltinProvisionerDeps extends JobDeps {
+  db: Database;
+  /** Read at use, so a changed timeout applies to the next job. */
+  config: { jobTimeout: number };
+}
 
 export interface BuiltinProvisionerOptions {
   /** Jobs run at once by this replica. */
@@ -44,22 +50,23 @@ export class BuiltinProvisioner implements Service {
   private timers: NodeJS.Timeout[] = [];
   private unlisten?: () => Promise<void>;
 
-  constructor(
-    private readonly ctx: AppContext,
-    opts: BuiltinProvisionerOptions = {},
-  ) {
-    this.log = ctx.log.child({ component: 'provisioner' });
+  private readonly deps: BuiltinProvisionerDeps;
+
+  constructor(deps: BuiltinProvisionerDeps, opts: BuiltinProvisionerOptions = {}) {
+    this.log = deps.log.child({ component: 'provisioner' });
+    // Jobs' events log as the provisioner.
+    this.deps = { ...deps, log: this.log };
     this.concurrency = opts.concurrency ?? 8;
     this.pollIntervalMs = opts.pollIntervalMs ?? 1000;
   }
 
   get timeoutMs(): number {
-    return this.ctx.config.provisioner.jobTimeout;
+    return this.deps.config.jobTimeout;
   }
 
   async start(): Promise<void> {
     this.stopped = false;
-    this.unlisten = await this.ctx.db.listen(JOB_POSTED_CHANNEL, () => this.wake());
+    this.unlisten = await this.deps.db.listen(JOB_POSTED_CHANNEL, () => this.wake());
     this.timers.push(setInterval(() => this.wake(), this.pollIntervalMs));
     const reapEvery = Math.max(100, Math.min(this.timeoutMs / 4, 15_000));
     this.timers.push(setInterval(() => void this.reap().catch((err) => this.log.error({ err }, 'reaping hung jobs failed')), reapEvery));
@@ -89,7 +96,7 @@ export class BuiltinProvisioner implements Service {
         do {
           this.pumpAgain = false;
           while (!this.stopped && this.inflight.size < this.concurrency) {
-            const job = await this.ctx.db.tx((q) => acquireJob(q, { provisioner: 'builtin', workerId: this.workerId }));
+            const job = await this.deps.db.tx((q) => acquireJob(q, { provisioner: 'builtin', workerId: this.workerId }));
             if (!job) break;
             const run = this.run(job)
               .catch((err) => this.log.error({ err, job_id: job.id }, 'builtin provisioner job failed unexpectedly'))
@@ -109,11 +116,11 @@ export class BuiltinProvisioner implements Service {
   }
 
   private async run(job: JobRow): Promise<void> {
-    const db = this.ctx.db;
+    const db = this.deps.db;
     const build = await getBuildByJob(db, job.id);
     const version = job.input.template_version_id ? await getVersion(db, job.input.template_version_id) : undefined;
     if (!build || !version) {
-      await db.tx((q) => failJob(this.ctx, q, job, 'The job refers to a build or template version that no longer exists.'));
+      await db.tx((q) => failJob(this.deps, q, job, 'The job refers to a build or template version that no longer exists.'));
       return;
     }
     const def = version.definition as Definition;
@@ -127,9 +134,9 @@ export class BuiltinProvisioner implements Service {
     await db.tx(async (q) => {
       if (error !== undefined) {
         await appendLogs(q, job.id, outcome.logs ?? []);
-        await failJob(this.ctx, q, job, error);
+        await failJob(this.deps, q, job, error);
       } else {
-        await completeJob(this.ctx, q, job, outcome);
+        await completeJob(this.deps, q, job, outcome);
       }
     });
     this.log.debug({ job_id: job.id, transition: build.transition, failed: error !== undefined }, 'builtin job finished');
@@ -148,7 +155,7 @@ export class BuiltinProvisioner implements Service {
         signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
       });
       if (signal.aborted) return false;
-      await heartbeat(this.ctx.db, jobId);
+      await heartbeat(this.deps.db, jobId);
     }
     return true;
   }
@@ -157,11 +164,11 @@ export class BuiltinProvisioner implements Service {
   async reap(): Promise<number> {
     if (this.stopped) return 0;
     const timeout = this.timeoutMs;
-    return this.ctx.db.tx(async (q) => {
+    return this.deps.db.tx(async (q) => {
       const hung = await hungJobs(q, timeout);
       for (const job of hung) {
         this.log.warn({ job_id: job.id, worker_id: job.worker_id }, 'provisioner job hung; failing it');
-        await failJob(this.ctx, q, job, `Build has been detected as hung for ${humanDuration(timeout)} and will be terminated.`, 'HUNG');
+        await failJob(this.deps, q, job, `Build has been detected as hung for ${humanDuration(timeout)} and will be terminated.`, 'HUNG');
       }
       return hung.length;
     });

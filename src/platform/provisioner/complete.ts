@@ -1,24 +1,26 @@
 import crypto from 'node:crypto';
 import type { Queryable } from '../../db/database.js';
 import { notify } from '../../db/database.js';
-import type { AppContext } from '../../server/context.js';
-import { conflict } from '../../api/errors.js';
+import { Conflict } from '../../lib/errors.js';
+import type { ClaimDeps } from '../prebuilds/claim.js';
 import * as wq from '../workspaces/queries.js';
 import * as events from '../workspaces/events.js';
 import { hashAgentToken } from '../agents/queries.js';
 import type { BuildOutcome } from './definition.js';
 import { appendLogs, finishJob, type JobRow } from './jobs.js';
 import { trackResourceReplacements } from '../prebuilds/claim.js';
-import { prebuildMetrics } from '../prebuilds/metrics.js';
 import { presetLabels } from '../prebuilds/queries.js';
 
 /** NOTIFY channel carrying workspace changes (build finished, app status) for live views. */
 export const WORKSPACE_EVENTS_CHANNEL = 'herald_workspace_events';
 
+/** What finishing a job needs: notifications, a log and the prebuild metrics it counts in. */
+export type JobDeps = ClaimDeps;
+
 /** A running build job succeeded: record what it built, then react to the transition. */
-export async function completeJob(ctx: AppContext, q: Queryable, job: JobRow, outcome: BuildOutcome): Promise<void> {
+export async function completeJob(deps: JobDeps, q: Queryable, job: JobRow, outcome: BuildOutcome): Promise<void> {
   if (!(await finishJob(q, job.id, { status: 'succeeded' }, outcome.plan !== undefined ? { plan: outcome.plan } : undefined))) {
-    throw conflict('The job is not running.', `Job ${job.id} is no longer running; it may have timed out.`);
+    throw new Conflict('The job is not running.', `Job ${job.id} is no longer running; it may have timed out.`);
   }
   await appendLogs(q, job.id, outcome.logs ?? []);
   if (job.type !== 'workspace_build') return;
@@ -64,28 +66,28 @@ export async function completeJob(ctx: AppContext, q: Queryable, job: JobRow, ou
     await q.query(`UPDATE workspace_builds SET has_ai_task = false, updated_at = now() WHERE id = $1`, [build.id]);
   }
   // A claimed prebuilt workspace whose claim replaced resources: logs, metric, notification.
-  await trackResourceReplacements(ctx, q, build, outcome.plan);
+  await trackResourceReplacements(deps, q, build, outcome.plan);
   const w = (await wq.getWorkspace(q, build.workspace_id))!;
   if (build.transition === 'delete') {
     await q.query(`UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = $1`, [w.id]);
-    await events.workspaceDeleted(ctx, q, w, build);
+    await events.workspaceDeleted(deps, q, w, build);
   }
   await notify(q, WORKSPACE_EVENTS_CHANNEL, JSON.stringify({ workspace_id: w.id, kind: 'build_completed' }));
 }
 
 /** A running job failed (the runner said so, or it vanished): record why and tell whoever should know. */
-export async function failJob(ctx: AppContext, q: Queryable, job: JobRow, error: string, errorCode?: string): Promise<void> {
+export async function failJob(deps: JobDeps, q: Queryable, job: JobRow, error: string, errorCode?: string): Promise<void> {
   if (!(await finishJob(q, job.id, { status: 'failed', error, errorCode }))) {
-    throw conflict('The job is not running.', `Job ${job.id} is no longer running; it may have timed out.`);
+    throw new Conflict('The job is not running.', `Job ${job.id} is no longer running; it may have timed out.`);
   }
   await appendLogs(q, job.id, [{ level: 'error', stage: 'Failed', output: error }], 'provisioner_daemon');
   if (job.type !== 'workspace_build') return;
   const build = (await wq.getBuildByJob(q, job.id))!;
   if (build.prebuild_stage === 'create' && build.template_version_preset_id) {
     const labels = await presetLabels(q, build.template_version_preset_id);
-    if (labels) prebuildMetrics(ctx.registry).failed.inc(labels);
+    if (labels) deps.metrics.failed.inc(labels);
   }
   const w = (await wq.getWorkspace(q, build.workspace_id))!;
-  await events.workspaceBuildFailed(ctx, q, w, build);
+  await events.workspaceBuildFailed(deps, q, w, build);
   await notify(q, WORKSPACE_EVENTS_CHANNEL, JSON.stringify({ workspace_id: w.id, kind: 'build_failed' }));
 }

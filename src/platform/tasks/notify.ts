@@ -1,11 +1,12 @@
 import type { Queryable } from '../../db/database.js';
-import type { AppContext } from '../../server/context.js';
+import type { EventDeps } from '../deps.js';
 import {
   TEMPLATE_TASK_COMPLETED,
   TEMPLATE_TASK_FAILED,
   TEMPLATE_TASK_IDLE,
   TEMPLATE_TASK_WORKING,
 } from '../../notifications/templates/catalogue.js';
+import { minuteBucket } from '../../notifications/dedupe.js';
 import { safely } from '../events.js';
 import type { AppStatusRow, AppStatusState } from '../agents/queries.js';
 import { AI_PROMPT_PARAMETER } from '../templates/parameters.js';
@@ -49,23 +50,18 @@ export function uiSanitize(s: string): string {
     .trim();
 }
 
-/** Minute bucket as Go's time.Truncate(time.Minute) marshals it. */
-export function dedupeBucket(now: Date): string {
-  return new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString().replace('.000Z', 'Z');
-}
-
 /**
  * Reference 8a, plus Task Completed / Task Failed (product 2.4). `previous` is the app's latest
  * status read before the new one was inserted.
  */
 export async function notifyTaskState(
-  ctx: AppContext,
+  deps: EventDeps,
   q: Queryable,
   opts: { workspaceId: string; appId: string; state: AppStatusState; previous: AppStatusRow | undefined; now?: Date },
 ): Promise<void> {
   const templateId = TEMPLATE_FOR_STATE[opts.state];
   if (!templateId) return;
-  await safely(q, ctx.log, 'notify task state', async () => {
+  await safely(q, deps.log, 'notify task state', async () => {
     const w = await wq.getWorkspace(q, opts.workspaceId);
     if (!w) return;
     const build = await wq.latestBuild(q, w.id);
@@ -74,15 +70,17 @@ export async function notifyTaskState(
     if (!opts.previous && opts.state === 'working') return;
     const prompt = (await wq.buildParameters(q, build.id)).find((p) => p.name === AI_PROMPT_PARAMETER)?.value;
     const task = truncateTaskLabel(prompt || w.name);
-    await ctx.enqueuer.enqueue(
-      {
-        userId: w.owner_id,
-        templateId,
-        labels: { task, workspace: w.name },
-        data: { dedupe_bypass_ts: dedupeBucket(opts.now ?? new Date()) },
-        createdBy: 'api-workspace-agent-app-status',
-        targets: [w.id, w.owner_id, w.organization_id, opts.appId],
-      },
+    await deps.enqueuer.enqueueMany(
+      [
+        {
+          userId: w.owner_id,
+          templateId,
+          labels: { task, workspace: w.name },
+          data: { dedupe_bypass_ts: minuteBucket(opts.now ?? new Date()) },
+          createdBy: 'api-workspace-agent-app-status',
+          targets: [w.id, w.owner_id, w.organization_id, opts.appId],
+        },
+      ],
       q,
     );
   });

@@ -1,13 +1,14 @@
 import crypto from 'node:crypto';
-import type { Queryable } from '../../db/database.js';
+import type { Database, Queryable } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
-import type { AppContext } from '../../server/context.js';
-import { badRequest, conflict, type Validation } from '../../api/errors.js';
+import { Conflict, Invalid, NotFound, type FieldError } from '../../lib/errors.js';
+import type { EventDeps } from '../deps.js';
 import type { UserRow } from '../users/queries.js';
 import { DefinitionError, parseDefinition } from '../provisioner/definition.js';
 import { checkParameterValue, type NameValue, type ParameterOption, type ParameterRow, type ParameterType } from './parameters.js';
 import * as tq from './queries.js';
 import * as events from './events.js';
+import { presentParameter, presentPreset, presentTemplate, presentVersion } from './present.js';
 
 export interface ParameterInput {
   name: string;
@@ -48,7 +49,7 @@ export interface CreateVersionInput {
   definition?: unknown;
 }
 
-const invalid = (message: string, validations: Validation[]) => badRequest(message, validations[0]?.detail, validations);
+const invalid = (message: string, validations: FieldError[]) => new Invalid(message, validations[0]?.detail, validations);
 
 function normaliseParameters(input: ParameterInput[]): Omit<ParameterRow, 'template_version_id'>[] {
   const seen = new Set<string>();
@@ -130,7 +131,7 @@ export async function createVersion(q: Queryable, orgId: string, actor: UserRow,
   if (input.template_id) {
     const t = await tq.getTemplate(q, input.template_id);
     if (!t || t.organization_id !== orgId) {
-      throw badRequest('Template does not exist.', `No template with id ${input.template_id} in this organization.`, [{ field: 'template_id', detail: 'template not found' }]);
+      throw new Invalid('Template does not exist.', `No template with id ${input.template_id} in this organization.`, [{ field: 'template_id', detail: 'template not found' }]);
     }
   }
   let id: string;
@@ -145,7 +146,7 @@ export async function createVersion(q: Queryable, orgId: string, actor: UserRow,
       createdBy: actor.id,
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`A template version with name "${input.name}" already exists for this template.`);
+    if (isUniqueViolation(err)) throw new Conflict(`A template version with name "${input.name}" already exists for this template.`);
     throw err;
   }
   await tq.insertParameters(q, id, params);
@@ -175,13 +176,13 @@ export interface CreateTemplateInput {
 export async function createTemplate(q: Queryable, orgId: string, actor: UserRow, input: CreateTemplateInput): Promise<string> {
   const v = await tq.getVersion(q, input.template_version_id);
   if (!v || v.organization_id !== orgId) {
-    throw badRequest('Template version does not exist.', undefined, [{ field: 'template_version_id', detail: 'template version not found' }]);
+    throw new Invalid('Template version does not exist.', undefined, [{ field: 'template_version_id', detail: 'template version not found' }]);
   }
   if (v.template_id) {
-    throw badRequest('Template version is already used by another template.', undefined, [{ field: 'template_version_id', detail: 'already belongs to a template' }]);
+    throw new Invalid('Template version is already used by another template.', undefined, [{ field: 'template_version_id', detail: 'already belongs to a template' }]);
   }
   if (await tq.getTemplateByName(q, orgId, input.name)) {
-    throw conflict(`Template with name "${input.name}" already exists.`, undefined);
+    throw new Conflict(`Template with name "${input.name}" already exists.`, undefined);
   }
   let id: string;
   try {
@@ -195,7 +196,7 @@ export async function createTemplate(q: Queryable, orgId: string, actor: UserRow
       createdBy: actor.id,
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Template with name "${input.name}" already exists.`);
+    if (isUniqueViolation(err)) throw new Conflict(`Template with name "${input.name}" already exists.`);
     throw err;
   }
   await q.query(`UPDATE template_versions SET template_id = $1, updated_at = now() WHERE id = $2`, [id, v.id]);
@@ -204,9 +205,9 @@ export async function createTemplate(q: Queryable, orgId: string, actor: UserRow
 
 export async function promoteVersion(q: Queryable, t: tq.TemplateRow, versionId: string): Promise<void> {
   const v = await tq.getVersion(q, versionId);
-  if (!v) throw badRequest('Template version not found.', undefined, [{ field: 'id', detail: 'template version not found' }]);
-  if (v.template_id !== t.id) throw badRequest("The provided template version doesn't belong to the specified template.");
-  if (v.archived) throw badRequest('The provided template version is archived.');
+  if (!v) throw new Invalid('Template version not found.', undefined, [{ field: 'id', detail: 'template version not found' }]);
+  if (v.template_id !== t.id) throw new Invalid("The provided template version doesn't belong to the specified template.");
+  if (v.archived) throw new Invalid('The provided template version is archived.');
   await q.query(`UPDATE templates SET active_version_id = $2, updated_at = now() WHERE id = $1`, [t.id, v.id]);
 }
 
@@ -219,10 +220,10 @@ export interface UpdateTemplateInput {
 }
 
 /** PATCH /templates/{id}: metadata and deprecation (notifying workspace owners on a new deprecation). */
-export async function updateTemplate(ctx: AppContext, q: Queryable, t: tq.TemplateRow, input: UpdateTemplateInput): Promise<void> {
+export async function updateTemplate(deps: EventDeps, q: Queryable, t: tq.TemplateRow, input: UpdateTemplateInput): Promise<void> {
   if (input.name !== undefined && input.name.toLowerCase() !== t.name.toLowerCase()) {
     const other = await tq.getTemplateByName(q, t.organization_id, input.name);
-    if (other) throw conflict(`Template with name "${input.name}" already exists.`);
+    if (other) throw new Conflict(`Template with name "${input.name}" already exists.`);
   }
   const deprecated = input.deprecation_message !== undefined ? input.deprecation_message.trim() : t.deprecated;
   try {
@@ -231,23 +232,91 @@ export async function updateTemplate(ctx: AppContext, q: Queryable, t: tq.Templa
       [t.id, input.name ?? t.name, input.display_name ?? t.display_name, input.description ?? t.description, input.icon ?? t.icon, deprecated],
     );
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Template with name "${input.name}" already exists.`);
+    if (isUniqueViolation(err)) throw new Conflict(`Template with name "${input.name}" already exists.`);
     throw err;
   }
   if (deprecated !== '' && deprecated !== t.deprecated) {
     const updated = (await tq.getTemplate(q, t.id))!;
-    await events.templateDeprecated(ctx, q, updated, deprecated);
+    await events.templateDeprecated(deps, q, updated, deprecated);
   }
 }
 
-export async function deleteTemplate(ctx: AppContext, q: Queryable, t: tq.TemplateRow, actor: UserRow): Promise<void> {
+export async function deleteTemplate(deps: EventDeps, q: Queryable, t: tq.TemplateRow, actor: UserRow): Promise<void> {
   const ws = await q.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM workspaces WHERE template_id = $1 AND deleted = false`,
     [t.id],
   );
   if (ws.rows[0].n > 0) {
-    throw badRequest('All workspaces must be deleted before a template can be removed.');
+    throw new Invalid('All workspaces must be deleted before a template can be removed.');
   }
   await q.query(`UPDATE templates SET deleted = true, updated_at = now() WHERE id = $1`, [t.id]);
-  await events.templateDeleted(ctx, q, t, actor);
+  await events.templateDeleted(deps, q, t, actor);
+}
+
+export type TemplateJson = ReturnType<typeof presentTemplate>;
+export type VersionJson = ReturnType<typeof presentVersion>;
+
+export interface TemplateService {
+  createVersion(orgId: string, actor: UserRow, input: CreateVersionInput): Promise<VersionJson>;
+  getVersion(id: string): Promise<VersionJson>;
+  versionParameters(id: string): Promise<ReturnType<typeof presentParameter>[]>;
+  versionPresets(id: string): Promise<ReturnType<typeof presentPreset>[]>;
+  createTemplate(orgId: string, actor: UserRow, input: CreateTemplateInput): Promise<TemplateJson>;
+  /** Every organization's when orgId is undefined. */
+  listTemplates(orgId: string | undefined, opts: { deprecated?: boolean }): Promise<TemplateJson[]>;
+  getTemplateByName(orgId: string, name: string): Promise<TemplateJson>;
+  getTemplate(id: string): Promise<TemplateJson>;
+  listVersions(templateId: string): Promise<VersionJson[]>;
+  promoteVersion(templateId: string, versionId: string): Promise<void>;
+  updateTemplate(templateId: string, input: UpdateTemplateInput): Promise<TemplateJson>;
+  deleteTemplate(templateId: string, actor: UserRow): Promise<void>;
+}
+
+/** Templates and their versions as the API shows them; every write in one transaction. */
+export function createTemplateService(deps: EventDeps & { db: Database }): TemplateService {
+  const { db } = deps;
+  const template = async (q: Queryable, id: string, opts: { forUpdate?: boolean } = {}) => {
+    const t = await tq.getTemplate(q, id, opts);
+    if (!t) throw new NotFound();
+    return t;
+  };
+  const version = async (id: string) => {
+    const v = await tq.getVersion(db, id);
+    if (!v) throw new NotFound();
+    return v;
+  };
+  return {
+    async createVersion(orgId, actor, input) {
+      const id = await db.tx((q) => createVersion(q, orgId, actor, input));
+      return presentVersion((await tq.getVersion(db, id))!);
+    },
+    getVersion: async (id) => presentVersion(await version(id)),
+    versionParameters: async (id) => (await tq.getParameters(db, (await version(id)).id)).map(presentParameter),
+    versionPresets: async (id) => (await tq.getPresets(db, (await version(id)).id)).map(presentPreset),
+    async createTemplate(orgId, actor, input) {
+      const id = await db.tx((q) => createTemplate(q, orgId, actor, input));
+      return presentTemplate((await tq.getTemplate(db, id))!);
+    },
+    listTemplates: async (orgId, opts) => (await tq.listTemplates(db, orgId, opts)).map(presentTemplate),
+    async getTemplateByName(orgId, name) {
+      const t = await tq.getTemplateByName(db, orgId, name);
+      if (!t) throw new NotFound();
+      return presentTemplate(t);
+    },
+    getTemplate: async (id) => presentTemplate(await template(db, id)),
+    listVersions: async (templateId) => (await tq.listVersions(db, (await template(db, templateId)).id)).map(presentVersion),
+    async promoteVersion(templateId, versionId) {
+      const t = await template(db, templateId);
+      await db.tx((q) => promoteVersion(q, t, versionId));
+    },
+    async updateTemplate(templateId, input) {
+      await template(db, templateId);
+      await db.tx(async (q) => updateTemplate(deps, q, await template(q, templateId, { forUpdate: true }), input));
+      return presentTemplate((await tq.getTemplate(db, templateId))!);
+    },
+    async deleteTemplate(templateId, actor) {
+      await template(db, templateId);
+      await db.tx(async (q) => deleteTemplate(deps, q, await template(q, templateId, { forUpdate: true }), actor));
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import type { AppContext } from '../../server/context.js';
+import type { EventDeps } from '../deps.js';
 import {
   TEMPLATE_WORKSPACE_AUTOBUILD_FAILED,
   TEMPLATE_WORKSPACE_CREATED,
@@ -19,7 +19,7 @@ const targets = (w: WorkspaceRow) => [w.id, w.owner_id, w.template_id, w.organiz
 
 /** One notification per owner and template admin but the initiator, with the reference's data shape, in one batch. */
 async function toAdminsButInitiator(
-  ctx: AppContext,
+  deps: EventDeps,
   q: Queryable,
   initiator: UserRow,
   n: {
@@ -41,7 +41,7 @@ async function toAdminsButInitiator(
     parameters: n.parameters,
   };
   const recipients = (await templateAdmins(q)).filter((a) => a.id !== initiator.id);
-  await ctx.enqueuer.enqueueMany(
+  await deps.enqueuer.enqueueMany(
     recipients.map((admin) => ({ userId: admin.id, templateId: n.templateId, labels: n.labels, data, createdBy: n.createdBy, targets: targets(n.w) })),
     q,
   );
@@ -49,18 +49,18 @@ async function toAdminsButInitiator(
 
 /** Workspace Created: owners and template admins except the initiator (opt-in template). */
 export async function workspaceCreated(
-  ctx: AppContext,
+  deps: EventDeps,
   q: Queryable,
   w: WorkspaceRow,
   versionId: string,
   initiator: UserRow,
   parameters: NameValue[],
 ): Promise<void> {
-  await safely(q, ctx.log, 'notify workspace created', async () => {
+  await safely(q, deps.log, 'notify workspace created', async () => {
     const owner = await getUserById(q, w.owner_id);
     const version = await getVersion(q, versionId);
     if (!owner || !version) return;
-    await toAdminsButInitiator(ctx, q, initiator, {
+    await toAdminsButInitiator(deps, q, initiator, {
       templateId: TEMPLATE_WORKSPACE_CREATED,
       labels: { workspace: w.name, template: w.template_name, version: version.name, workspace_owner_username: owner.username },
       w,
@@ -75,18 +75,18 @@ export async function workspaceCreated(
 
 /** Workspace Manually Updated (reference 8e): labels name the template's active version. */
 export async function workspaceManuallyUpdated(
-  ctx: AppContext,
+  deps: EventDeps,
   q: Queryable,
   w: WorkspaceRow,
   initiator: UserRow,
   parameters: NameValue[],
 ): Promise<void> {
-  await safely(q, ctx.log, 'notify workspace manually updated', async () => {
+  await safely(q, deps.log, 'notify workspace manually updated', async () => {
     const template = await getTemplate(q, w.template_id);
     const owner = await getUserById(q, w.owner_id);
     if (!template || !owner) return;
     const version = (await getVersion(q, template.active_version_id))!;
-    await toAdminsButInitiator(ctx, q, initiator, {
+    await toAdminsButInitiator(deps, q, initiator, {
       templateId: TEMPLATE_WORKSPACE_MANUALLY_UPDATED,
       labels: {
         organization: template.organization_name,
@@ -107,9 +107,9 @@ export async function workspaceManuallyUpdated(
 }
 
 /** Workspace Deleted, to the owner, unless the owner deleted it themselves. */
-export async function workspaceDeleted(ctx: AppContext, q: Queryable, w: WorkspaceRow, build: BuildRow): Promise<void> {
+export async function workspaceDeleted(deps: EventDeps, q: Queryable, w: WorkspaceRow, build: BuildRow): Promise<void> {
   if (build.reason === 'initiator' && build.initiator_id === w.owner_id) return;
-  await safely(q, ctx.log, 'notify workspace deleted', async () => {
+  await safely(q, deps.log, 'notify workspace deleted', async () => {
     let reason = build.reason;
     let initiator = '';
     if (build.reason === 'initiator') {
@@ -119,14 +119,16 @@ export async function workspaceDeleted(ctx: AppContext, q: Queryable, w: Workspa
       reason = 'autodeleted due to dormancy';
       initiator = 'autobuild';
     }
-    await ctx.enqueuer.enqueue(
-      {
-        userId: w.owner_id,
-        templateId: TEMPLATE_WORKSPACE_DELETED,
-        labels: { name: w.name, reason, initiator },
-        createdBy: 'provisionerd',
-        targets: targets(w),
-      },
+    await deps.enqueuer.enqueueMany(
+      [
+        {
+          userId: w.owner_id,
+          templateId: TEMPLATE_WORKSPACE_DELETED,
+          labels: { name: w.name, reason, initiator },
+          createdBy: 'provisionerd',
+          targets: targets(w),
+        },
+      ],
       q,
     );
   });
@@ -136,17 +138,19 @@ export async function workspaceDeleted(ctx: AppContext, q: Queryable, w: Workspa
  * A failed build: Manual Build Failed to the org's template admins when a user started it,
  * Autobuild Failed to the owner otherwise.
  */
-export async function workspaceBuildFailed(ctx: AppContext, q: Queryable, w: WorkspaceRow, build: BuildRow): Promise<void> {
-  await safely(q, ctx.log, 'notify workspace build failed', async () => {
+export async function workspaceBuildFailed(deps: EventDeps, q: Queryable, w: WorkspaceRow, build: BuildRow): Promise<void> {
+  await safely(q, deps.log, 'notify workspace build failed', async () => {
     if (build.reason !== 'initiator') {
-      await ctx.enqueuer.enqueue(
-        {
-          userId: w.owner_id,
-          templateId: TEMPLATE_WORKSPACE_AUTOBUILD_FAILED,
-          labels: { name: w.name, reason: build.reason },
-          createdBy: 'provisionerd',
-          targets: targets(w),
-        },
+      await deps.enqueuer.enqueueMany(
+        [
+          {
+            userId: w.owner_id,
+            templateId: TEMPLATE_WORKSPACE_AUTOBUILD_FAILED,
+            labels: { name: w.name, reason: build.reason },
+            createdBy: 'provisionerd',
+            targets: targets(w),
+          },
+        ],
         q,
       );
       return;
@@ -154,24 +158,22 @@ export async function workspaceBuildFailed(ctx: AppContext, q: Queryable, w: Wor
     const members = await q.query<{ user_id: string }>(`SELECT user_id FROM organization_members WHERE organization_id = $1`, [w.organization_id]);
     const inOrg = new Set(members.rows.map((m) => m.user_id));
     const admins = (await usersWithRoles(q, ['template-admin'])).filter((u) => inOrg.has(u.id));
-    for (const admin of admins) {
-      await ctx.enqueuer.enqueue(
-        {
-          userId: admin.id,
-          templateId: TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED,
-          labels: {
-            name: w.name,
-            template_name: w.template_display_name || w.template_name,
-            template_version_name: build.template_version_name,
-            initiator: build.initiator_username,
-            workspace_owner_username: w.owner_username,
-            workspace_build_number: String(build.build_number),
-          },
-          createdBy: 'provisionerd',
-          targets: targets(w),
+    await deps.enqueuer.enqueueMany(
+      admins.map((admin) => ({
+        userId: admin.id,
+        templateId: TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED,
+        labels: {
+          name: w.name,
+          template_name: w.template_display_name || w.template_name,
+          template_version_name: build.template_version_name,
+          initiator: build.initiator_username,
+          workspace_owner_username: w.owner_username,
+          workspace_build_number: String(build.build_number),
         },
-        q,
-      );
-    }
+        createdBy: 'provisionerd',
+        targets: targets(w),
+      })),
+      q,
+    );
   });
 }

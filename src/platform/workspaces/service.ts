@@ -1,14 +1,20 @@
-import type { Queryable } from '../../db/database.js';
+import type { Database, Queryable } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
-import type { AppContext } from '../../server/context.js';
-import { badRequest, conflict, forbidden, HttpError } from '../../api/errors.js';
+import { Conflict, Forbidden, Invalid, NotFound } from '../../lib/errors.js';
+import type { EventDeps } from '../deps.js';
 import type { UserRow } from '../users/queries.js';
 import * as tq from '../templates/queries.js';
 import { ParameterError, resolveParameters, type NameValue } from '../templates/parameters.js';
-import { insertJob } from '../provisioner/jobs.js';
+import { getLogs, insertJob } from '../provisioner/jobs.js';
 import * as wq from './queries.js';
 import * as events from './events.js';
-import { claimPrebuiltWorkspace } from '../prebuilds/claim.js';
+import { presentBuilds, presentWorkspaces, snapshot, withAgentTokens } from './present.js';
+
+/**
+ * The workspace is deleted: the reference answers 410 Gone. A NotFound, so that anything not
+ * knowing the difference still answers "not found".
+ */
+export class WorkspaceDeleted extends NotFound {}
 
 export type Transition = 'start' | 'stop' | 'delete';
 export type BuildReason = 'initiator' | 'autostart' | 'autostop' | 'dormancy' | 'failedstop' | 'autodelete';
@@ -24,7 +30,7 @@ export interface BuildRequest {
 
 function parameterError(err: unknown): never {
   if (err instanceof ParameterError) {
-    throw badRequest(`Unable to validate parameter "${err.parameter}".`, err.message, [
+    throw new Invalid(`Unable to validate parameter "${err.parameter}".`, err.message, [
       { field: `rich_parameter_values.${err.parameter}`, detail: err.message },
     ]);
   }
@@ -36,32 +42,32 @@ function parameterError(err: unknown): never {
  * caller's transaction. The workspace row is locked so build numbers cannot collide.
  */
 export async function createBuild(
-  ctx: AppContext,
+  deps: EventDeps,
   q: Queryable,
   workspaceId: string,
   initiator: UserRow,
   req: BuildRequest,
 ): Promise<string> {
   const w = await wq.getWorkspace(q, workspaceId, { forUpdate: true });
-  if (!w) throw new HttpError(404, 'Resource not found or you do not have access to this resource');
-  if (w.deleted) throw new HttpError(410, `Workspace "${w.name}" was deleted.`, 'Builds cannot be created for a deleted workspace.');
+  if (!w) throw new NotFound();
+  if (w.deleted) throw new WorkspaceDeleted(`Workspace "${w.name}" was deleted.`, 'Builds cannot be created for a deleted workspace.');
   const previous = await wq.latestBuild(q, w.id);
   if (previous && (previous.job_status === 'pending' || previous.job_status === 'running')) {
-    throw conflict('A workspace build is already active.', `Build #${previous.build_number} (${previous.transition}) is ${previous.job_status}.`);
+    throw new Conflict('A workspace build is already active.', `Build #${previous.build_number} (${previous.transition}) is ${previous.job_status}.`);
   }
   const template = await tq.getTemplate(q, w.template_id);
   let versionId = req.templateVersionId ?? previous?.template_version_id ?? template?.active_version_id;
-  if (!versionId) throw badRequest('The workspace has no template version to build.');
+  if (!versionId) throw new Invalid('The workspace has no template version to build.');
   const version = await tq.getVersion(q, versionId);
   if (!version) {
-    throw badRequest('Template version not found.', undefined, [{ field: 'template_version_id', detail: `no template version ${versionId}` }]);
+    throw new Invalid('Template version not found.', undefined, [{ field: 'template_version_id', detail: `no template version ${versionId}` }]);
   }
   if (version.template_id !== w.template_id) {
-    throw badRequest("The template version doesn't belong to the workspace's template.", undefined, [
+    throw new Invalid("The template version doesn't belong to the workspace's template.", undefined, [
       { field: 'template_version_id', detail: 'template version belongs to another template' },
     ]);
   }
-  if (version.archived && req.transition === 'start') throw badRequest('The template version is archived.');
+  if (version.archived && req.transition === 'start') throw new Invalid('The template version is archived.');
   versionId = version.id;
 
   let preset: tq.PresetRow | undefined;
@@ -70,7 +76,7 @@ export async function createBuild(
     preset = await tq.getPreset(q, presetId);
     if (!preset || preset.template_version_id !== version.id) {
       if (req.presetId) {
-        throw badRequest('Preset not found for this template version.', undefined, [
+        throw new Invalid('Preset not found for this template version.', undefined, [
           { field: 'template_version_preset_id', detail: 'preset does not belong to the template version' },
         ]);
       }
@@ -114,7 +120,7 @@ export async function createBuild(
   await q.query(`UPDATE workspaces SET updated_at = now() WHERE id = $1`, [w.id]);
 
   if (previous && req.templateVersionId && req.templateVersionId !== previous.template_version_id) {
-    await events.workspaceManuallyUpdated(ctx, q, w, initiator, req.richParameterValues ?? []);
+    await events.workspaceManuallyUpdated(deps, q, w, initiator, req.richParameterValues ?? []);
   }
   return buildId;
 }
@@ -130,16 +136,40 @@ export interface CreateWorkspaceRequest {
   automaticUpdates?: string;
 }
 
+/** What a prebuilt-workspace claim is asked for: the validated create request, with its preset and version. */
+export interface ClaimRequest {
+  name: string;
+  templateVersionId: string;
+  presetId: string;
+  richParameterValues?: NameValue[];
+  autostartSchedule?: string;
+  ttlMs?: number;
+  automaticUpdates?: string;
+}
+
+/** Hands a ready prebuilt workspace over to `owner`; undefined when none is ready. */
+export type ClaimPrebuild = (
+  q: Queryable,
+  owner: UserRow,
+  initiator: UserRow,
+  req: ClaimRequest,
+) => Promise<{ workspaceId: string; buildId: string } | undefined>;
+
+export interface CreateWorkspaceDeps extends EventDeps {
+  /** Prebuilds (injected: they build on createBuild, so this file cannot import them). */
+  claim?: ClaimPrebuild;
+}
+
 /** Creates a workspace and its first (start) build in the caller's transaction. */
 export async function createWorkspace(
-  ctx: AppContext,
+  deps: CreateWorkspaceDeps,
   q: Queryable,
   owner: UserRow,
   initiator: UserRow,
   req: CreateWorkspaceRequest,
 ): Promise<{ workspaceId: string; buildId: string }> {
   if (!req.templateId && !req.templateVersionId) {
-    throw badRequest('Validation failed.', 'Either template_id or template_version_id must be set.', [
+    throw new Invalid('Validation failed.', 'Either template_id or template_version_id must be set.', [
       { field: 'template_id', detail: 'template_id or template_version_id is required' },
     ]);
   }
@@ -147,34 +177,34 @@ export async function createWorkspace(
   let versionId = req.templateVersionId;
   if (req.templateId) {
     template = await tq.getTemplate(q, req.templateId);
-    if (!template) throw badRequest(`Template "${req.templateId}" doesn't exist.`, undefined, [{ field: 'template_id', detail: 'template not found' }]);
+    if (!template) throw new Invalid(`Template "${req.templateId}" doesn't exist.`, undefined, [{ field: 'template_id', detail: 'template not found' }]);
   }
   if (versionId) {
     const v = await tq.getVersion(q, versionId);
     if (!v || !v.template_id) {
-      throw badRequest('Template version not found.', undefined, [{ field: 'template_version_id', detail: 'template version not found' }]);
+      throw new Invalid('Template version not found.', undefined, [{ field: 'template_version_id', detail: 'template version not found' }]);
     }
     if (template && v.template_id !== template.id) {
-      throw badRequest('Template version does not belong to the template.', undefined, [
+      throw new Invalid('Template version does not belong to the template.', undefined, [
         { field: 'template_version_id', detail: 'template version belongs to another template' },
       ]);
     }
     template ??= await tq.getTemplate(q, v.template_id);
-    if (!template) throw badRequest('Template version not found.', undefined, [{ field: 'template_version_id', detail: 'its template was deleted' }]);
+    if (!template) throw new Invalid('Template version not found.', undefined, [{ field: 'template_version_id', detail: 'its template was deleted' }]);
   }
   template = template!;
   versionId ??= template.active_version_id;
   if (template.deprecated) {
-    throw forbidden(`Template "${template.name}" has been deprecated, and cannot be used to create a new workspace.`, template.deprecated);
+    throw new Forbidden(`Template "${template.name}" has been deprecated, and cannot be used to create a new workspace.`, template.deprecated);
   }
   const member = await q.query(`SELECT 1 FROM organization_members WHERE organization_id = $1 AND user_id = $2`, [template.organization_id, owner.id]);
-  if (!member.rowCount) throw forbidden(`User "${owner.username}" is not a member of the template's organization.`);
+  if (!member.rowCount) throw new Forbidden(`User "${owner.username}" is not a member of the template's organization.`);
   if (await wq.getWorkspaceByOwnerAndName(q, owner.id, req.name)) {
-    throw conflict(`Workspace "${req.name}" already exists.`, undefined);
+    throw new Conflict(`Workspace "${req.name}" already exists.`, undefined);
   }
   if (req.presetId) {
     // A ready prebuilt workspace of the preset is handed over instead of building from scratch.
-    const claimed = await claimPrebuiltWorkspace(ctx, q, owner, initiator, { ...req, presetId: req.presetId, templateVersionId: versionId });
+    const claimed = await deps.claim?.(q, owner, initiator, { ...req, presetId: req.presetId, templateVersionId: versionId });
     if (claimed) return claimed;
   }
   let workspaceId: string;
@@ -186,16 +216,154 @@ export async function createWorkspace(
     );
     workspaceId = r.rows[0].id;
   } catch (err) {
-    if (isUniqueViolation(err)) throw conflict(`Workspace "${req.name}" already exists.`);
+    if (isUniqueViolation(err)) throw new Conflict(`Workspace "${req.name}" already exists.`);
     throw err;
   }
-  const buildId = await createBuild(ctx, q, workspaceId, initiator, {
+  const buildId = await createBuild(deps, q, workspaceId, initiator, {
     transition: 'start',
     templateVersionId: versionId,
     richParameterValues: req.richParameterValues,
     presetId: req.presetId,
   });
   const w = (await wq.getWorkspace(q, workspaceId))!;
-  await events.workspaceCreated(ctx, q, w, versionId, initiator, req.richParameterValues ?? []);
+  await events.workspaceCreated(deps, q, w, versionId, initiator, req.richParameterValues ?? []);
   return { workspaceId, buildId };
+}
+
+/** Who is asking, and whether their roles reach other people's workspaces. */
+export interface Viewer {
+  user: UserRow;
+  readAny: boolean;
+  updateAny: boolean;
+}
+
+export type WorkspaceJson = Awaited<ReturnType<typeof presentWorkspaces>>[number];
+export type BuildJson = Awaited<ReturnType<typeof presentBuilds>>[number];
+
+export interface WorkspaceSearch {
+  ownerId?: string;
+  ownerUsername?: string;
+  templateName?: string;
+  name?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface WorkspaceService {
+  create(viewer: Viewer, owner: UserRow, req: CreateWorkspaceRequest): Promise<WorkspaceJson>;
+  list(viewer: Viewer, search: WorkspaceSearch): Promise<{ workspaces: WorkspaceJson[]; count: number }>;
+  get(viewer: Viewer, id: string, includeDeleted?: boolean): Promise<WorkspaceJson>;
+  getByOwnerAndName(viewer: Viewer, ownerId: string, name: string, includeDeleted?: boolean): Promise<WorkspaceJson>;
+  build(viewer: Viewer, workspaceId: string, req: BuildRequest): Promise<BuildJson>;
+  listBuilds(viewer: Viewer, workspaceId: string, page: { limit: number; offset: number }): Promise<BuildJson[]>;
+  getBuild(viewer: Viewer, buildId: string): Promise<BuildJson>;
+  buildLogs(viewer: Viewer, buildId: string): Promise<BuildLogJson[]>;
+}
+
+export interface BuildLogJson {
+  id: number;
+  created_at: string;
+  log_source: string;
+  log_level: string;
+  stage: string;
+  output: string;
+}
+
+/** A workspace the viewer may see; others' answer "not found" as if it did not exist. */
+function readable(viewer: Viewer, w: wq.WorkspaceRow | undefined, includeDeleted = false): wq.WorkspaceRow {
+  if (!w || (w.owner_id !== viewer.user.id && !viewer.readAny)) throw new NotFound();
+  if (w.deleted && !includeDeleted) {
+    throw new WorkspaceDeleted(`Workspace "${w.name}" was deleted, you can view this workspace by specifying '?include_deleted=true' and trying again.`);
+  }
+  return w;
+}
+
+function writable(viewer: Viewer, w: wq.WorkspaceRow): void {
+  if (w.owner_id !== viewer.user.id && !viewer.updateAny) throw new Forbidden('You do not have permission to build this workspace.');
+}
+
+/** Workspaces and builds as the API shows them, each read in one snapshot; agent tokens shown once to their owner. */
+export function createWorkspaceService(deps: CreateWorkspaceDeps & { db: Database }): WorkspaceService {
+  const { db } = deps;
+  return {
+    async create(viewer, owner, req) {
+      if (owner.id !== viewer.user.id && !viewer.updateAny) throw new Forbidden('You cannot create workspaces for other users.');
+      if (owner.is_system) throw new Forbidden('Workspaces cannot be created for system users.');
+      const { workspaceId } = await db.tx((q) => createWorkspace(deps, q, owner, viewer.user, req));
+      const out = await snapshot(db, async (q) => (await presentWorkspaces(q, [(await wq.getWorkspace(q, workspaceId))!]))[0]);
+      await withAgentTokens(db, [out.latest_build], viewer.user.id);
+      return out;
+    },
+
+    async list(viewer, search) {
+      const f = { ...search };
+      if (!viewer.readAny) {
+        if (f.ownerUsername && f.ownerUsername.toLowerCase() !== viewer.user.username.toLowerCase()) return { workspaces: [], count: 0 };
+        f.ownerUsername = undefined;
+        f.ownerId = viewer.user.id;
+      }
+      const out = await snapshot(db, async (q) => {
+        const { rows, count } = await wq.listWorkspaces(q, f);
+        return { workspaces: await presentWorkspaces(q, rows), count };
+      });
+      await withAgentTokens(db, out.workspaces.map((w) => w.latest_build), viewer.user.id);
+      return out;
+    },
+
+    async get(viewer, id, includeDeleted) {
+      const out = await snapshot(db, async (q) => (await presentWorkspaces(q, [readable(viewer, await wq.getWorkspace(q, id), includeDeleted)]))[0]);
+      await withAgentTokens(db, [out.latest_build], viewer.user.id);
+      return out;
+    },
+
+    async getByOwnerAndName(viewer, ownerId, name, includeDeleted) {
+      const out = await snapshot(db, async (q) => {
+        const w = readable(viewer, await wq.getWorkspaceByOwnerAndName(q, ownerId, name, includeDeleted), includeDeleted);
+        return (await presentWorkspaces(q, [w]))[0];
+      });
+      await withAgentTokens(db, [out.latest_build], viewer.user.id);
+      return out;
+    },
+
+    async build(viewer, workspaceId, req) {
+      const w = readable(viewer, await wq.getWorkspace(db, workspaceId));
+      writable(viewer, w);
+      const buildId = await db.tx((q) => createBuild(deps, q, w.id, viewer.user, req));
+      const out = await snapshot(db, async (q) => (await presentBuilds(q, (await wq.getWorkspace(q, w.id))!, [(await wq.getBuild(q, buildId))!]))[0]);
+      await withAgentTokens(db, [out], viewer.user.id);
+      return out;
+    },
+
+    async listBuilds(viewer, workspaceId, page) {
+      const out = await snapshot(db, async (q) => {
+        const w = readable(viewer, await wq.getWorkspace(q, workspaceId), true);
+        return presentBuilds(q, w, await wq.listBuilds(q, w.id, page.limit, page.offset));
+      });
+      await withAgentTokens(db, out, viewer.user.id);
+      return out;
+    },
+
+    async getBuild(viewer, buildId) {
+      const out = await snapshot(db, async (q) => {
+        const b = await wq.getBuild(q, buildId);
+        const w = readable(viewer, b ? await wq.getWorkspace(q, b.workspace_id) : undefined, true);
+        return (await presentBuilds(q, w, [b!]))[0];
+      });
+      await withAgentTokens(db, [out], viewer.user.id);
+      return out;
+    },
+
+    async buildLogs(viewer, buildId) {
+      const b = await wq.getBuild(db, buildId);
+      readable(viewer, b ? await wq.getWorkspace(db, b.workspace_id) : undefined, true);
+      return (await getLogs(db, b!.job_id)).map((l) => ({
+        id: l.id,
+        created_at: l.created_at.toISOString(),
+        log_source: l.source,
+        log_level: l.level,
+        stage: l.stage,
+        output: l.output,
+      }));
+    },
+  };
 }

@@ -1,0 +1,39 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Notifications } from '../notifications/services.js';
+import type { Directory } from '../platform/directory.js';
+import { notificationAdminRoutes, templatePreviewRoute } from './routes/notifications.js';
+import { preferenceRoutes } from './routes/preferences.js';
+import { deploymentRoutes, type DescribedOption } from './routes/deployment.js';
+import { inboxRoutes, inboxWatchRoute } from './routes/inbox.js';
+import { customNotificationRoutes } from './routes/custom.js';
+
+export interface NotificationRouteOptions {
+  directory: Directory;
+  accessUrl: string;
+  /** Custom notifications a user may send per minute (0: unlimited). */
+  customRateLimit: number;
+  /** The authenticated scope's session check, for the watch route that authenticates itself. */
+  authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** The effective configuration, for GET /deployment/config. */
+  describeConfig: () => DescribedOption[];
+  /** Only for the template preview, until it goes through the message-preparation service. */
+  previewDb: Parameters<typeof templatePreviewRoute>[1]['db'];
+}
+
+/** The notification area's HTTP routes, by scope: `authed` behind the session check, `custom` authenticating itself. */
+export function notificationRoutes(n: Notifications, o: NotificationRouteOptions) {
+  return {
+    authed: async (app: FastifyInstance): Promise<void> => {
+      await notificationAdminRoutes(app, { settings: n.settings, admin: n.admin });
+      await templatePreviewRoute(app, { admin: n.admin, db: o.previewDb, accessUrl: o.accessUrl });
+      await preferenceRoutes(app, { preferences: n.preferences, directory: o.directory });
+      await deploymentRoutes(app, { describeConfig: o.describeConfig });
+      await inboxRoutes(app, { inbox: n.inbox });
+      await customNotificationRoutes(app, { custom: n.custom, rateLimitPerMinute: o.customRateLimit });
+    },
+    // The inbox watch authenticates itself: it also takes the token as a query parameter.
+    custom: async (app: FastifyInstance): Promise<void> => {
+      await inboxWatchRoute(app, { hub: n.watchHub, authenticate: o.authenticate, accessUrl: o.accessUrl });
+    },
+  };
+}

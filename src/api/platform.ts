@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import type { Platform } from '../platform/platform.js';
+import { templateRoutes } from './routes/templates.js';
+import { workspaceRoutes } from './routes/workspaces.js';
+import { agentRoutes } from './routes/agents.js';
+import { provisionerDaemonRoutes, provisionerKeyRoutes } from './routes/provisioner.js';
+
+/** The workspace platform's routes, by how they authenticate. */
+export function platformRoutes(platform: Omit<Platform, 'services'>) {
+  return {
+    /** Behind session or API-token authentication. */
+    authed: async (app: FastifyInstance): Promise<void> => {
+      await templateRoutes(app, platform);
+      await workspaceRoutes(app, platform);
+      await provisionerKeyRoutes(app, platform);
+    },
+    /** Agent tokens and provisioner keys: these routes check their own credentials. */
+    custom: async (app: FastifyInstance): Promise<void> => {
+      await agentRoutes(app, platform.agents);
+      await provisionerDaemonRoutes(app, platform.provisioners);
+    },
+  };
+}

@@ -1,0 +1,38 @@
+import type { Queryable } from '../db/database.js';
+
+// Users' notification preferences (table notification_preferences) and template look-ups for them.
+
+export interface PreferenceRow {
+  notification_template_id: string;
+  disabled: boolean;
+  updated_at: Date;
+}
+
+export async function getPreferences(q: Queryable, userId: string): Promise<PreferenceRow[]> {
+  const r = await q.query<PreferenceRow>(
+    `SELECT notification_template_id, disabled, updated_at FROM notification_preferences
+     WHERE user_id = $1 ORDER BY notification_template_id`,
+    [userId],
+  );
+  return r.rows;
+}
+
+/** Upserts the user's choices for the given templates; returns how many rows changed. */
+export async function updatePreferences(q: Queryable, userId: string, map: Record<string, boolean>): Promise<number> {
+  const ids = Object.keys(map);
+  if (!ids.length) return 0;
+  const r = await q.query(
+    `INSERT INTO notification_preferences (user_id, notification_template_id, disabled)
+     SELECT $1, t.id, t.disabled FROM unnest($2::uuid[], $3::bool[]) AS t(id, disabled)
+     ON CONFLICT (user_id, notification_template_id)
+     DO UPDATE SET disabled = EXCLUDED.disabled, updated_at = now()`,
+    [userId, ids, ids.map((id) => map[id])],
+  );
+  return r.rowCount;
+}
+
+/** Which of these template ids exist (lower-case). */
+export async function existingTemplateIds(q: Queryable, ids: string[]): Promise<Set<string>> {
+  const r = await q.query<{ id: string }>(`SELECT id FROM notification_templates WHERE id = ANY($1::uuid[])`, [ids]);
+  return new Set(r.rows.map((x) => x.id));
+}
