@@ -1,5 +1,4 @@
 import type { FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
 import type { UserRow } from '../platform/users/queries.js';
 import type { OrganizationRow } from '../platform/events.js';
 import type { Directory } from '../platform/directory.js';
@@ -12,7 +11,7 @@ export function userParam(dir: Directory, req: FastifyRequest, value: string): P
   return dir.user(actorOf(req), value);
 }
 
-export const OrgParam = Type.Object({ organization: Type.String({ minLength: 1, maxLength: 64 }) });
+export { OrgParam } from '../contract/common.js';
 
 /** Resolves an {organization} path parameter: its name or id. */
 export function orgParam(dir: Directory, value: string): Promise<OrganizationRow> {

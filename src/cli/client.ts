@@ -1,26 +1,38 @@
 import { readSession } from './session.js';
+import {
+  ApiClient as ContractClient,
+  ApiError as ContractApiError,
+  describeApiError,
+  type EndpointKey,
+  type ErrorResponse,
+  type Input,
+  type Output,
+} from '../contract/index.js';
 
 export class CliError extends Error {}
 
-export interface ApiErrorBody {
-  message?: string;
-  detail?: string;
-  validations?: { field: string; detail: string }[];
+/** An error answer, as the CLI prints it: message, detail, validations and the status. */
+export class ApiError extends CliError {
+  constructor(
+    readonly status: number,
+    readonly body: Partial<ErrorResponse> | undefined,
+  ) {
+    super(describeApiError(new ContractApiError(status, body)));
+  }
 }
 
-/** One line that says what went wrong, from an API error answer. */
-export function describeApiError(status: number, body: ApiErrorBody | undefined): string {
-  let s = body?.message ?? `HTTP ${status}`;
-  if (body?.detail) s += `: ${body.detail}`;
-  if (body?.validations?.length) s += ` (${body.validations.map((v) => `${v.field}: ${v.detail}`).join('; ')})`;
-  return `${s} [${status}]`;
-}
+type Args<K extends EndpointKey> = object extends Input<K> ? [input?: Input<K>] : [input: Input<K>];
 
+/** The contract's typed client, with the CLI's errors: an error answer or an unreachable server is a CliError. */
 export class ApiClient {
+  private readonly client: ContractClient;
+
   constructor(
     readonly url: string,
     readonly token?: string,
-  ) {}
+  ) {
+    this.client = new ContractClient({ baseUrl: url, token });
+  }
 
   static fromSession(): ApiClient {
     const url = process.env.HERALD_URL;
@@ -31,37 +43,14 @@ export class ApiClient {
     return new ApiClient(url || s.url, token || s.token);
   }
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
+  /** Calls an endpoint of the contract, e.g. `call('GET /users/{user}', { params: { user } })`. */
+  async call<K extends EndpointKey>(key: K, ...args: Args<K>): Promise<Output<K>> {
     try {
-      res = await fetch(new URL(`/api/v2${path}`, this.url), {
-        method,
-        headers: {
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(this.token ? { 'Coder-Session-Token': this.token } : {}),
-        },
-        body: body !== undefined ? JSON.stringify(body) : undefined,
-      });
+      return await (this.client.call as (k: K, ...a: Args<K>) => Promise<Output<K>>)(key, ...args);
     } catch (err) {
-      throw new CliError(`cannot reach ${this.url}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+      if (err instanceof ContractApiError) throw new ApiError(err.status, err.body);
+      const e = err as Error & { cause?: Error };
+      throw new CliError(`cannot reach ${this.url}: ${e.cause?.message ?? e.message}`);
     }
-    const text = await res.text();
-    let json: unknown;
-    try {
-      json = text ? JSON.parse(text) : undefined;
-    } catch {
-      json = undefined;
-    }
-    if (!res.ok && res.status !== 304) throw new ApiError(res.status, json as ApiErrorBody);
-    return json as T;
-  }
-}
-
-export class ApiError extends CliError {
-  constructor(
-    readonly status: number,
-    readonly body: ApiErrorBody | undefined,
-  ) {
-    super(describeApiError(status, body));
   }
 }

@@ -5,9 +5,9 @@ import type { Enqueuer } from './enqueue.js';
 import { minuteBucket } from './dedupe.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from './templates/catalogue.js';
 
-/** Limits measured in bytes of UTF-8, as the reference measures them (Go's len). */
-export const CUSTOM_TITLE_MAX_BYTES = 120;
-export const CUSTOM_MESSAGE_MAX_BYTES = 2000;
+// Limits in bytes of UTF-8, as the reference measures them (Go's len); declared in the API contract.
+import { CUSTOM_MESSAGE_MAX_BYTES, CUSTOM_TITLE_MAX_BYTES } from '../contract/notifications.js';
+export { CUSTOM_MESSAGE_MAX_BYTES, CUSTOM_TITLE_MAX_BYTES };
 
 /** Go's unicode.IsSpace set, which strings.TrimSpace trims (JavaScript's \s also has U+FEFF). */
 const GO_BLANK = /^[\t\n\v\f\r \u0085\u00A0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$/;

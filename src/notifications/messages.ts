@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { MESSAGE_LOCK_CLASS } from './dispatch/queries.js';
+import type { DeliveryMessage } from '../contract/notifications.js';
 
 export interface MessageFilter {
   status?: string;
@@ -70,7 +71,7 @@ export async function listMessages(q: Queryable, f: MessageFilter): Promise<{ ro
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
-export const toMessageJson = (m: MessageHistoryRow) => ({
+export const toMessageJson = (m: MessageHistoryRow): DeliveryMessage => ({
   ...m,
   created_at: iso(m.created_at),
   updated_at: iso(m.updated_at),

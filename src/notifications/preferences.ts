@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/database.js';
+import type { Preference } from '../contract/notifications.js';
 import type { Actor } from '../auth/actor.js';
 import { can } from '../auth/roles.js';
 import { Forbidden, Invalid } from '../lib/errors.js';
@@ -8,7 +9,7 @@ import { existingTemplateIds, getPreferences, updatePreferences, type Preference
 
 export type { PreferenceRow };
 
-export const toPreferenceJson = (p: PreferenceRow) => ({
+export const toPreferenceJson = (p: PreferenceRow): Preference => ({
   id: p.notification_template_id,
   disabled: p.disabled,
   updated_at: new Date(p.updated_at).toISOString(),

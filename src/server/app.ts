@@ -9,6 +9,7 @@ import { publicUserRoutes, userRoutes } from '../api/routes/users.js';
 import { RateLimiter } from '../api/rate-limit.js';
 import { registerDashboard } from './static.js';
 import { registerDocs } from './docs.js';
+import { documentFromContract } from './openapi-contract.js';
 
 export const API_PREFIX = '/api/v2';
 
@@ -63,6 +64,7 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
       security: [{ CoderSessionToken: [] }],
     },
     refResolver: { buildLocalReference: (json, _base, _frag, i) => String(json.$id ?? `def-${i}`) },
+    transform: documentFromContract,
   });
 
   app.get('/healthz', { schema: { hide: true } }, async (_req, reply) => {

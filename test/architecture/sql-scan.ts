@@ -47,9 +47,9 @@ export interface SqlScan {
 
 const MAX_VARIANTS = 32;
 
-/** Upper-case keywords a SQL statement starts with (after whitespace and comments). */
+/** Upper-case keywords a SQL statement starts with (after whitespace and comments); not an HTTP route key like "DELETE /users/{user}". */
 const SQL_START =
-  /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*(SELECT|INSERT|UPDATE|DELETE|WITH|MERGE|VALUES|LOCK|LISTEN|UNLISTEN|NOTIFY|CREATE|ALTER|DROP|TRUNCATE|SET|RESET|SHOW|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|START|DECLARE|FETCH|EXPLAIN|ANALYZE|VACUUM|COPY|GRANT|REVOKE|PREPARE|EXECUTE|DEALLOCATE|DO)\s+\S/;
+  /^\s*(?:(?:--[^\n]*\n|\/\*[\s\S]*?\*\/)\s*)*(SELECT|INSERT|UPDATE|DELETE|WITH|MERGE|VALUES|LOCK|LISTEN|UNLISTEN|NOTIFY|CREATE|ALTER|DROP|TRUNCATE|SET|RESET|SHOW|BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|START|DECLARE|FETCH|EXPLAIN|ANALYZE|VACUUM|COPY|GRANT|REVOKE|PREPARE|EXECUTE|DEALLOCATE|DO)\s+(?!\/[^*])\S/;
 
 export function looksLikeSql(text: string): boolean {
   return SQL_START.test(text);

@@ -1,18 +1,10 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { errors } from '../../contract/common.js';
+import { PatchAppStatus } from '../../contract/agents.js';
 import { tokenFromRequest, requestAuth } from '../auth.js';
 import type { AgentRow, AgentService } from '../../platform/agents/service.js';
 
-const PatchAppStatus = Type.Object({
-  app_slug: Type.String({ maxLength: 256 }),
-  state: Type.String({ maxLength: 64 }),
-  message: Type.String({ maxLength: 65536 }),
-  uri: Type.Optional(Type.String({ maxLength: 8192 })),
-  // Deprecated fields the reference still accepts.
-  icon: Type.Optional(Type.String()),
-  needs_user_attention: Type.Optional(Type.Boolean()),
-});
 
 /** Routes authenticated by a workspace agent's token (header Coder-Session-Token or Bearer). */
 export async function agentRoutes(app: FastifyInstance, agents: AgentService): Promise<void> {

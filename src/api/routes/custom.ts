@@ -1,7 +1,7 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth.js';
 import { errors } from '../../contract/common.js';
+import { CustomNotificationBodyDoc } from '../../contract/notifications.js';
 import { RateLimiter } from '../rate-limit.js';
 import type { CustomNotifications } from '../../notifications/custom.js';
 
@@ -18,11 +18,8 @@ export async function customNotificationRoutes(
       schema: {
         tags: ['Notifications'],
         summary: 'Send yourself a custom notification',
-        // Validated by the service so the answers match the reference's; documented here.
-        body: Type.Unknown({
-          description:
-            '{"content":{"title":"…","message":"…"}}: title at most 120 and message at most 2000 bytes of UTF-8, both non-blank, neither with NUL or unpaired surrogates. The recipient is always the caller.',
-        }),
+        // Validated by hand below so the answers match the reference's; documented in the contract.
+        body: CustomNotificationBodyDoc,
         response: { ...errors(400, 401, 403, 429) },
       },
     },

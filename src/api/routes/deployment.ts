@@ -1,18 +1,9 @@
-import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { formatDuration } from '../../lib/duration.js';
 import { authorize } from '../auth.js';
 import { errors } from '../../contract/common.js';
+import { DeploymentConfig } from '../../contract/deployment.js';
 
-const ConfigOption = Type.Object({
-  option: Type.String({ description: 'The command-line flag, e.g. --email-smarthost' }),
-  env: Type.String({ description: 'The HERALD_* environment variable' }),
-  type: Type.String({ description: 'string, bool, int or duration (durations are shown as 15s, 2m, 1h)' }),
-  value: Type.Unknown({ description: 'The effective value; secrets are masked as ********' }),
-  group: Type.String(),
-  help: Type.String(),
-});
-export const DeploymentConfig = Type.Object({ options: Type.Array(ConfigOption) });
 
 /** Hides the user:password part of URL-shaped values (a webhook endpoint may carry credentials). */
 function maskUrlCredentials(value: unknown): unknown {

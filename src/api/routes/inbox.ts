@@ -1,8 +1,18 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, SESSION_COOKIE } from '../auth.js';
-import { badRequest, forbidden, type Validation } from '../errors.js';
-import { errors, Uuid } from '../../contract/common.js';
+import { badRequest, forbidden, HttpError, type Validation } from '../errors.js';
+import { errors } from '../../contract/common.js';
+import {
+  INBOX_WATCH_DESCRIPTION,
+  InboxIdParam as IdParam,
+  InboxListQuery,
+  InboxPage as ListResponse,
+  InboxWatchQuery,
+  ReadStatusBody,
+  ReadStatusResponse,
+  WATCH_TOKEN_PARAM,
+} from '../../contract/inbox.js';
 import { UUID_RE } from '../params.js';
 import type { InboxFilter, InboxFormat, ReadStatus } from '../../notifications/inbox/queries.js';
 import type { InboxService } from '../../notifications/inbox/service.js';
@@ -10,29 +20,6 @@ import type { InboxWatchHub } from '../../notifications/inbox/watch-hub.js';
 
 const tags = ['Notifications'];
 
-const InboxAction = Type.Object({ label: Type.String(), url: Type.String() });
-const InboxNotification = Type.Object({
-  id: Uuid,
-  user_id: Uuid,
-  template_id: Uuid,
-  targets: Type.Array(Uuid),
-  title: Type.String(),
-  content: Type.String(),
-  icon: Type.String(),
-  actions: Type.Array(InboxAction),
-  read_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-  created_at: Type.String({ format: 'date-time' }),
-});
-const ListResponse = Type.Object({ notifications: Type.Array(InboxNotification), unread_count: Type.Integer() });
-const ReadStatusResponse = Type.Object({ notification: InboxNotification, unread_count: Type.Integer() });
-const ReadStatusBody = Type.Object({ is_read: Type.Boolean() });
-const IdParam = Type.Object({ id: Type.String({ maxLength: 64 }) });
-
-const FILTER_DOC = {
-  targets: Type.Optional(Type.String({ description: 'Comma-separated target UUIDs; a row must have every one.' })),
-  templates: Type.Optional(Type.String({ description: 'Comma-separated template UUIDs; a row must have one of them.' })),
-  read_status: Type.Optional(Type.String({ description: 'all (default), read or unread' })),
-};
 
 /** The query as text: a repeated parameter counts as a comma-separated list. */
 function param(q: Record<string, unknown>, name: string): string | undefined {
@@ -97,10 +84,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: { inbox: InboxServ
       schema: {
         tags,
         summary: 'List inbox notifications (25 a page, newest first)',
-        querystring: Type.Object({
-          ...FILTER_DOC,
-          starting_before: Type.Optional(Type.String({ description: 'Id of the last row of the previous page.' })),
-        }),
+        querystring: InboxListQuery,
         response: { 200: ListResponse, ...errors(400, 401) },
       },
     },
@@ -118,9 +102,6 @@ export async function inboxRoutes(app: FastifyInstance, deps: { inbox: InboxServ
     return reply.status(204).send();
   });
 }
-
-/** The query parameter browsers can use when they cannot set headers on a WebSocket. */
-export const WATCH_TOKEN_PARAM = 'coder_session_token';
 
 /** Whether the session comes from the cookie (no token header, no Bearer, no query token). */
 function cookieAuthenticated(req: FastifyRequest): boolean {
@@ -188,15 +169,16 @@ export async function inboxWatchRoute(app: FastifyInstance, deps: InboxWatchDeps
         schema: {
           tags,
           summary: 'Watch new inbox notifications (WebSocket)',
-          querystring: Type.Object({
-            ...FILTER_DOC,
-            format: Type.Optional(Type.String({ description: 'markdown (default) or plaintext' })),
-            [WATCH_TOKEN_PARAM]: Type.Optional(Type.String()),
-          }),
+          description: INBOX_WATCH_DESCRIPTION,
+          querystring: InboxWatchQuery,
         },
         preValidation: async (req) => {
           const parsed = parseInboxQuery(req.query, ['targets', 'templates', 'read_status', 'format', WATCH_TOKEN_PARAM]);
           (req as FastifyRequest & { inboxWatch?: ParsedQuery }).inboxWatch = parsed;
+        },
+        // A plain GET (no upgrade) answers 426 with a JSON error, as the reference's websocket.Accept does.
+        preHandler: async (req) => {
+          if (!req.ws) throw new HttpError(426, 'Upgrade Required', 'This endpoint is a WebSocket: send an Upgrade request.');
         },
       },
       (socket, req) => {

@@ -1,40 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, authorize } from '../auth.js';
-import { errors, MessageResponse, Uuid } from '../../contract/common.js';
+import { errors, MessageResponse } from '../../contract/common.js';
+import {
+  MessagesQuery,
+  MethodBody,
+  NotificationSettings as Settings,
+  NotificationTemplate,
+  PreviewBody,
+  TemplateParam,
+} from '../../contract/notifications.js';
 import type { NotificationAdmin } from '../../notifications/admin.js';
 import type { SettingsService } from '../../notifications/settings.js';
 import type { MessagePreparer } from '../../notifications/prepare.js';
-import { NOTIFICATION_METHODS } from '../../notifications/types.js';
 
-const Settings = Type.Object({ notifier_paused: Type.Boolean() });
-const TemplateParam = Type.Object({ notification_template: Type.String({ maxLength: 64 }) });
-const MethodBody = Type.Object({ method: Type.String({ maxLength: 32 }) });
-const NotificationTemplate = Type.Object({
-  id: Uuid,
-  name: Type.String(),
-  title_template: Type.String(),
-  body_template: Type.String(),
-  actions: Type.String({ description: 'JSON array of {label,url}, as text' }),
-  group: Type.String(),
-  method: Type.String({ description: '"" means the deployment default' }),
-  kind: Type.String(),
-  enabled_by_default: Type.Boolean(),
-});
-const PreviewBody = Type.Object({
-  labels: Type.Optional(Type.Record(Type.String(), Type.String())),
-  data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-});
-const MessagesQuery = Type.Object({
-  status: Type.Optional(
-    Type.Union(['pending', 'leased', 'sent', 'permanent_failure', 'temporary_failure', 'unknown', 'inhibited'].map((s) => Type.Literal(s))),
-  ),
-  method: Type.Optional(Type.Union(NOTIFICATION_METHODS.map((m) => Type.Literal(m)))),
-  template_id: Type.Optional(Uuid),
-  user_id: Type.Optional(Uuid),
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-});
 
 export interface NotificationAdminRouteDeps {
   settings: SettingsService;

@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { generatePasscode, hashPasscode, lockPasscode, storePasscode, verifyPasscode } from '../../auth/otp.js';
@@ -7,16 +7,9 @@ import { deleteApiKeysByUser } from '../../auth/sessions.js';
 import * as users from '../../platform/users/queries.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../../notifications/templates/catalogue.js';
 import { badRequest, forbidden } from '../errors.js';
-import { errors } from '../../contract/common.js';
+import { errors, NoContent } from '../../contract/common.js';
+import { ChangePasswordWithOneTimePasscode as ChangePassword, RequestOneTimePasscode as RequestOtp } from '../../contract/users.js';
 import { RateLimiter } from '../rate-limit.js';
-
-// Any string: a malformed address gets the same 204 as an unknown one.
-const RequestOtp = Type.Object({ email: Type.String({ maxLength: 320 }) });
-const ChangePassword = Type.Object({
-  email: Type.String({ maxLength: 320 }),
-  password: Type.String({ maxLength: 256 }),
-  one_time_passcode: Type.String({ maxLength: 128 }),
-});
 
 const INCORRECT = 'Incorrect email or one-time passcode.';
 export const OTP_CREATED_BY = 'change-password-with-one-time-passcode';
@@ -40,7 +33,7 @@ export async function otpRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 
   app.post<{ Body: Static<typeof RequestOtp> }>(
     '/users/otp/request',
-    { schema: { tags: ['Authorization'], body: RequestOtp, response: { 204: Type.Null(), ...errors(400, 403, 429) } } },
+    { schema: { tags: ['Authorization'], body: RequestOtp, response: { 204: NoContent, ...errors(400, 403, 429) } } },
     async (req, reply) => {
       guard(req.ip);
       try {
@@ -76,7 +69,7 @@ export async function otpRoutes(app: FastifyInstance, ctx: AppContext): Promise<
 
   app.post<{ Body: Static<typeof ChangePassword> }>(
     '/users/otp/change-password',
-    { schema: { tags: ['Authorization'], body: ChangePassword, response: { 204: Type.Null(), ...errors(400, 403, 429) } } },
+    { schema: { tags: ['Authorization'], body: ChangePassword, response: { 204: NoContent, ...errors(400, 403, 429) } } },
     async (req, reply) => {
       guard(req.ip);
       const { email, password, one_time_passcode: code } = req.body;

@@ -5,13 +5,8 @@ import type { UserRow } from '../../platform/users/queries.js';
 import type { PreferenceService } from '../../notifications/preferences.js';
 import { actorOf } from '../auth.js';
 import { userParam } from '../params.js';
-import { errors } from '../../contract/common.js';
-
-const UserParam = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }) });
-const UpdateBody = Type.Object({
-  template_disabled_map: Type.Record(Type.String(), Type.Boolean(), { maxProperties: 200 }),
-});
-const Preference = Type.Object({ id: Type.String(), disabled: Type.Boolean(), updated_at: Type.String() });
+import { errors, UserParam } from '../../contract/common.js';
+import { Preference, UpdatePreferences as UpdateBody } from '../../contract/notifications.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -1,24 +1,21 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { authorize, requestAuth } from '../auth.js';
-import { errors, Uuid } from '../../contract/common.js';
+import { errors } from '../../contract/common.js';
+import {
+  AcquireJob as Acquire,
+  CompleteJob as Complete,
+  CreateProvisionerKey as CreateKey,
+  FailJob as Fail,
+  JobLogs as Logs,
+  JobParam,
+  PROVISIONER_KEY_HEADER,
+  ProvisionerKeyParam as KeyParam,
+} from '../../contract/provisioner.js';
 import { OrgParam, orgParam } from '../params.js';
 import type { Directory } from '../../platform/directory.js';
 import type { ProvisionerKey, ProvisionerService } from '../../platform/provisioner/service.js';
 
-export const PROVISIONER_KEY_HEADER = 'coder-provisioner-key';
-
-const KeyParam = Type.Object({ organization: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String({ minLength: 1, maxLength: 64 }) });
-const CreateKey = Type.Object({ name: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9_-]+$' }) });
-const JobParam = Type.Object({ job: Uuid });
-const Acquire = Type.Optional(Type.Object({ worker_id: Type.Optional(Type.String({ maxLength: 128 })) }));
-const Logs = Type.Object({ logs: Type.Array(Type.Unknown(), { maxItems: 10_000 }) });
-const Fail = Type.Object({
-  error: Type.String({ minLength: 1, maxLength: 65536 }),
-  error_code: Type.Optional(Type.String({ maxLength: 128 })),
-  logs: Type.Optional(Type.Array(Type.Unknown(), { maxItems: 10_000 })),
-});
-const Complete = Type.Object({}, { additionalProperties: true });
 
 /** Provisioner keys: created by owners, shown once. */
 export async function provisionerKeyRoutes(app: FastifyInstance, p: { provisioners: ProvisionerService; directory: Directory }): Promise<void> {

@@ -1,95 +1,21 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, authorize } from '../auth.js';
-import { errors, Uuid } from '../../contract/common.js';
+import { errors } from '../../contract/common.js';
+import {
+  CreateTemplate,
+  CreateTemplateVersion as CreateVersion,
+  PromoteVersion as Promote,
+  TemplateIdParam as IdParam,
+  TemplateListQuery as ListQuery,
+  UpdateTemplate,
+  VersionParam,
+} from '../../contract/templates.js';
 import { OrgParam, orgParam } from '../params.js';
 import type { Directory } from '../../platform/directory.js';
 import type { TemplateService } from '../../platform/templates/service.js';
 
 const tags = ['Templates'];
-const TemplateName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$' });
-const VersionName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9._-]+$' });
-const IdParam = Type.Object({ id: Uuid });
-const VersionParam = Type.Object({ templateversion: Uuid });
-const NameValue = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 65536 }) });
-
-const Parameter = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 128 }),
-    display_name: Type.Optional(Type.String({ maxLength: 128 })),
-    description: Type.Optional(Type.String({ maxLength: 4096 })),
-    type: Type.Optional(Type.Union([Type.Literal('string'), Type.Literal('number'), Type.Literal('bool'), Type.Literal('list(string)')])),
-    mutable: Type.Optional(Type.Boolean()),
-    default_value: Type.Optional(Type.String({ maxLength: 65536 })),
-    icon: Type.Optional(Type.String({ maxLength: 256 })),
-    options: Type.Optional(
-      Type.Array(
-        Type.Object({
-          name: Type.String({ maxLength: 128 }),
-          value: Type.String({ maxLength: 4096 }),
-          description: Type.Optional(Type.String({ maxLength: 4096 })),
-          icon: Type.Optional(Type.String({ maxLength: 256 })),
-        }),
-        { maxItems: 64 },
-      ),
-    ),
-    validation_regex: Type.Optional(Type.String({ maxLength: 1024 })),
-    validation_min: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    validation_max: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    validation_error: Type.Optional(Type.String({ maxLength: 1024 })),
-    validation_monotonic: Type.Optional(Type.Union([Type.Literal(''), Type.Literal('increasing'), Type.Literal('decreasing')])),
-    required: Type.Optional(Type.Boolean()),
-    ephemeral: Type.Optional(Type.Boolean()),
-  },
-  { additionalProperties: false },
-);
-
-const Preset = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 128 }),
-    parameters: Type.Optional(Type.Array(NameValue, { maxItems: 128 })),
-    desired_instances: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 1000 }), Type.Null()])),
-    invalidate_after_secs: Type.Optional(Type.Integer({ minimum: 0 })),
-    scheduling_timezone: Type.Optional(Type.String({ maxLength: 64 })),
-    default: Type.Optional(Type.Boolean()),
-    description: Type.Optional(Type.String({ maxLength: 128 })),
-    icon: Type.Optional(Type.String({ maxLength: 256 })),
-  },
-  { additionalProperties: false },
-);
-
-const CreateVersion = Type.Object({
-  name: Type.Optional(VersionName),
-  message: Type.Optional(Type.String({ maxLength: 1048576 })),
-  readme: Type.Optional(Type.String({ maxLength: 1048576 })),
-  template_id: Type.Optional(Uuid),
-  parameters: Type.Optional(Type.Array(Parameter, { maxItems: 128 })),
-  presets: Type.Optional(Type.Array(Preset, { maxItems: 64 })),
-  definition: Type.Optional(Type.Object({}, { additionalProperties: true })),
-  // Accepted for compatibility with the reference's request; the definition replaces the file.
-  storage_method: Type.Optional(Type.String()),
-  provisioner: Type.Optional(Type.String()),
-  file_id: Type.Optional(Type.String()),
-});
-
-const CreateTemplate = Type.Object({
-  name: TemplateName,
-  display_name: Type.Optional(Type.String({ maxLength: 64 })),
-  description: Type.Optional(Type.String({ maxLength: 128 })),
-  icon: Type.Optional(Type.String({ maxLength: 256 })),
-  template_version_id: Uuid,
-});
-
-const UpdateTemplate = Type.Object({
-  name: Type.Optional(TemplateName),
-  display_name: Type.Optional(Type.String({ maxLength: 64 })),
-  description: Type.Optional(Type.String({ maxLength: 128 })),
-  icon: Type.Optional(Type.String({ maxLength: 256 })),
-  deprecation_message: Type.Optional(Type.String({ maxLength: 4096 })),
-});
-
-const Promote = Type.Object({ id: Uuid });
-const ListQuery = Type.Object({ deprecated: Type.Optional(Type.Boolean()) });
 
 export async function templateRoutes(app: FastifyInstance, p: { templates: TemplateService; directory: Directory }): Promise<void> {
   const templates = p.templates;

@@ -1,6 +1,6 @@
 import { createDirectory } from '../../platform/directory.js';
 import { FIRST_USER_LOCK } from '../../db/locks.js';
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../server/context.js';
 import { hashPassword, validatePassword, verifyPassword } from '../../auth/passwords.js';
@@ -13,37 +13,19 @@ import { isUniqueViolation } from '../../db/database.js';
 import { actorOf, authorize, SESSION_COOKIE } from '../auth.js';
 import { badRequest, conflict, forbidden, unauthorized } from '../errors.js';
 import { userParam } from '../params.js';
-import { errors, MessageResponse, User, Uuid } from '../../contract/common.js';
+import { errors, MessageResponse, User, UserParam } from '../../contract/common.js';
+import {
+  CreateFirstUser,
+  CreateFirstUserResponse,
+  CreateToken,
+  CreateTokenResponse,
+  CreateUser,
+  Login,
+  LoginResponse,
+  Roles,
+  UserListQuery as ListQuery,
+} from '../../contract/users.js';
 import { RateLimiter } from '../rate-limit.js';
-
-const Username = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$' });
-const Email = Type.String({ format: 'email', maxLength: 320 });
-const Name = Type.String({ maxLength: 128 });
-const Password = Type.String({ maxLength: 256 });
-
-const CreateFirstUser = Type.Object({ email: Email, username: Username, name: Type.Optional(Name), password: Password, trial: Type.Optional(Type.Boolean()) });
-const CreateUser = Type.Object({
-  email: Email,
-  username: Username,
-  name: Type.Optional(Name),
-  password: Type.Optional(Password),
-  login_type: Type.Optional(Type.Union([Type.Literal('password'), Type.Literal('none'), Type.Literal('')])),
-  organization_ids: Type.Optional(Type.Array(Uuid)),
-  user_status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('dormant')])),
-});
-const Login = Type.Object({ email: Type.String({ maxLength: 320 }), password: Password });
-const UserParam = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }) });
-const Roles = Type.Object({ roles: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 }) });
-const CreateToken = Type.Object({
-  lifetime: Type.Optional(Type.Integer({ minimum: 0 })),
-  scope: Type.Optional(Type.String({ maxLength: 64 })),
-  token_name: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-zA-Z0-9_-]*$' })),
-});
-const ListQuery = Type.Object({
-  q: Type.Optional(Type.String({ maxLength: 256 })),
-  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-});
 
 function checkPassword(password: string, field = 'password'): void {
   const problem = validatePassword(password);
@@ -200,7 +182,7 @@ export async function userRoutes(app: FastifyInstance, ctx: AppContext): Promise
         tags: ['Users'],
         params: UserParam,
         body: CreateToken,
-        response: { 201: Type.Object({ key: Type.String() }), ...errors(400, 401, 403) },
+        response: { 201: CreateTokenResponse, ...errors(400, 401, 403) },
       },
     },
     async (req, reply) => {
@@ -252,7 +234,7 @@ export async function publicUserRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: {
         tags: ['Users'],
         body: CreateFirstUser,
-        response: { 201: Type.Object({ user_id: Uuid, organization_id: Uuid }), ...errors(400, 409) },
+        response: { 201: CreateFirstUserResponse, ...errors(400, 409) },
       },
     },
     async (req, reply) => {
@@ -286,7 +268,7 @@ export async function publicUserRoutes(app: FastifyInstance, ctx: AppContext): P
       schema: {
         tags: ['Users'],
         body: Login,
-        response: { 201: Type.Object({ session_token: Type.String() }), ...errors(400, 401, 403, 429) },
+        response: { 201: LoginResponse, ...errors(400, 401, 403, 429) },
       },
     },
     async (req, reply) => {

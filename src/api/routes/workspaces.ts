@@ -1,52 +1,23 @@
-import { Type, type Static } from '@sinclair/typebox';
+import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { can } from '../../auth/roles.js';
 import { actorOf, type Actor } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { userParam } from '../params.js';
-import { errors, Uuid } from '../../contract/common.js';
+import { errors, UserParam } from '../../contract/common.js';
+import {
+  BuildPageQuery as PageQuery,
+  BuildParam,
+  CreateBuild,
+  CreateWorkspace,
+  IncludeDeleted,
+  WorkspaceListQuery as ListQuery,
+  WorkspaceParam,
+} from '../../contract/workspaces.js';
 import type { Directory } from '../../platform/directory.js';
 import { WorkspaceDeleted, type Viewer, type WorkspaceSearch, type WorkspaceService } from '../../platform/workspaces/service.js';
 
 const tags = ['Workspaces'];
-const WorkspaceName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$' });
-const NameValue = Type.Object({ name: Type.String({ minLength: 1, maxLength: 128 }), value: Type.String({ maxLength: 65536 }) });
-const UserParam = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }) });
-const WorkspaceParam = Type.Object({ workspace: Uuid });
-const BuildParam = Type.Object({ workspacebuild: Uuid });
-
-const CreateWorkspace = Type.Object({
-  name: WorkspaceName,
-  template_id: Type.Optional(Uuid),
-  template_version_id: Type.Optional(Uuid),
-  template_version_preset_id: Type.Optional(Uuid),
-  rich_parameter_values: Type.Optional(Type.Array(NameValue, { maxItems: 256 })),
-  autostart_schedule: Type.Optional(Type.String({ maxLength: 256 })),
-  ttl_ms: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
-  automatic_updates: Type.Optional(Type.Union([Type.Literal('always'), Type.Literal('never'), Type.Literal('')])),
-});
-
-const CreateBuild = Type.Object({
-  transition: Type.Union([Type.Literal('start'), Type.Literal('stop'), Type.Literal('delete')]),
-  template_version_id: Type.Optional(Uuid),
-  template_version_preset_id: Type.Optional(Uuid),
-  rich_parameter_values: Type.Optional(Type.Array(NameValue, { maxItems: 256 })),
-  dry_run: Type.Optional(Type.Boolean()),
-  orphan: Type.Optional(Type.Boolean()),
-  log_level: Type.Optional(Type.String()),
-  reason: Type.Optional(Type.String({ maxLength: 64 })),
-});
-
-const ListQuery = Type.Object({
-  q: Type.Optional(Type.String({ maxLength: 256 })),
-  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-});
-const IncludeDeleted = Type.Object({ include_deleted: Type.Optional(Type.Boolean()) });
-const PageQuery = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
-  offset: Type.Optional(Type.Integer({ minimum: 0 })),
-});
 
 /** "owner:me template:docker name" as the reference's workspace search. */
 function parseSearch(q: string | undefined, actor: Actor): Omit<WorkspaceSearch, 'limit' | 'offset'> {

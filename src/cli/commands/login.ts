@@ -21,7 +21,7 @@ export function loginCommand(): Command {
       const client = new ApiClient(url);
       let isNew = false;
       try {
-        await client.request('GET', '/users/first');
+        await client.call('GET /users/first');
       } catch (err) {
         if (err instanceof ApiError && err.status === 404) isNew = true;
         else throw err;
@@ -31,10 +31,10 @@ export function loginCommand(): Command {
       if (isNew) {
         process.stderr.write('This deployment has no users yet: creating the first user (owner).\n');
         const username = o.username ?? (await prompt('Username: '));
-        await client.request('POST', '/users/first', { email, username, name: o.name ?? '', password });
+        await client.call('POST /users/first', { body: { email, username, name: o.name ?? '', password } });
       }
-      const { session_token } = await client.request<{ session_token: string }>('POST', '/users/login', { email, password });
-      const me = await new ApiClient(url, session_token).request<{ username: string }>('GET', '/users/me');
+      const { session_token } = await client.call('POST /users/login', { body: { email, password } });
+      const me = await new ApiClient(url, session_token).call('GET /users/me');
       writeSession({ url, token: session_token });
       process.stderr.write(`Welcome to Herald, ${me.username}! You are logged in to ${url}.\n`);
     });
@@ -48,7 +48,7 @@ export function logoutCommand(): Command {
       return;
     }
     try {
-      await new ApiClient(s.url, s.token).request('POST', '/users/logout');
+      await new ApiClient(s.url, s.token).call('POST /users/logout');
     } catch (err) {
       // The local session goes either way; a dead server or expired key is no reason to keep it.
       if (!(err instanceof CliError)) throw err;

@@ -1,27 +1,10 @@
 import { Command, Option } from 'commander';
 import { ApiClient, CliError } from '../client.js';
 import { outputOption, printRows } from '../output.js';
+import { MESSAGE_STATUSES, NOTIFICATION_METHOD_NAMES, type DeliveryMessage, type MessagesQuery, type NotificationTemplate } from '../../contract/index.js';
 
-interface Template {
-  id: string;
-  name: string;
-  group: string;
-  kind: string;
-  method: string;
-  enabled_by_default: boolean;
-}
-
-interface Message {
-  id: string;
-  template_name: string;
-  username: string;
-  method: string;
-  status: string;
-  attempt_count: number;
-  status_reason: string | null;
-  created_at: string;
-  updated_at: string | null;
-}
+type Template = NotificationTemplate;
+type Message = DeliveryMessage;
 
 const TEMPLATE_COLUMNS: [string, (t: Template) => unknown][] = [
   ['id', (t) => t.id],
@@ -97,7 +80,7 @@ Examples:
     .description('Pause notifications')
     .action(async () => {
       const client = ApiClient.fromSession();
-      await wrap('unable to pause notifications', () => client.request('PUT', '/notifications/settings', { notifier_paused: true }));
+      await wrap('unable to pause notifications', () => client.call('PUT /notifications/settings', { body: { notifier_paused: true } }));
       process.stderr.write('Notifications are now paused.\n');
     });
 
@@ -106,7 +89,7 @@ Examples:
     .description('Resume notifications')
     .action(async () => {
       const client = ApiClient.fromSession();
-      await wrap('unable to resume notifications', () => client.request('PUT', '/notifications/settings', { notifier_paused: false }));
+      await wrap('unable to resume notifications', () => client.call('PUT /notifications/settings', { body: { notifier_paused: false } }));
       process.stderr.write('Notifications are now resumed.\n');
     });
 
@@ -115,7 +98,7 @@ Examples:
     .description('Send a test notification')
     .action(async () => {
       const client = ApiClient.fromSession();
-      await wrap('unable to send test notification', () => client.request('POST', '/notifications/test'));
+      await wrap('unable to send test notification', () => client.call('POST /notifications/test'));
       process.stderr.write(
         "A test notification has been sent. If you don't receive the notification, check Herald's logs for any errors.\n",
       );
@@ -130,7 +113,7 @@ Examples:
       const client = ApiClient.fromSession();
       const body = message === '-' ? await readStdin() : message;
       await wrap('unable to post custom notification', () =>
-        client.request('POST', '/notifications/custom', { content: { title, message: body } }),
+        client.call('POST /notifications/custom', { body: { content: { title, message: body } } }),
       );
       process.stderr.write('A custom notification has been sent.\n');
     });
@@ -143,8 +126,8 @@ Examples:
       const client = ApiClient.fromSession();
       const [system, custom] = await wrap('unable to list notification templates', () =>
         Promise.all([
-          client.request<Template[]>('GET', '/notifications/templates/system'),
-          client.request<Template[]>('GET', '/notifications/templates/custom'),
+          client.call('GET /notifications/templates/system'),
+          client.call('GET /notifications/templates/custom'),
         ]),
       );
       printRows([...system, ...custom], TEMPLATE_COLUMNS, o.output);
@@ -154,33 +137,19 @@ Examples:
     .command('messages')
     .description('Show the delivery history of notification messages (owners)')
     .addOption(
-      new Option('--status <status>', 'only messages with this status').choices([
-        'pending',
-        'leased',
-        'sent',
-        'permanent_failure',
-        'temporary_failure',
-        'unknown',
-        'inhibited',
-      ]),
+      new Option('--status <status>', 'only messages with this status').choices(MESSAGE_STATUSES),
     )
-    .addOption(new Option('--method <method>', 'only this delivery method').choices(['smtp', 'webhook', 'inbox']))
+    .addOption(new Option('--method <method>', 'only this delivery method').choices(NOTIFICATION_METHOD_NAMES))
     .option('--template <id>', 'only this template id')
     .option('--user <id>', 'only messages to this user id')
     .option('--limit <n>', 'at most this many (1-500)', '50')
     .addOption(outputOption())
-    .action(async (o: { status?: string; method?: string; template?: string; user?: string; limit: string; output: string }) => {
+    .action(async (o: { status?: MessagesQuery['status']; method?: MessagesQuery['method']; template?: string; user?: string; limit: string; output: string }) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError('--limit must be a whole number from 1 to 500');
-      const q = new URLSearchParams({ limit: String(limit) });
-      if (o.status) q.set('status', o.status);
-      if (o.method) q.set('method', o.method);
-      if (o.template) q.set('template_id', o.template);
-      if (o.user) q.set('user_id', o.user);
+      const query: MessagesQuery = { limit, status: o.status, method: o.method, template_id: o.template, user_id: o.user };
       const client = ApiClient.fromSession();
-      const r = await wrap('unable to list notification messages', () =>
-        client.request<{ messages: Message[]; count: number }>('GET', `/notifications/messages?${q}`),
-      );
+      const r = await wrap('unable to list notification messages', () => client.call('GET /notifications/messages', { query }));
       printRows(r.messages, MESSAGE_COLUMNS, o.output);
     });
 

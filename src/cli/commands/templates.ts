@@ -2,36 +2,10 @@ import fs from 'node:fs';
 import { Command } from 'commander';
 import { ApiClient, CliError } from '../client.js';
 import { outputOption, printRows } from '../output.js';
+import type { CreateTemplateVersion, Template } from '../../contract/index.js';
 
-interface Template {
-  id: string;
-  name: string;
-  display_name: string;
-  active_version_id: string;
-  deprecated: boolean;
-  deprecation_message: string;
-  created_by_name: string;
-  created_at: string;
-}
-interface Version {
-  id: string;
-  name: string;
-  message: string;
-  created_at: string;
-  created_by: { username: string };
-}
-
-interface Preset {
-  ID: string;
-  Name: string;
-  Parameters: { Name: string; Value: string }[];
-  Default: boolean;
-  DesiredPrebuildInstances: number | null;
-  prebuild_status: string;
-}
-
-/** A version file: {definition, parameters, presets, message} as POST /templateversions takes it. */
-function readVersionFile(file: string): Record<string, unknown> {
+/** A version file: {definition, parameters, presets, message} as POST /templateversions takes it (the server validates it). */
+function readVersionFile(file: string): CreateTemplateVersion {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -48,7 +22,7 @@ function readVersionFile(file: string): Record<string, unknown> {
 }
 
 export async function findTemplate(api: ApiClient, org: string, name: string): Promise<Template> {
-  return api.request<Template>('GET', `/organizations/${encodeURIComponent(org)}/templates/${encodeURIComponent(name)}`);
+  return api.call('GET /organizations/{organization}/templates/{name}', { params: { organization: org, name } });
 }
 
 export function templatesCommand(): Command {
@@ -57,7 +31,7 @@ export function templatesCommand(): Command {
 
   org(cmd.command('list').alias('ls').description('List templates.').addOption(outputOption())).action(
     async (o: { org: string; output: string }) => {
-      const rows = await ApiClient.fromSession().request<Template[]>('GET', `/organizations/${encodeURIComponent(o.org)}/templates`);
+      const rows = await ApiClient.fromSession().call('GET /organizations/{organization}/templates', { params: { organization: o.org } });
       printRows(rows, [
         ['name', (t) => t.name],
         ['display name', (t) => t.display_name],
@@ -84,12 +58,10 @@ export function templatesCommand(): Command {
     const body = readVersionFile(o.file);
     if (o.versionName) body.name = o.versionName;
     if (o.message) body.message = o.message;
-    const v = await api.request<Version>('POST', `/organizations/${encodeURIComponent(o.org)}/templateversions`, body);
-    const t = await api.request<Template>('POST', `/organizations/${encodeURIComponent(o.org)}/templates`, {
-      name,
-      display_name: o.displayName,
-      description: o.description,
-      template_version_id: v.id,
+    const v = await api.call('POST /organizations/{organization}/templateversions', { params: { organization: o.org }, body });
+    const t = await api.call('POST /organizations/{organization}/templates', {
+      params: { organization: o.org },
+      body: { name, display_name: o.displayName, description: o.description, template_version_id: v.id },
     });
     printRows([t], [['id', (x) => x.id], ['name', (x) => x.name], ['active version', (x) => x.active_version_id]], o.output);
   });
@@ -108,8 +80,8 @@ export function templatesCommand(): Command {
     const api = ApiClient.fromSession();
     const t = await findTemplate(api, o.org, template);
     const body = { ...readVersionFile(o.file), template_id: t.id, ...(o.name ? { name: o.name } : {}), ...(o.message ? { message: o.message } : {}) };
-    const v = await api.request<Version>('POST', `/organizations/${encodeURIComponent(o.org)}/templateversions`, body);
-    if (o.activate) await api.request('PATCH', `/templates/${t.id}/versions`, { id: v.id });
+    const v = await api.call('POST /organizations/{organization}/templateversions', { params: { organization: o.org }, body });
+    if (o.activate) await api.call('PATCH /templates/{id}/versions', { params: { id: t.id }, body: { id: v.id } });
     printRows([v], [['id', (x) => x.id], ['name', (x) => x.name], ['active', () => o.activate]], o.output);
   });
 
@@ -118,7 +90,7 @@ export function templatesCommand(): Command {
   ).action(async (template: string, o: { org: string; output: string }) => {
     const api = ApiClient.fromSession();
     const t = await findTemplate(api, o.org, template);
-    const rows = await api.request<Version[]>('GET', `/templates/${t.id}/versions`);
+    const rows = await api.call('GET /templates/{id}/versions', { params: { id: t.id } });
     printRows(rows, [
       ['name', (v) => v.name],
       ['created at', (v) => v.created_at],
@@ -140,12 +112,12 @@ export function templatesCommand(): Command {
     const t = await findTemplate(api, o.org, template);
     let versionId = t.active_version_id;
     if (o.templateVersion) {
-      const versions = await api.request<Version[]>('GET', `/templates/${t.id}/versions`);
+      const versions = await api.call('GET /templates/{id}/versions', { params: { id: t.id } });
       const v = versions.find((x) => x.name === o.templateVersion);
       if (!v) throw new CliError(`template ${t.name} has no version named "${o.templateVersion}"`);
       versionId = v.id;
     }
-    const rows = await api.request<Preset[]>('GET', `/templateversions/${versionId}/presets`);
+    const rows = await api.call('GET /templateversions/{templateversion}/presets', { params: { templateversion: versionId } });
     printRows(rows, [
       ['id', (p) => p.ID],
       ['name', (p) => p.Name],
@@ -165,7 +137,7 @@ export function templatesCommand(): Command {
   ).action(async (template: string, message: string, o: { org: string }) => {
     const api = ApiClient.fromSession();
     const t = await findTemplate(api, o.org, template);
-    await api.request('PATCH', `/templates/${t.id}`, { deprecation_message: message });
+    await api.call('PATCH /templates/{id}', { params: { id: t.id }, body: { deprecation_message: message } });
     process.stdout.write(message ? `Template ${t.name} deprecated.\n` : `Template ${t.name} is no longer deprecated.\n`);
   });
 
@@ -173,7 +145,7 @@ export function templatesCommand(): Command {
     async (template: string, o: { org: string }) => {
       const api = ApiClient.fromSession();
       const t = await findTemplate(api, o.org, template);
-      await api.request('DELETE', `/templates/${t.id}`);
+      await api.call('DELETE /templates/{id}', { params: { id: t.id } });
       process.stdout.write(`Template ${t.name} deleted.\n`);
     },
   );

@@ -2,17 +2,9 @@ import { Command } from 'commander';
 import { ApiClient } from '../client.js';
 import { outputOption, printRows } from '../output.js';
 import { prompt } from '../prompt.js';
+import type { CreateUser, UserJson } from '../../contract/index.js';
 
-interface User {
-  id: string;
-  username: string;
-  email: string;
-  name: string;
-  status: string;
-  created_at: string;
-  last_seen_at: string;
-  roles: { name: string }[];
-}
+type User = UserJson;
 
 const COLUMNS: [string, (u: User) => unknown][] = [
   ['username', (u) => u.username],
@@ -32,8 +24,7 @@ export function usersCommand(): Command {
     .option('-q, --search <query>', 'filter, e.g. "status:active role:owner alice"')
     .addOption(outputOption())
     .action(async (o: { search?: string; output: string }) => {
-      const q = o.search ? `?q=${encodeURIComponent(o.search)}` : '';
-      const r = await ApiClient.fromSession().request<{ users: User[] }>('GET', `/users${q}`);
+      const r = await ApiClient.fromSession().call('GET /users', { query: { q: o.search } });
       printRows(r.users, COLUMNS, o.output);
     });
   cmd
@@ -42,7 +33,7 @@ export function usersCommand(): Command {
     .argument('<user>', 'username, id or "me"')
     .addOption(outputOption())
     .action(async (user: string, o: { output: string }) => {
-      const u = await ApiClient.fromSession().request<User>('GET', `/users/${encodeURIComponent(user)}`);
+      const u = await ApiClient.fromSession().call('GET /users/{user}', { params: { user } });
       printRows([u], [['id', (x) => x.id], ...COLUMNS], o.output);
     });
   cmd
@@ -59,12 +50,15 @@ export function usersCommand(): Command {
         o.loginType === 'none'
           ? undefined
           : (o.password ?? process.env.HERALD_NEW_USER_PASSWORD ?? (await prompt('Password: ', { secret: true })));
-      const u = await ApiClient.fromSession().request<User>('POST', '/users', {
-        email: o.email,
-        username: o.username,
-        name: o.fullName ?? '',
-        password,
-        login_type: o.loginType,
+      const u = await ApiClient.fromSession().call('POST /users', {
+        body: {
+          email: o.email,
+          username: o.username,
+          name: o.fullName ?? '',
+          password,
+          // As typed: the server says which values it takes.
+          login_type: o.loginType as CreateUser['login_type'],
+        },
       });
       if (o.output === 'json') printRows([u], COLUMNS, 'json');
       else process.stderr.write(`User ${u.username} created.\n`);
@@ -78,7 +72,7 @@ export function usersCommand(): Command {
       .description(`${action === 'suspend' ? 'Suspend' : 'Activate'} a user.`)
       .argument('<user>', 'username or id')
       .action(async (user: string) => {
-        const u = await ApiClient.fromSession().request<User>('PUT', `/users/${encodeURIComponent(user)}/status/${action}`);
+        const u = await ApiClient.fromSession().call(`PUT /users/{user}/status/${action}`, { params: { user } });
         process.stderr.write(`User ${u.username} has been ${done}.\n`);
       });
   }
@@ -88,7 +82,7 @@ export function usersCommand(): Command {
     .description('Delete a user.')
     .argument('<user>', 'username or id')
     .action(async (user: string) => {
-      await ApiClient.fromSession().request('DELETE', `/users/${encodeURIComponent(user)}`);
+      await ApiClient.fromSession().call('DELETE /users/{user}', { params: { user } });
       process.stderr.write(`User ${user} has been deleted.\n`);
     });
   return cmd;

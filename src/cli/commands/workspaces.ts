@@ -2,27 +2,8 @@ import { Command } from 'commander';
 import { ApiClient, CliError } from '../client.js';
 import { outputOption, printRows } from '../output.js';
 import { findTemplate } from './templates.js';
+import type { Workspace } from '../../contract/index.js';
 
-interface Build {
-  id: string;
-  build_number: number;
-  transition: string;
-  status: string;
-  template_version_id: string;
-  template_version_name: string;
-  job: { error: string };
-}
-interface Workspace {
-  id: string;
-  name: string;
-  owner_name: string;
-  template_name: string;
-  template_id: string;
-  template_active_version_id: string;
-  outdated: boolean;
-  latest_build: Build | null;
-  latest_app_status: { state: string; message: string } | null;
-}
 
 const COLUMNS: [string, (w: Workspace) => unknown][] = [
   ['workspace', (w) => `${w.owner_name}/${w.name}`],
@@ -37,7 +18,7 @@ const COLUMNS: [string, (w: Workspace) => unknown][] = [
 async function findWorkspace(api: ApiClient, ref: string): Promise<Workspace> {
   const [owner, name] = ref.includes('/') ? ref.split('/', 2) : ['me', ref];
   if (!name) throw new CliError(`invalid workspace "${ref}": use <name> or <owner>/<name>`);
-  return api.request<Workspace>('GET', `/users/${encodeURIComponent(owner)}/workspace/${encodeURIComponent(name)}`);
+  return api.call('GET /users/{user}/workspace/{name}', { params: { user: owner, name } });
 }
 
 function parseParameters(values: string[]): { name: string; value: string }[] {
@@ -52,7 +33,7 @@ const collect = (v: string, acc: string[]) => [...acc, v];
 
 async function wait(api: ApiClient, id: string): Promise<Workspace> {
   for (;;) {
-    const w = await api.request<Workspace>('GET', `/workspaces/${id}?include_deleted=true`);
+    const w = await api.call('GET /workspaces/{workspace}', { params: { workspace: id }, query: { include_deleted: true } });
     if (!['pending', 'starting', 'stopping', 'deleting'].includes(w.latest_build?.status ?? '')) return w;
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -73,8 +54,9 @@ function buildCommand(name: string, transition: 'start' | 'stop' | 'delete', des
     .action(async (ref: string, o: { parameter: string[]; wait: boolean; output: string }) => {
       const api = ApiClient.fromSession();
       const w = await findWorkspace(api, ref);
-      await api.request('POST', `/workspaces/${w.id}/builds`, { transition, rich_parameter_values: parseParameters(o.parameter) });
-      report(o.wait ? await wait(api, w.id) : await api.request<Workspace>('GET', `/workspaces/${w.id}?include_deleted=true`), o.output);
+      await api.call('POST /workspaces/{workspace}/builds', { params: { workspace: w.id }, body: { transition, rich_parameter_values: parseParameters(o.parameter) } });
+      const latest = () => api.call('GET /workspaces/{workspace}', { params: { workspace: w.id }, query: { include_deleted: true } });
+      report(o.wait ? await wait(api, w.id) : await latest(), o.output);
     });
 }
 
@@ -92,11 +74,14 @@ export function createWorkspaceCommand(): Command {
       const api = ApiClient.fromSession();
       const [owner, name] = ref.includes('/') ? ref.split('/', 2) : ['me', ref];
       const t = await findTemplate(api, o.org, o.template);
-      const w = await api.request<Workspace>('POST', `/users/${encodeURIComponent(owner)}/workspaces`, {
-        name,
-        template_id: t.id,
-        rich_parameter_values: parseParameters(o.parameter),
-        ...(o.preset ? { template_version_preset_id: o.preset } : {}),
+      const w = await api.call('POST /users/{user}/workspaces', {
+        params: { user: owner },
+        body: {
+          name,
+          template_id: t.id,
+          rich_parameter_values: parseParameters(o.parameter),
+          ...(o.preset ? { template_version_preset_id: o.preset } : {}),
+        },
       });
       report(o.wait ? await wait(api, w.id) : w, o.output);
     });
@@ -116,12 +101,11 @@ export function updateCommand(): Command {
     .action(async (ref: string, o: { parameter: string[]; wait: boolean; output: string }) => {
       const api = ApiClient.fromSession();
       const w = await findWorkspace(api, ref);
-      await api.request('POST', `/workspaces/${w.id}/builds`, {
-        transition: 'start',
-        template_version_id: w.template_active_version_id,
-        rich_parameter_values: parseParameters(o.parameter),
+      await api.call('POST /workspaces/{workspace}/builds', {
+        params: { workspace: w.id },
+        body: { transition: 'start', template_version_id: w.template_active_version_id, rich_parameter_values: parseParameters(o.parameter) },
       });
-      report(o.wait ? await wait(api, w.id) : await api.request<Workspace>('GET', `/workspaces/${w.id}`), o.output);
+      report(o.wait ? await wait(api, w.id) : await api.call('GET /workspaces/{workspace}', { params: { workspace: w.id } }), o.output);
     });
 }
 
@@ -134,7 +118,7 @@ export function listWorkspacesCommand(): Command {
     .addOption(outputOption())
     .action(async (o: { all: boolean; search?: string; output: string }) => {
       const q = o.search ?? (o.all ? '' : 'owner:me');
-      const r = await ApiClient.fromSession().request<{ workspaces: Workspace[] }>('GET', `/workspaces?q=${encodeURIComponent(q)}`);
+      const r = await ApiClient.fromSession().call('GET /workspaces', { query: { q } });
       printRows(r.workspaces, COLUMNS, o.output);
     });
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { Action } from '../types.js';
+import type { InboxNotification } from '../../contract/inbox.js';
 
 /** NOTIFY channel for new inbox rows; the payload is an InboxEvent. */
 export const INBOX_CHANNEL = 'herald_inbox';
@@ -17,19 +18,8 @@ export interface InboxRow {
   created_at: Date;
 }
 
-/** The API's InboxNotification. */
-export interface InboxNotification {
-  id: string;
-  user_id: string;
-  template_id: string;
-  targets: string[];
-  title: string;
-  content: string;
-  icon: string;
-  actions: Action[];
-  read_at: string | null;
-  created_at: string;
-}
+/** The API's InboxNotification (declared in the contract). */
+export type { InboxNotification };
 
 export interface InboxEvent {
   kind: 'new';

@@ -1,5 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { Action, NotificationMethod } from '../types.js';
+import type { NotificationTemplate } from '../../contract/notifications.js';
 
 export interface TemplateRow {
   id: string;
@@ -14,17 +15,8 @@ export interface TemplateRow {
 }
 
 /** The API's NotificationTemplate: actions as a JSON string, method "" for the deployment default. */
-export interface NotificationTemplateJson {
-  id: string;
-  name: string;
-  title_template: string;
-  body_template: string;
-  actions: string;
-  group: string;
-  method: string;
-  kind: string;
-  enabled_by_default: boolean;
-}
+/** The API's NotificationTemplate (declared in the contract). */
+export type NotificationTemplateJson = NotificationTemplate;
 
 export function toTemplateJson(t: TemplateRow): NotificationTemplateJson {
   return {

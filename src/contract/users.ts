@@ -1,0 +1,74 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { MessageResponse, NoContent, SearchQuery, User, UserParam, Uuid } from './common.js';
+
+// Users, sessions and the one-time-passcode password reset.
+
+export const Username = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$' });
+export const Email = Type.String({ format: 'email', maxLength: 320 });
+const Name = Type.String({ maxLength: 128 });
+const Password = Type.String({ maxLength: 256 });
+
+export const CreateFirstUser = Type.Object({ email: Email, username: Username, name: Type.Optional(Name), password: Password, trial: Type.Optional(Type.Boolean()) });
+export type CreateFirstUser = Static<typeof CreateFirstUser>;
+export const CreateFirstUserResponse = Type.Object({ user_id: Uuid, organization_id: Uuid });
+export type CreateFirstUserResponse = Static<typeof CreateFirstUserResponse>;
+
+export const CreateUser = Type.Object({
+  email: Email,
+  username: Username,
+  name: Type.Optional(Name),
+  password: Type.Optional(Password),
+  login_type: Type.Optional(Type.Union([Type.Literal('password'), Type.Literal('none'), Type.Literal('')])),
+  organization_ids: Type.Optional(Type.Array(Uuid)),
+  user_status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('dormant')])),
+});
+export type CreateUser = Static<typeof CreateUser>;
+
+export const Login = Type.Object({ email: Type.String({ maxLength: 320 }), password: Password });
+export type Login = Static<typeof Login>;
+export const LoginResponse = Type.Object({ session_token: Type.String() });
+export type LoginResponse = Static<typeof LoginResponse>;
+
+export const Roles = Type.Object({ roles: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 16 }) });
+export type Roles = Static<typeof Roles>;
+
+export const CreateToken = Type.Object({
+  lifetime: Type.Optional(Type.Integer({ minimum: 0 })),
+  scope: Type.Optional(Type.String({ maxLength: 64 })),
+  token_name: Type.Optional(Type.String({ maxLength: 64, pattern: '^[a-zA-Z0-9_-]*$' })),
+});
+export type CreateToken = Static<typeof CreateToken>;
+export const CreateTokenResponse = Type.Object({ key: Type.String() });
+export type CreateTokenResponse = Static<typeof CreateTokenResponse>;
+
+export const UserListQuery = SearchQuery;
+export const UserList = Type.Object({ users: Type.Array(User), count: Type.Integer() });
+export type UserList = Static<typeof UserList>;
+
+// Any string: a malformed address gets the same 204 as an unknown one.
+export const RequestOneTimePasscode = Type.Object({ email: Type.String({ maxLength: 320 }) });
+export type RequestOneTimePasscode = Static<typeof RequestOneTimePasscode>;
+export const ChangePasswordWithOneTimePasscode = Type.Object({
+  email: Type.String({ maxLength: 320 }),
+  password: Type.String({ maxLength: 256 }),
+  one_time_passcode: Type.String({ maxLength: 128 }),
+});
+export type ChangePasswordWithOneTimePasscode = Static<typeof ChangePasswordWithOneTimePasscode>;
+
+export const userEndpoints = {
+  'GET /users/first': { response: { 200: MessageResponse } },
+  'POST /users/first': { body: CreateFirstUser, response: { 201: CreateFirstUserResponse } },
+  'POST /users/login': { body: Login, response: { 201: LoginResponse } },
+  'POST /users/logout': { response: { 200: MessageResponse } },
+  'POST /users/otp/request': { body: RequestOneTimePasscode, response: { 204: NoContent } },
+  'POST /users/otp/change-password': { body: ChangePasswordWithOneTimePasscode, response: { 204: NoContent } },
+  'GET /users/me': { response: { 200: User } },
+  'GET /users': { querystring: UserListQuery, response: { 200: UserList } },
+  'POST /users': { body: CreateUser, response: { 201: User } },
+  'GET /users/{user}': { params: UserParam, response: { 200: User } },
+  'DELETE /users/{user}': { params: UserParam, response: { 200: MessageResponse } },
+  'PUT /users/{user}/status/suspend': { params: UserParam, response: { 200: User } },
+  'PUT /users/{user}/status/activate': { params: UserParam, response: { 200: User } },
+  'PUT /users/{user}/roles': { params: UserParam, body: Roles, response: { 200: User } },
+  'POST /users/{user}/keys/tokens': { params: UserParam, body: CreateToken, response: { 201: CreateTokenResponse } },
+} as const;
