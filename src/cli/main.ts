@@ -1,5 +1,5 @@
 import { CommanderError } from 'commander';
-import { CliError } from './client.js';
+import { CliError } from './support/client.js';
 import { ConfigError } from '../server/config.js';
 import { buildProgram } from './program.js';
 

@@ -8,7 +8,7 @@ import { ApiHelper, OWNER, setupOwner, testConfig } from '../support/server.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { startServer } from '../../src/server/server.js';
 import { resetPasswordCommand, type ResetPasswordIO } from '../../src/cli/commands/reset-password.js';
-import { CliError } from '../../src/cli/client.js';
+import { CliError } from '../../src/cli/support/client.js';
 
 const OLD_PASSWORD = OWNER.password;
 const NEW_PASSWORD = 'Fresh-Offl1ne-Reset#42';

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { ApiClient, ApiError, CliError } from '../client.js';
-import { prompt } from '../prompt.js';
-import { clearSession, readSession, writeSession } from '../session.js';
+import { ApiClient, ApiError, CliError } from '../support/client.js';
+import { prompt } from '../support/prompt.js';
+import { clearSession, readSession, writeSession } from '../support/session.js';
 
 export function loginCommand(): Command {
   return new Command('login')

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { ApiClient, CliError } from '../client.js';
-import { outputOption, printRows } from '../output.js';
+import { ApiClient, CliError } from '../support/client.js';
+import { outputOption, printRows } from '../support/output.js';
 import { MESSAGE_STATUSES, NOTIFICATION_METHOD_NAMES, type DeliveryMessage, type MessagesQuery, type NotificationTemplate } from '../../contract/index.js';
 
 type Template = NotificationTemplate;

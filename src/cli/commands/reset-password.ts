@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
-import { CliError } from '../client.js';
-import { prompt } from '../prompt.js';
+import { CliError } from '../support/client.js';
+import { prompt } from '../support/prompt.js';
 import { resolveConfig } from '../../server/config.js';
 import { createLogger } from '../../lib/logger.js';
 import { openDatabase } from '../../server/server.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
-import { ApiClient, CliError } from '../client.js';
-import { outputOption, printRows } from '../output.js';
+import { ApiClient, CliError } from '../support/client.js';
+import { outputOption, printRows } from '../support/output.js';
 import type { CreateTemplateVersion, Template } from '../../contract/index.js';
 
 /** A version file: {definition, parameters, presets, message} as POST /templateversions takes it (the server validates it). */

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
-import { ApiClient } from '../client.js';
-import { outputOption, printRows } from '../output.js';
-import { prompt } from '../prompt.js';
+import { ApiClient } from '../support/client.js';
+import { outputOption, printRows } from '../support/output.js';
+import { prompt } from '../support/prompt.js';
 import type { CreateUser, UserJson } from '../../contract/index.js';
 
 type User = UserJson;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
-import { ApiClient, CliError } from '../client.js';
-import { outputOption, printRows } from '../output.js';
+import { ApiClient, CliError } from '../support/client.js';
+import { outputOption, printRows } from '../support/output.js';
 import { findTemplate } from './templates.js';
 import type { Workspace } from '../../contract/index.js';
 

@@ -7,7 +7,7 @@ import {
   type ErrorResponse,
   type Input,
   type Output,
-} from '../contract/index.js';
+} from '../../contract/index.js';
 
 export class CliError extends Error {}
 
