@@ -32,15 +32,21 @@ async function cruise(cwd: string): Promise<CruiseResult> {
 
 const describeViolations = (v: Violation[]) => v.map((x) => `${x.rule.name}: ${x.from} → ${x.to}`).join('\n');
 
-/** Folders (a file's directory) that import each other, directly or through others: Tarjan's SCCs. */
+/**
+ * The top-level folders of src/ (each a layer or a feature: api, auth, notifications, platform …) that
+ * import each other, directly or through others: Tarjan's strongly connected components. Inside a
+ * folder, the module-level no-circular rule applies.
+ */
+const folderOf = (file: string) => file.split('/').slice(0, 2).join('/');
+
 function folderCycles(result: CruiseResult): string[][] {
   const edges = new Map<string, Set<string>>();
   for (const m of result.modules) {
     if (!m.source.startsWith('src/')) continue;
-    const from = path.posix.dirname(m.source);
+    const from = folderOf(m.source);
     for (const d of m.dependencies) {
       if (d.coreModule || d.couldNotResolve || !d.resolved.startsWith('src/')) continue;
-      const to = path.posix.dirname(d.resolved);
+      const to = folderOf(d.resolved);
       if (to === from) continue;
       if (!edges.has(from)) edges.set(from, new Set());
       edges.get(from)!.add(to);
