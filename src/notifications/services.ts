@@ -12,6 +12,7 @@ import { createInboxMethod } from './dispatch/inbox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { InboxWatchHub } from './inbox/watch-hub.js';
 import { createInboxService, type InboxService } from './inbox/service.js';
+import { SnoozeSweeper } from './inbox/snooze.js';
 import { createSettingsService, type SettingsService } from './settings.js';
 import { createPreferenceService, type PreferenceService } from './preferences.js';
 import { createCustomNotifications, type CustomNotifications } from './custom.js';
@@ -38,7 +39,7 @@ export interface Notifications {
   admin: NotificationAdmin;
   watchHub: InboxWatchHub;
   /** Started after the server listens, stopped on shutdown. */
-  background: { dispatcher: Service; inboxWatch: Service };
+  background: { dispatcher: Service; inboxWatch: Service; inboxSnooze: Service };
 }
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
@@ -92,11 +93,13 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     db,
     log: log.child({ component: 'inbox-watch' }),
     maxPerUser: deps.notifications.inbox.maxWatchersPerUser,
+    clock,
   });
+  const snoozeSweeper = new SnoozeSweeper({ db, log: log.child({ component: 'inbox-snooze' }), clock });
   return {
     settings: createSettingsService({ db, log: log.child({ component: 'notifications' }) }),
     preferences: createPreferenceService({ db }),
-    inbox: createInboxService({ db }),
+    inbox: createInboxService({ db, clock }),
     custom: createCustomNotifications({ enqueuer: deps.enqueuer, clock }),
     admin: createNotificationAdmin({
       db,
@@ -108,6 +111,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     watchHub,
     background: {
       inboxWatch: { start: () => watchHub.start(), stop: () => watchHub.stop() },
+      inboxSnooze: snoozeSweeper,
       dispatcher: {
         start: () => dispatcher.start(),
         async stop() {
