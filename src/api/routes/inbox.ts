@@ -128,18 +128,22 @@ export async function inboxRoutes(app: FastifyInstance, deps: { inbox: InboxServ
     async (req) => inbox.setReadStatus(actorOf(req), req.params.id, req.body.is_read),
   );
 
-  app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof ArchiveBody> | undefined }>(
+  app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof ArchiveBody> }>(
     '/notifications/inbox/:id/archive',
     {
       schema: {
         tags,
         summary: 'Archive an inbox notification (or put it back with {"archived":false})',
         params: IdParam,
-        body: Type.Optional(ArchiveBody),
+        body: ArchiveBody,
         response: { 200: InboxChange, ...errors(400, 401, 404) },
       },
+      // The body is optional: a bare PUT archives.
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
     },
-    async (req) => inbox.setArchived(actorOf(req), req.params.id, req.body?.archived ?? true),
+    async (req) => inbox.setArchived(actorOf(req), req.params.id, req.body.archived ?? true),
   );
 
   app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof SnoozeBody> }>(
