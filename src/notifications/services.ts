@@ -98,7 +98,14 @@ export function createNotifications(deps: NotificationDeps): Notifications {
   const snoozeSweeper = new SnoozeSweeper({ db, log: log.child({ component: 'inbox-snooze' }), clock });
   return {
     settings: createSettingsService({ db, log: log.child({ component: 'notifications' }) }),
-    preferences: createPreferenceService({ db }),
+    preferences: createPreferenceService({
+      db,
+      channels: {
+        defaultMethod: deps.notifications.method,
+        defaultEnabled: !!deps.email.smarthost || !!deps.notifications.webhook.endpoint,
+        inboxEnabled: deps.notifications.inbox.enabled,
+      },
+    }),
     inbox: createInboxService({ db, clock }),
     custom: createCustomNotifications({ enqueuer: deps.enqueuer, clock }),
     admin: createNotificationAdmin({
