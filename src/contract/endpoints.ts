@@ -3,6 +3,7 @@ import { agentEndpoints } from './agents.js';
 import { deploymentEndpoints } from './deployment.js';
 import { inboxEndpoints } from './inbox.js';
 import { notificationEndpoints } from './notifications.js';
+import { preferenceChannelEndpoints } from './preference-channels.js';
 import { provisionerEndpoints } from './provisioner.js';
 import { templateEndpoints } from './templates.js';
 import { userEndpoints } from './users.js';
@@ -26,6 +27,7 @@ export interface EndpointSchema {
 export const endpoints = {
   ...userEndpoints,
   ...notificationEndpoints,
+  ...preferenceChannelEndpoints,
   ...inboxEndpoints,
   ...deploymentEndpoints,
   ...templateEndpoints,

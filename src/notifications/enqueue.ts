@@ -123,7 +123,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
              LEFT JOIN notification_preferences np
                ON np.notification_template_id = nt.id AND np.user_id = m.uid
              WHERE nt.id = m.tid
-               AND (np.disabled = true OR (nt.enabled_by_default = false AND np.user_id IS NULL)))
+               AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))
            ON CONFLICT (dedupe_hash) DO NOTHING
            RETURNING id)
          SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins`,

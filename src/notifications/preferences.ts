@@ -5,7 +5,22 @@ import { can } from '../auth/roles.js';
 import { Forbidden, Invalid } from '../lib/errors.js';
 import { UUID_RE } from '../platform/directory.js';
 import type { UserRow } from '../platform/users/queries.js';
-import { existingTemplateIds, getPreferences, updatePreferences, type PreferenceRow } from './queries.js';
+import {
+  existingTemplateIds,
+  getChannelPreferences,
+  getPreferences,
+  setChannelPreferences,
+  updatePreferences,
+  type ChannelPreferenceRow,
+  type PreferenceRow,
+} from './queries.js';
+import {
+  INBOX_EXCLUDED_TEMPLATES,
+  TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
+  TEMPLATE_YOUR_ACCOUNT_ACTIVATED,
+  TEMPLATE_YOUR_ACCOUNT_SUSPENDED,
+} from './templates/catalogue.js';
+import type { Database } from '../db/database.js';
 
 export type { PreferenceRow };
 
@@ -29,10 +44,81 @@ export interface PreferenceService {
   list(actor: Actor, user: UserRow): Promise<PreferenceJson[]>;
   /** Sets `disabled` per template id; unknown or malformed ids are refused, nothing is written. */
   update(actor: Actor, user: UserRow, map: Record<string, boolean>): Promise<PreferenceJson[]>;
+  /** Per template, which channels reach the user. */
+  channels(actor: Actor, user: UserRow): Promise<ChannelPreferences>;
+  /**
+   * Turns channels on or off per template (channels not named keep their state). Every channel
+   * off is stored as the reference's `disabled`; locked templates cannot lose a channel.
+   */
+  updateChannels(actor: Actor, user: UserRow, map: Record<string, Record<string, boolean>>): Promise<ChannelPreferences>;
 }
 
-export function createPreferenceService(deps: { db: Queryable }): PreferenceService {
+/** Templates a user cannot turn off: they carry the account's own security events. */
+export const LOCKED_TEMPLATES: readonly string[] = [
+  TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
+  TEMPLATE_YOUR_ACCOUNT_SUSPENDED,
+  TEMPLATE_YOUR_ACCOUNT_ACTIVATED,
+];
+
+const CHANNEL_LABELS: Record<string, string> = { inbox: 'Inbox', smtp: 'E-mail', webhook: 'Webhook' };
+
+export interface ChannelPreferences {
+  /** The channels this deployment delivers through, in display order. */
+  channels: { method: string; label: string }[];
+  templates: {
+    id: string;
+    name: string;
+    group: string;
+    /** Critical: every channel stays on. */
+    locked: boolean;
+    /** The channels this template is delivered through (a cell is only meaningful for these). */
+    available: string[];
+    /** On/off per available channel, as the user receives it now. */
+    channels: Record<string, boolean>;
+    updated_at: string | null;
+  }[];
+}
+
+/** How the deployment picks methods (mirrors the enqueuer): the template's own or the default, plus inbox. */
+export interface ChannelConfig {
+  defaultMethod: string;
+  /** Whether the default method can deliver at all (a smarthost or a webhook endpoint is set). */
+  defaultEnabled: boolean;
+  inboxEnabled: boolean;
+}
+
+function availableFor(t: ChannelPreferenceRow, cfg: ChannelConfig): string[] {
+  const out = t.method ? [t.method] : cfg.defaultEnabled ? [cfg.defaultMethod] : [];
+  if (cfg.inboxEnabled && !out.includes('inbox') && !INBOX_EXCLUDED_TEMPLATES.includes(t.id)) out.push('inbox');
+  return out;
+}
+
+function effective(t: ChannelPreferenceRow, method: string): boolean {
+  if (t.disabled === null) return t.enabled_by_default;
+  return !t.disabled && !(t.disabled_methods ?? []).includes(method);
+}
+
+export function createPreferenceService(deps: { db: Database; channels?: ChannelConfig }): PreferenceService {
   const { db } = deps;
+  const cfg: ChannelConfig = deps.channels ?? { defaultMethod: 'smtp', defaultEnabled: false, inboxEnabled: true };
+  const present = (rows: ChannelPreferenceRow[]): ChannelPreferences => {
+    const templates = rows.map((t) => {
+      const available = availableFor(t, cfg);
+      return {
+        id: t.id,
+        name: t.name,
+        group: t.group ?? '',
+        locked: LOCKED_TEMPLATES.includes(t.id),
+        available,
+        channels: Object.fromEntries(available.map((m) => [m, effective(t, m)])),
+        updated_at: t.updated_at ? new Date(t.updated_at).toISOString() : null,
+      };
+    });
+    const used = new Set(templates.flatMap((t) => t.available));
+    const order = ['inbox', 'smtp', 'webhook'];
+    const methods = [...used].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
+    return { channels: methods.map((m) => ({ method: m, label: CHANNEL_LABELS[m] ?? m.charAt(0).toUpperCase() + m.slice(1) })), templates };
+  };
   const self = (actor: Actor, user: UserRow) => user.id === actor.user.id;
   const svc: PreferenceService = {
     assertCanRead(actor, user) {
@@ -65,6 +151,44 @@ export function createPreferenceService(deps: { db: Queryable }): PreferenceServ
       }
       await updatePreferences(db, user.id, map);
       return (await getPreferences(db, user.id)).map(toPreferenceJson);
+    },
+    async channels(actor, user) {
+      svc.assertCanRead(actor, user);
+      return present(await getChannelPreferences(db, user.id));
+    },
+    async updateChannels(actor, user, map) {
+      svc.assertCanChange(actor, user);
+      return db.tx(async (q) => {
+        const rows = new Map((await getChannelPreferences(q, user.id)).map((t) => [t.id, t]));
+        const validations: { field: string; detail: string }[] = [];
+        const writes: { templateId: string; disabled: boolean; disabledMethods: string[] }[] = [];
+        for (const [rawId, choice] of Object.entries(map)) {
+          const id = rawId.toLowerCase();
+          const field = `template_channels.${rawId}`;
+          const t = UUID_RE.test(rawId) ? rows.get(id) : undefined;
+          if (!t) {
+            validations.push({ field, detail: UUID_RE.test(rawId) ? 'no such notification template' : 'not a UUID' });
+            continue;
+          }
+          const available = availableFor(t, cfg);
+          const on = new Map(available.map((m) => [m, effective(t, m)]));
+          for (const [method, enabled] of Object.entries(choice)) {
+            if (!available.includes(method)) {
+              validations.push({ field: `${field}.${method}`, detail: `not a channel of this notification; it uses ${available.join(', ') || 'none'}` });
+            } else if (!enabled && LOCKED_TEMPLATES.includes(id)) {
+              validations.push({ field: `${field}.${method}`, detail: 'this notification cannot be turned off' });
+            } else on.set(method, enabled);
+          }
+          const off = [...on].filter(([, v]) => !v).map(([m]) => m);
+          // Every channel off is the reference's "disabled"; the list then stays empty so that
+          // enabling through template_disabled_map brings every channel back.
+          const allOff = available.length > 0 && off.length === available.length;
+          writes.push({ templateId: id, disabled: allOff, disabledMethods: allOff ? [] : off });
+        }
+        if (validations.length) throw new Invalid('Invalid notification channel preferences.', undefined, validations);
+        await setChannelPreferences(q, user.id, writes);
+        return present(await getChannelPreferences(q, user.id));
+      });
     },
   };
   return svc;

@@ -36,3 +36,45 @@ export async function existingTemplateIds(q: Queryable, ids: string[]): Promise<
   const r = await q.query<{ id: string }>(`SELECT id FROM notification_templates WHERE id = ANY($1::uuid[])`, [ids]);
   return new Set(r.rows.map((x) => x.id));
 }
+
+/** A template as the channel grid needs it, with the user's stored choice (null: never chosen). */
+export interface ChannelPreferenceRow {
+  id: string;
+  name: string;
+  group: string | null;
+  method: string | null;
+  enabled_by_default: boolean;
+  disabled: boolean | null;
+  disabled_methods: string[] | null;
+  updated_at: Date | null;
+}
+
+export async function getChannelPreferences(q: Queryable, userId: string): Promise<ChannelPreferenceRow[]> {
+  const r = await q.query<ChannelPreferenceRow>(
+    `SELECT nt.id, nt.name, nt."group", nt.method::text AS method, nt.enabled_by_default,
+            np.disabled, np.disabled_methods, np.updated_at
+     FROM notification_templates nt
+     LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = $1
+     ORDER BY nt."group", nt.name`,
+    [userId],
+  );
+  return r.rows;
+}
+
+/** Stores the user's per-channel choice for these templates (all of them, or none, written). */
+export async function setChannelPreferences(
+  q: Queryable,
+  userId: string,
+  rows: { templateId: string; disabled: boolean; disabledMethods: string[] }[],
+): Promise<void> {
+  if (!rows.length) return;
+  await q.query(
+    `INSERT INTO notification_preferences (user_id, notification_template_id, disabled, disabled_methods)
+     SELECT $1, t.id, t.disabled, COALESCE(t.methods, '{}')
+     FROM jsonb_to_recordset($2::jsonb) AS t(id uuid, disabled boolean, methods text[])
+     ON CONFLICT (user_id, notification_template_id)
+     DO UPDATE SET disabled = EXCLUDED.disabled, disabled_methods = EXCLUDED.disabled_methods, updated_at = now()`,
+    [userId, JSON.stringify(rows.map((r) => ({ id: r.templateId, disabled: r.disabled, methods: r.disabledMethods })))],
+  );
+}
+

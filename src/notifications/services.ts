@@ -12,6 +12,7 @@ import { createInboxMethod } from './dispatch/inbox.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { InboxWatchHub } from './inbox/watch-hub.js';
 import { createInboxService, type InboxService } from './inbox/service.js';
+import { SnoozeSweeper } from './inbox/snooze.js';
 import { createSettingsService, type SettingsService } from './settings.js';
 import { createPreferenceService, type PreferenceService } from './preferences.js';
 import { createCustomNotifications, type CustomNotifications } from './custom.js';
@@ -42,7 +43,7 @@ export interface Notifications {
   preparer: MessagePreparer;
   dispatcher: Dispatcher;
   /** Started after the server listens, stopped on shutdown. */
-  background: { dispatcher: Service & { instance: Dispatcher }; inboxWatch: Service };
+  background: { dispatcher: Service & { instance: Dispatcher }; inboxWatch: Service; inboxSnooze: Service };
 }
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
@@ -97,11 +98,20 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     db,
     log: log.child({ component: 'inbox-watch' }),
     maxPerUser: deps.notifications.inbox.maxWatchersPerUser,
+    clock,
   });
+  const snoozeSweeper = new SnoozeSweeper({ db, log: log.child({ component: 'inbox-snooze' }), clock });
   return {
     settings: createSettingsService({ db, log: log.child({ component: 'notifications' }) }),
-    preferences: createPreferenceService({ db }),
-    inbox: createInboxService({ db }),
+    preferences: createPreferenceService({
+      db,
+      channels: {
+        defaultMethod: deps.notifications.method,
+        defaultEnabled: !!deps.email.smarthost || !!deps.notifications.webhook.endpoint,
+        inboxEnabled: deps.notifications.inbox.enabled,
+      },
+    }),
+    inbox: createInboxService({ db, clock }),
     custom: createCustomNotifications({ enqueuer: deps.enqueuer, clock }),
     admin: createNotificationAdmin({
       db,
@@ -115,6 +125,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     dispatcher,
     background: {
       inboxWatch: { start: () => watchHub.start(), stop: () => watchHub.stop() },
+      inboxSnooze: snoozeSweeper,
       dispatcher: {
         start: () => dispatcher.start(),
         async stop() {

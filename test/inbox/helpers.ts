@@ -35,8 +35,13 @@ export interface Frame {
     actions: { label: string; url: string }[];
     read_at: string | null;
     created_at: string;
+    archived_at: string | null;
+    snoozed_until: string | null;
+    kind: string;
   };
   unread_count: number;
+  /** Herald: new, due, updated, read_all (read_all frames carry no notification). */
+  event: 'new' | 'due' | 'updated' | 'read_all';
 }
 
 export interface WatchClient {

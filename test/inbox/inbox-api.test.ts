@@ -76,8 +76,10 @@ describeEachEngine('inbox API', (engine) => {
     });
     const ws = r.body.notifications.find((n: { template_id: string }) => n.template_id === TEMPLATE_WORKSPACE_CREATED);
     expect(Object.keys(ws).sort()).toEqual(
-      ['id', 'user_id', 'template_id', 'targets', 'title', 'content', 'icon', 'actions', 'read_at', 'created_at'].sort(),
+      // The reference's fields, then Herald's additive ones (issue 18).
+      ['id', 'user_id', 'template_id', 'targets', 'title', 'content', 'icon', 'actions', 'read_at', 'created_at', 'archived_at', 'snoozed_until', 'kind'].sort(),
     );
+    expect(ws).toMatchObject({ archived_at: null, snoozed_until: null, kind: 'workspace' });
     expect(ws).toMatchObject({ user_id: u.id, targets: [], read_at: null, actions: [{ label: 'View', url: 'http://test.com/x' }] });
   });
 

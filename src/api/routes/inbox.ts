@@ -3,18 +3,23 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { actorOf, SESSION_COOKIE } from '../auth.js';
 import { badRequest, forbidden, HttpError, type Validation } from '../errors.js';
 import { errors } from '../../contract/common.js';
+import { UUID_RE } from '../params.js';
+import type { InboxFilter, InboxFormat, ReadStatus, StateFilter } from '../../notifications/inbox/queries.js';
 import {
-  INBOX_WATCH_DESCRIPTION,
+  ArchiveBody,
+  InboxChange,
   InboxIdParam as IdParam,
   InboxListQuery,
-  InboxPage as ListResponse,
+  InboxPage,
+  INBOX_FILTER_QUERY,
+  INBOX_KINDS,
   InboxWatchQuery,
-  ReadStatusBody,
-  ReadStatusResponse,
+  INBOX_WATCH_DESCRIPTION,
   WATCH_TOKEN_PARAM,
+  ReadStatusBody,
+  SnoozeBody,
+  type InboxKind,
 } from '../../contract/inbox.js';
-import { UUID_RE } from '../params.js';
-import type { InboxFilter, InboxFormat, ReadStatus } from '../../notifications/inbox/queries.js';
 import type { InboxService } from '../../notifications/inbox/service.js';
 import type { InboxWatchHub } from '../../notifications/inbox/watch-hub.js';
 
@@ -31,7 +36,10 @@ function param(q: Record<string, unknown>, name: string): string | undefined {
 interface ParsedQuery extends InboxFilter {
   startingBefore?: string;
   format: InboxFormat;
+  updates: boolean;
 }
+
+const STATE_VALUES: readonly string[] = ['true', 'false', 'all'];
 
 /** Validates the inbox query parameters the way the reference does (unknown ones are errors). */
 export function parseInboxQuery(raw: unknown, allowed: string[]): ParsedQuery {
@@ -65,16 +73,40 @@ export function parseInboxQuery(raw: unknown, allowed: string[]): ParsedQuery {
       validations.push({ field: 'format', detail: `Query param "format" must be one of "markdown", "plaintext"` });
     } else format = f;
   }
+  const state = (name: string): StateFilter => {
+    const v = param(q, name) || 'false';
+    if (!STATE_VALUES.includes(v)) validations.push({ field: name, detail: `Query param "${name}" must be one of "true", "false", "all"` });
+    return v as StateFilter;
+  };
+  const archived = state('archived');
+  const snoozed = state('snoozed');
+  const kinds = (param(q, 'kinds') ?? '').split(',').map((s) => s.trim()).filter(Boolean) as InboxKind[];
+  const badKind = kinds.find((k) => !(INBOX_KINDS as readonly string[]).includes(k));
+  if (badKind) validations.push({ field: 'kinds', detail: `Query param "kinds" has invalid values: unknown kind "${badKind.slice(0, 40)}"` });
+  let search: string | undefined;
+  if (allowed.includes('q')) {
+    search = param(q, 'q');
+    if (search && search.length > 200) validations.push({ field: 'q', detail: 'at most 200 characters' });
+  }
+  let updates = false;
+  if (allowed.includes('updates')) {
+    const u = param(q, 'updates') || 'false';
+    if (u !== 'true' && u !== 'false') validations.push({ field: 'updates', detail: `Query param "updates" must be "true" or "false"` });
+    updates = u === 'true';
+  }
   if (validations.length) throw badRequest('Query parameters have invalid values.', undefined, validations);
   const readStatus = param(q, 'read_status') || 'all';
   if (readStatus !== 'all' && readStatus !== 'read' && readStatus !== 'unread') {
     // The reference's message names the wrong parameter; kept for compatibility, the detail says which.
     throw badRequest("starting_before query parameter should be any of 'all', 'read', 'unread'.", `Invalid read_status "${readStatus}".`);
   }
-  return { targets, templates, readStatus: readStatus as ReadStatus, startingBefore, format };
+  return { targets, templates, readStatus: readStatus as ReadStatus, startingBefore, format, kinds, archived, snoozed, search, updates };
 }
 
 /** List, read status and mark-all: registered in the authenticated scope. */
+const LIST_PARAMS = ['targets', 'templates', 'read_status', 'starting_before', 'kinds', 'archived', 'snoozed', 'q'] as const;
+const WATCH_PARAMS = ['targets', 'templates', 'read_status', 'format', 'kinds', 'archived', 'snoozed', 'updates'] as const;
+
 export async function inboxRoutes(app: FastifyInstance, deps: { inbox: InboxService }): Promise<void> {
   const { inbox } = deps;
 
@@ -85,16 +117,48 @@ export async function inboxRoutes(app: FastifyInstance, deps: { inbox: InboxServ
         tags,
         summary: 'List inbox notifications (25 a page, newest first)',
         querystring: InboxListQuery,
-        response: { 200: ListResponse, ...errors(400, 401) },
+        response: { 200: InboxPage, ...errors(400, 401) },
       },
     },
-    async (req) => inbox.list(actorOf(req), parseInboxQuery(req.query, ['targets', 'templates', 'read_status', 'starting_before'])),
+    async (req) => inbox.list(actorOf(req), parseInboxQuery(req.query, [...LIST_PARAMS])),
   );
 
   app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof ReadStatusBody> }>(
     '/notifications/inbox/:id/read-status',
-    { schema: { tags, params: IdParam, body: ReadStatusBody, response: { 200: ReadStatusResponse, ...errors(400, 401, 404) } } },
+    { schema: { tags, params: IdParam, body: ReadStatusBody, response: { 200: InboxChange, ...errors(400, 401, 404) } } },
     async (req) => inbox.setReadStatus(actorOf(req), req.params.id, req.body.is_read),
+  );
+
+  app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof ArchiveBody> }>(
+    '/notifications/inbox/:id/archive',
+    {
+      schema: {
+        tags,
+        summary: 'Archive an inbox notification (or put it back with {"archived":false})',
+        params: IdParam,
+        body: ArchiveBody,
+        response: { 200: InboxChange, ...errors(400, 401, 404) },
+      },
+      // The body is optional: a bare PUT archives.
+      preValidation: async (req) => {
+        if (req.body === undefined || req.body === null) req.body = {};
+      },
+    },
+    async (req) => inbox.setArchived(actorOf(req), req.params.id, req.body.archived ?? true),
+  );
+
+  app.put<{ Params: Static<typeof IdParam>; Body: Static<typeof SnoozeBody> }>(
+    '/notifications/inbox/:id/snooze',
+    {
+      schema: {
+        tags,
+        summary: 'Snooze an inbox notification until a time (null: wake it now)',
+        params: IdParam,
+        body: SnoozeBody,
+        response: { 200: InboxChange, ...errors(400, 401, 404) },
+      },
+    },
+    async (req) => inbox.snooze(actorOf(req), req.params.id, req.body.until),
   );
 
   app.put('/notifications/inbox/mark-all-as-read', { schema: { tags, response: { ...errors(401) } } }, async (req, reply) => {
@@ -173,7 +237,7 @@ export async function inboxWatchRoute(app: FastifyInstance, deps: InboxWatchDeps
           querystring: InboxWatchQuery,
         },
         preValidation: async (req) => {
-          const parsed = parseInboxQuery(req.query, ['targets', 'templates', 'read_status', 'format', WATCH_TOKEN_PARAM]);
+          const parsed = parseInboxQuery(req.query, [...WATCH_PARAMS, WATCH_TOKEN_PARAM]);
           (req as FastifyRequest & { inboxWatch?: ParsedQuery }).inboxWatch = parsed;
         },
         // A plain GET (no upgrade) answers 426 with a JSON error, as the reference's websocket.Accept does.
@@ -189,8 +253,16 @@ export async function inboxWatchRoute(app: FastifyInstance, deps: InboxWatchDeps
         hub.add({
           userId: actor.user.id,
           keyId: actor.key.id,
-          filter: { targets: parsed.targets, templates: parsed.templates, readStatus: parsed.readStatus },
+          filter: {
+            targets: parsed.targets,
+            templates: parsed.templates,
+            readStatus: parsed.readStatus,
+            kinds: parsed.kinds,
+            archived: parsed.archived,
+            snoozed: parsed.snoozed,
+          },
           format: parsed.format,
+          updates: parsed.updates,
           socket,
           dropped: 0,
           alive: true,

@@ -7,6 +7,7 @@ import { actorOf } from '../auth.js';
 import { userParam } from '../params.js';
 import { errors, UserParam } from '../../contract/common.js';
 import { Preference, UpdatePreferences as UpdateBody } from '../../contract/notifications.js';
+import { ChannelPreferences, UpdateChannelPreferences } from '../../contract/preference-channels.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -38,5 +39,32 @@ export async function preferenceRoutes(app: FastifyInstance, deps: { preferences
       },
     },
     async (req) => preferences.update(actorOf(req), req.preferencesOf!, req.body.template_disabled_map),
+  );
+
+  app.get<{ Params: Static<typeof UserParam> }>(
+    '/users/:user/notifications/preferences/channels',
+    {
+      schema: { tags, summary: 'Per template, which channels reach the user', params: UserParam, response: { 200: ChannelPreferences, ...errors(400, 401) } },
+    },
+    async (req) => preferences.channels(actorOf(req), await target(req)),
+  );
+
+  app.put<{ Params: Static<typeof UserParam>; Body: Static<typeof UpdateChannelPreferences> }>(
+    '/users/:user/notifications/preferences/channels',
+    {
+      schema: {
+        tags,
+        summary: 'Turn channels on or off per template',
+        params: UserParam,
+        body: UpdateChannelPreferences,
+        response: { 200: ChannelPreferences, ...errors(400, 401, 403) },
+      },
+      preValidation: async (req) => {
+        const user = await target(req);
+        preferences.assertCanChange(actorOf(req), user);
+        req.preferencesOf = user;
+      },
+    },
+    async (req) => preferences.updateChannels(actorOf(req), req.preferencesOf!, req.body.template_channels),
   );
 }

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { Action } from '../types.js';
-import type { InboxNotification } from '../../contract/inbox.js';
+import type { InboxKind, InboxNotification } from '../../contract/inbox.js';
+import { catalogueEntry, type TemplateGroup } from '../templates/catalogue.js';
 
 /** NOTIFY channel for new inbox rows; the payload is an InboxEvent. */
 export const INBOX_CHANNEL = 'herald_inbox';
@@ -16,15 +17,37 @@ export interface InboxRow {
   actions: Action[];
   read_at: Date | null;
   created_at: Date;
+  archived_at: Date | null;
+  snoozed_until: Date | null;
 }
 
-/** The API's InboxNotification (declared in the contract). */
-export type { InboxNotification };
+/** What a notification is about, from its template's group: the dashboard's icon and kind filter. */
+export type { InboxKind, InboxNotification };
+export const INBOX_KINDS: readonly InboxKind[] = ['workspace', 'task', 'template', 'user', 'custom', 'test', 'other'];
+const KIND_OF_GROUP: Record<TemplateGroup, InboxKind> = {
+  'Workspace Events': 'workspace',
+  'Task Events': 'task',
+  'Template Events': 'template',
+  'User Events': 'user',
+  'Custom Events': 'custom',
+  'Notification Events': 'test',
+};
+export function kindOfTemplate(templateId: string): InboxKind {
+  const e = catalogueEntry(templateId);
+  return e ? KIND_OF_GROUP[e.group] : 'other';
+}
 
+
+/**
+ * What goes over INBOX_CHANNEL: `new` (a row was written), `update` (read, unread, archived,
+ * snoozed by the user), `due` (a snooze ran out and the row is back), `read_all` (mark all read).
+ */
+export type InboxEventKind = 'new' | 'update' | 'due' | 'read_all';
 export interface InboxEvent {
-  kind: 'new';
+  kind: InboxEventKind;
   user_id: string;
-  id: string;
+  /** Absent for read_all. */
+  id?: string;
   /** Present when it fits in a NOTIFY payload; otherwise watchers load the row by id. */
   inbox_notification?: InboxNotification;
 }
@@ -41,6 +64,9 @@ export function toInboxNotification(r: InboxRow): InboxNotification {
     actions: r.actions ?? [],
     read_at: r.read_at ? new Date(r.read_at).toISOString() : null,
     created_at: new Date(r.created_at).toISOString(),
+    archived_at: r.archived_at ? new Date(r.archived_at).toISOString() : null,
+    snoozed_until: r.snoozed_until ? new Date(r.snoozed_until).toISOString() : null,
+    kind: kindOfTemplate(r.template_id),
   };
 }
 
@@ -82,15 +108,25 @@ export async function insertInboxRows(q: Queryable, rows: NewInboxRow[]): Promis
       rows.map((x) => JSON.stringify(x.actions ?? [])),
     ],
   );
-  if (r.rows.length) {
-    const payloads = r.rows.map((row) => {
-      const n = toInboxNotification(row);
-      const full = JSON.stringify({ kind: 'new', user_id: row.user_id, id: row.id, inbox_notification: n } satisfies InboxEvent);
-      return Buffer.byteLength(full) <= MAX_EVENT_BYTES
-        ? full
-        : JSON.stringify({ kind: 'new', user_id: row.user_id, id: row.id } satisfies InboxEvent);
-    });
-    await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads]);
-  }
+  await announceInbox(q, 'new', r.rows);
   return r.rows;
+}
+
+/**
+ * NOTIFYs every replica's watch hub of these rows (delivered when the caller's transaction
+ * commits). A row too large for a NOTIFY payload is announced by id and loaded by the hub.
+ */
+export async function announceInbox(q: Queryable, kind: Exclude<InboxEventKind, 'read_all'>, rows: InboxRow[]): Promise<void> {
+  if (!rows.length) return;
+  const payloads = rows.map((row) => {
+    const n = toInboxNotification(row);
+    const full = JSON.stringify({ kind, user_id: row.user_id, id: row.id, inbox_notification: n } satisfies InboxEvent);
+    return Buffer.byteLength(full) <= MAX_EVENT_BYTES ? full : JSON.stringify({ kind, user_id: row.user_id, id: row.id } satisfies InboxEvent);
+  });
+  await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads]);
+}
+
+/** NOTIFYs that every one of the user's rows was marked read. */
+export async function announceReadAll(q: Queryable, userId: string): Promise<void> {
+  await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', $1)`, [JSON.stringify({ kind: 'read_all', user_id: userId } satisfies InboxEvent)]);
 }

@@ -2,7 +2,17 @@ import type { WebSocket } from 'ws';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
 import { INBOX_CHANNEL, type InboxEvent, type InboxNotification } from './store.js';
-import { countUnread, getInboxRow, liveKeyIds, matchesFilter, presentInbox, type InboxFilter, type InboxFormat } from './queries.js';
+import { systemClock, type Clock } from '../../lib/service.js';
+import {
+  countUnread,
+  getInboxRow,
+  liveKeyIds,
+  matchesFilter,
+  matchesSubject,
+  presentInbox,
+  type InboxFilter,
+  type InboxFormat,
+} from './queries.js';
 
 /** A watcher whose socket has this much unsent data gets no more frames until it drains. */
 export const WATCH_HIGH_WATER_BYTES = 1024 * 1024;
@@ -19,6 +29,11 @@ export interface Watcher {
   keyId: string;
   filter: InboxFilter;
   format: InboxFormat;
+  /**
+   * Herald (`updates=true`): also send the user's changes (read, unread, archive, snooze, mark all
+   * read) so another tab stays in step. Off by default: a reference client prepends every frame.
+   */
+  updates?: boolean;
   socket: WebSocket;
   dropped: number;
   alive: boolean;
@@ -34,6 +49,7 @@ export interface WatchHubOptions {
   highWaterBytes?: number;
   /** Open watches one user may hold on this server; a new one past it is closed at once. 0: no cap. */
   maxPerUser?: number;
+  clock?: Clock;
 }
 
 const CLOSE_GOING_AWAY = 1001;
@@ -128,7 +144,7 @@ export class InboxWatchHub {
       this.opts.log.warn({ payload: payload.slice(0, 200) }, 'malformed inbox event');
       return;
     }
-    if (ev.kind !== 'new' || !this.watchers.has(ev.user_id)) return;
+    if (!['new', 'update', 'due', 'read_all'].includes(ev.kind) || !this.watchers.has(ev.user_id)) return;
     const userId = ev.user_id;
     const prev = this.chains.get(userId) ?? Promise.resolve();
     const next = prev
@@ -143,18 +159,33 @@ export class InboxWatchHub {
   private async deliver(ev: InboxEvent): Promise<void> {
     const set = this.watchers.get(ev.user_id);
     if (!set?.size) return;
+    const now = (this.opts.clock ?? systemClock)();
+    if (ev.kind === 'read_all') {
+      const targets = [...set].filter((w) => w.updates);
+      if (!targets.length) return;
+      const frame = JSON.stringify({ event: 'read_all', unread_count: await countUnread(this.opts.db, ev.user_id, now) });
+      for (const w of targets) this.send(w, frame);
+      return;
+    }
     let n: InboxNotification | undefined = ev.inbox_notification;
     // Rows too large for a NOTIFY payload are announced by id only.
-    if (!n) n = await getInboxRow(this.opts.db, ev.id);
+    if (!n && ev.id) n = await getInboxRow(this.opts.db, ev.id);
     if (!n) return;
-    const targets = [...set].filter((w) => matchesFilter(n, w.filter));
+    const row = n;
+    // New and due rows go to every watch whose filters they match (a due row is back, as if new);
+    // a change goes to the watches that asked for changes and are about that row's subject, whatever
+    // its state now, so a tab can drop a row that left its view.
+    const targets = [...set].filter((w) =>
+      ev.kind === 'update' ? w.updates && matchesSubject(row, w.filter) : matchesFilter(row, w.filter, now),
+    );
     if (!targets.length) return;
-    const unread = await countUnread(this.opts.db, ev.user_id);
+    const unread = await countUnread(this.opts.db, ev.user_id, now);
+    const event = ev.kind === 'update' ? 'updated' : ev.kind;
     const frames = new Map<InboxFormat, string>();
     for (const w of targets) {
       let frame = frames.get(w.format);
       if (!frame) {
-        frame = JSON.stringify({ notification: presentInbox(n, w.format), unread_count: unread });
+        frame = JSON.stringify({ notification: presentInbox(row, w.format), unread_count: unread, event });
         frames.set(w.format, frame);
       }
       this.send(w, frame);
