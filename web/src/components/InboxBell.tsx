@@ -128,7 +128,8 @@ export function InboxBell() {
       ws.onmessage = (e) => {
         try {
           const frame = JSON.parse(String(e.data)) as InboxFrame;
-          if (frame.notification) setItems((prev) => merge(prev, [frame.notification]));
+          const n = frame.notification;
+          if (n) setItems((prev) => merge(prev, [n]));
           if (typeof frame.unread_count === 'number') setUnread(frame.unread_count);
         } catch {
           // not a notification frame
