@@ -1,4 +1,4 @@
-import type { ApiKeyRow } from './sessions.js';
+import type { ApiKeyRow } from './queries.js';
 import type { UserRow } from '../platform/users/queries.js';
 
 /** Who is calling: the authenticated user, the key they used and their roles. Services take it as an argument. */

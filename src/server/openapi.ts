@@ -4,7 +4,7 @@ import { buildApp } from './app.js';
 import { resolveConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { silentLogger } from '../lib/logger.js';
-import { assembleModules } from './server.js';
+import { assembleModules, assembleUsers } from './server.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 
 /**
@@ -17,16 +17,22 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
   };
   const db = new Proxy({}, { get: () => unavailable }) as unknown as Database;
   const shutdown = new AbortController();
+  const config = resolveConfig({ flags: { httpAddress: '127.0.0.1:0', accessUrl: 'http://herald.example.com' } });
+  const enqueuer = { enqueue: unavailable } as unknown as Enqueuer;
+  const users = assembleUsers({ db, log: silentLogger(), enqueuer, config });
   const ctx: AppContext = {
-    config: resolveConfig({ flags: { httpAddress: '127.0.0.1:0', accessUrl: 'http://herald.example.com' } }),
+    config,
     db,
     log: silentLogger(),
     registry: new Registry(),
-    enqueuer: { enqueue: unavailable } as unknown as Enqueuer,
+    enqueuer,
     shutdown: shutdown.signal,
+    authenticator: users.security.authenticator,
+    limiter: users.security.limiter,
   };
   const { modules } = assembleModules(ctx);
-  const app = await buildApp({ ctx, modules, healthy: async () => false });
+  modules.unshift(users.routes);
+  const app = await buildApp({ ctx, modules, healthy: async () => false, security: users.security });
   await app.ready();
   const doc = app.swagger() as Record<string, unknown>;
   shutdown.abort();

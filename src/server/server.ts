@@ -9,10 +9,14 @@ import { splitHostPort, type Config } from './config.js';
 import type { AppContext } from './context.js';
 import type { Logger } from '../lib/logger.js';
 import type { Service } from '../lib/service.js';
-import { createEnqueuer } from '../notifications/enqueue.js';
+import { createEnqueuer, type Enqueuer } from '../notifications/enqueue.js';
 import { notificationsModule } from '../notifications/module.js';
 import { platformModule } from '../platform/module.js';
-import { authModule } from '../auth/module.js';
+import { createAuthServices } from '../auth/module.js';
+import { createUserService } from '../platform/users/service.js';
+import { createDirectory } from '../platform/directory.js';
+import { userApi } from '../api/users.js';
+import { parseList } from '../lib/client-address.js';
 
 export type { Service };
 
@@ -49,25 +53,21 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const ctx: AppContext = {
-      config,
+    const enqueuer = createEnqueuer({
       db,
-      log,
-      registry,
-      shutdown: shutdown.signal,
-      enqueuer: createEnqueuer({
-        db,
-        notifications: config.notifications,
-        email: config.email,
-        accessUrl: config.accessUrl,
-        log: log.child({ component: 'enqueuer' }),
-        now: opts.now,
-      }),
-    };
+      notifications: config.notifications,
+      email: config.email,
+      accessUrl: config.accessUrl,
+      log: log.child({ component: 'enqueuer' }),
+      now: opts.now,
+    });
+    const users = assembleUsers({ db, log, enqueuer, config, clock: opts.now });
+    const ctx: AppContext = { config, db, log, registry, shutdown: shutdown.signal, enqueuer, authenticator: users.security.authenticator, limiter: users.security.limiter };
     const { modules, services } = assembleModules(ctx);
+    modules.unshift(users.routes);
 
     let stopping = false;
-    const app = await buildApp({ ctx, modules, healthy: async () => !stopping && (await db.ping()) });
+    const app = await buildApp({ ctx, modules, healthy: async () => !stopping && (await db.ping()), security: users.security });
     const [host, port] = splitHostPort(config.httpAddress);
     await app.listen({ host, port });
     const addr = app.server.address();
@@ -96,8 +96,23 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
   }
 }
 
+/** Users and authentication: their services, their routes, and what the HTTP layer needs of them. */
+export function assembleUsers(deps: { db: Database; log: Logger; enqueuer: Pick<Enqueuer, 'enqueueMany'>; config: Config; clock?: () => Date }) {
+  const { db, log, enqueuer, config } = deps;
+  const { auth, limiter } = createAuthServices({ db, log, enqueuer, config: config.auth, clock: deps.clock });
+  return {
+    routes: userApi({ auth, users: createUserService({ db, enqueuer }), directory: createDirectory(db) }),
+    security: {
+      authenticator: auth,
+      limiter,
+      apiRateLimit: config.apiRateLimit,
+      proxy: { trustedHeaders: parseList(config.proxy.trustedHeaders), trustedOrigins: parseList(config.proxy.trustedOrigins) },
+    },
+  };
+}
+
 /** The feature folders, in registration order. */
-export const FEATURE_MODULES = [notificationsModule, authModule, platformModule];
+export const FEATURE_MODULES = [notificationsModule, platformModule];
 
 export function assembleModules(ctx: AppContext): { modules: RouteModule[]; services: Record<string, Service> } {
   const modules: RouteModule[] = [];

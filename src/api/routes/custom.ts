@@ -4,7 +4,6 @@ import type { AppContext } from '../../server/context.js';
 import { actorOf } from '../auth.js';
 import { badRequest, forbidden, HttpError, type Validation } from '../errors.js';
 import { errors } from '../../contract/common.js';
-import { RateLimiter } from '../rate-limit.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../../notifications/templates/catalogue.js';
 
 /** Limits measured in bytes of UTF-8, as the reference measures them (Go's len). */
@@ -62,7 +61,7 @@ export function minuteBucket(d: Date): string {
 
 /** POST /notifications/custom: a user sends a notification to themselves (scripts, long tasks). */
 export async function customNotificationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const limiter = new RateLimiter(ctx.config.notifications.customRateLimit);
+  const limiter = ctx.limiter.rule('custom_notification', ctx.config.notifications.customRateLimit);
 
   app.post(
     '/notifications/custom',
@@ -80,7 +79,7 @@ export async function customNotificationRoutes(app: FastifyInstance, ctx: AppCon
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      limiter.hit(actor.user.id, 'You are sending custom notifications too fast. Try again later.');
+      await limiter.hit(actor.user.id, 'You are sending custom notifications too fast. Try again later.');
       const failure = validateCustomContent(req.body);
       if (failure) throw badRequest('Invalid request body', failure.detail, failure.validations);
       if (actor.user.is_system) throw forbidden('Forbidden', 'System users cannot send custom notifications.');

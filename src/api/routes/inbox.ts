@@ -150,7 +150,7 @@ export const WATCH_TOKEN_PARAM = 'coder_session_token';
  */
 export async function inboxWatchRoute(app: FastifyInstance, ctx: AppContext, hub: InboxWatchHub): Promise<void> {
   await app.register(async (scope) => {
-    const auth = authenticate(ctx);
+    const auth = authenticate(ctx.authenticator);
     scope.addHook('onRequest', async (req: FastifyRequest, reply) => {
       const q = (req.query ?? {}) as Record<string, unknown>;
       const t = q[WATCH_TOKEN_PARAM];

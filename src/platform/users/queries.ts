@@ -66,8 +66,9 @@ export async function listUsers(q: Queryable, f: ListUsersFilter): Promise<{ use
   const where = ['deleted = false', 'is_system = false'];
   const params: unknown[] = [];
   if (f.search) {
-    params.push(`%${f.search.toLowerCase()}%`);
-    where.push(`(lower(username) LIKE $${params.length} OR lower(email) LIKE $${params.length})`);
+    // The search text is literal: % and _ match themselves, not any characters.
+    params.push(`%${f.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`(lower(username) LIKE $${params.length} ESCAPE '\\' OR lower(email) LIKE $${params.length} ESCAPE '\\')`);
   }
   if (f.status) {
     params.push(f.status);
