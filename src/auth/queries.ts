@@ -71,19 +71,30 @@ export async function lockPasscode(q: Queryable, userId: string): Promise<Buffer
   return h ? Buffer.from(h) : null;
 }
 
-/** Counts one hit in the window and answers the window's total so far. */
-export async function hitRateLimit(q: Queryable, rule: string, key: string, windowStart: Date): Promise<number> {
-  const r = await q.query<{ hits: number }>(
-    `INSERT INTO rate_limit_windows (rule, key, window_start, hits) VALUES ($1, $2, $3, 1)
-     ON CONFLICT (rule, key, window_start) DO UPDATE SET hits = rate_limit_windows.hits + 1
-     RETURNING hits`,
-    [rule, key, windowStart],
+/**
+ * Counts one hit for the key: in its current window, or in a new one starting `now` when the
+ * current one began at or before `expiredBefore`. Answers the window's hits and start.
+ */
+export async function hitRateLimit(
+  q: Queryable,
+  rule: string,
+  key: string,
+  now: Date,
+  expiredBefore: Date,
+): Promise<{ hits: number; window_start: Date }> {
+  const r = await q.query<{ hits: number; window_start: Date }>(
+    `INSERT INTO rate_limit_windows AS w (rule, key, window_start, hits) VALUES ($1, $2, $3, 1)
+     ON CONFLICT (rule, key) DO UPDATE SET
+       hits = CASE WHEN w.window_start <= $4 THEN 1 ELSE w.hits + 1 END,
+       window_start = CASE WHEN w.window_start <= $4 THEN EXCLUDED.window_start ELSE w.window_start END
+     RETURNING hits, window_start`,
+    [rule, key, now, expiredBefore],
     { name: 'herald_rate_limit_hit' },
   );
-  return r.rows[0].hits;
+  return r.rows[0];
 }
 
-/** Drops windows that ended before `before`. */
+/** Drops windows that began before `before` (they have ended for every rule). */
 export async function pruneRateLimits(q: Queryable, before: Date): Promise<number> {
   return (await q.query(`DELETE FROM rate_limit_windows WHERE window_start < $1`, [before])).rowCount;
 }

@@ -4,8 +4,9 @@ import { RateLimited } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/service.js';
 import { hitRateLimit, pruneRateLimits } from './queries.js';
 
-// Fixed-window rate limits whose counters live in the database (rate_limit_windows), so every
-// replica counts into the same window: N replicas give the same limit as one.
+// Rate limits whose counters live in the database (rate_limit_windows), so every replica counts
+// into the same window: N replicas give the same limit as one. A key's window starts with its
+// first hit and lasts the rule's length (a minute unless said otherwise); one upsert per hit.
 
 export interface Limit {
   /** Counts one request for `key`; throws RateLimited (with the seconds until the window ends) past the limit. */
@@ -28,7 +29,7 @@ export function createRateLimiter(deps: { db: Database; log?: Logger; clock?: Cl
   const prune = (now: number) => {
     if (now < nextPrune) return;
     nextPrune = now + 60_000;
-    void pruneRateLimits(deps.db, new Date(now - 2 * longestWindow)).catch((err) =>
+    void pruneRateLimits(deps.db, new Date(now - longestWindow)).catch((err) =>
       deps.log?.warn({ err: (err as Error).message }, 'pruning rate-limit windows failed'),
     );
   };
@@ -41,10 +42,9 @@ export function createRateLimiter(deps: { db: Database; log?: Logger; clock?: Cl
         async hit(key, message = opts.message ?? RATE_LIMITED) {
           if (max <= 0) return;
           const now = clock().getTime();
-          const start = Math.floor(now / windowMs) * windowMs;
-          const hits = await hitRateLimit(deps.db, name, key, new Date(start));
+          const w = await hitRateLimit(deps.db, name, key, new Date(now), new Date(now - windowMs));
           prune(now);
-          if (hits > max) throw new RateLimited(message, Math.max(1, Math.ceil((start + windowMs - now) / 1000)));
+          if (w.hits > max) throw new RateLimited(message, Math.max(1, Math.ceil((w.window_start.getTime() + windowMs - now) / 1000)));
         },
       };
     },
