@@ -37,6 +37,13 @@ export function routesOf(tree: string): string[] {
   return out.filter((r) => r.includes(' /api/') || r.endsWith(' /healthz') || r.endsWith(' /metrics'));
 }
 
+/** The user routes the table also runs against an owner and the system user ("[target: …]" entries). */
+const TARGETED = /^(GET|DELETE) \/api\/v2\/users\/:user$|^PUT \/api\/v2\/users\/:user\/(status\/suspend|status\/activate|roles)$|^POST \/api\/v2\/users\/:user\/keys\/tokens$/;
+const TARGET_BODIES: Record<string, unknown> = {
+  '/api/v2/users/:user/roles': { roles: ['template-admin'] },
+  '/api/v2/users/:user/keys/tokens': { token_name: 'authz' },
+};
+
 const SECRETS = {
   smtpPassword: 'Smtp-Pa55word-never-logged',
   webhookSecret: `whsec_${Buffer.from('webhook-signing-key-never-logged!').toString('base64')}`,
@@ -93,28 +100,39 @@ describe(`security [${engine}]`, () => {
     await server.ctx.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [expired.id]);
     actors.expired = expired.api;
 
+    // The user routes once more against an owner and against the prebuilds system user, with a
+    // body that would change something: only owners act on owners, nobody on the system user.
+    const variants = routes
+      .filter((r) => TARGETED.test(r))
+      .flatMap((r) => (['owner', 'prebuilds'] as const).map((t) => `${r} [target: ${t}]`));
     // Logging out ends the owner's session: last.
-    const ordered = [...routes.filter((r) => !r.endsWith('/users/logout')), ...routes.filter((r) => r.endsWith('/users/logout'))];
+    const ordered = [...routes.filter((r) => !r.endsWith('/users/logout')), ...variants, ...routes.filter((r) => r.endsWith('/users/logout'))];
     const actual: Record<string, Record<ActorName, number>> = {};
-    for (const route of ordered) {
+    for (const entry of ordered) {
+      const [route, variant] = entry.split(' [target: ');
       const [method, pattern] = route.split(' ');
       // A fresh, unrelated user for {user} (so that suspending or deleting it affects nothing
       // else); ids that exist nowhere for every other parameter.
-      const target = pattern.includes(':user') ? (await createUser(owner, [])).id : '';
+      const target = !pattern.includes(':user')
+        ? ''
+        : variant === 'prebuilds]'
+          ? 'prebuilds'
+          : (await createUser(owner, variant === 'owner]' ? ['owner'] : [])).id;
       const path = pattern
         .replace(':user', target)
         .replace(/:(id|workspace|workspacebuild|templateversion|job|notification_template)\b/g, '00000000-0000-4000-8000-000000000000')
         .replace(/:(organization)\b/g, 'coder')
         .replace(/:(name)\b/g, 'nonexistent');
-      actual[route] = {} as Record<ActorName, number>;
+      actual[entry] = {} as Record<ActorName, number>;
       for (const actor of ACTORS) {
         if (pattern.endsWith('/watch')) {
           const r = await fetch(server.url + path, { headers: actors[actor].token ? { 'Coder-Session-Token': actors[actor].token! } : {} });
-          actual[route][actor] = r.status; // no Upgrade header: what matters is whether auth lets it through
+          actual[entry][actor] = r.status; // no Upgrade header: what matters is whether auth lets it through
           continue;
         }
-        const r = await actors[actor].call(method, path, ['GET', 'DELETE'].includes(method) ? undefined : {});
-        actual[route][actor] = r.status;
+        const body = ['GET', 'DELETE'].includes(method) ? undefined : variant ? (TARGET_BODIES[pattern] ?? {}) : {};
+        const r = await actors[actor].call(method, path, body);
+        actual[entry][actor] = r.status;
       }
     }
 
@@ -123,16 +141,16 @@ describe(`security [${engine}]`, () => {
       writeFileSync(TABLE_FILE, `{\n${lines.join(',\n')}\n}\n`);
     }
     const table = JSON.parse(readFileSync(TABLE_FILE, 'utf8')) as Record<string, Record<ActorName, number>>;
-    const missing = routes.filter((r) => !table[r]);
+    const missing = [...routes, ...variants].filter((r) => !table[r]);
     expect(missing, 'routes without an entry in test/reliability/authz-table.json').toEqual([]);
-    const stale = Object.keys(table).filter((r) => !routes.includes(r));
+    const stale = Object.keys(table).filter((r) => !routes.includes(r) && !variants.includes(r));
     expect(stale, 'entries for routes that no longer exist').toEqual([]);
     expect(actual).toEqual(table);
 
     // Whatever the table says, these always hold.
     const PUBLIC = /^(GET \/healthz|GET \/metrics|GET \/api\/v2\/(openapi\.json|buildinfo|users\/first)|POST \/api\/v2\/users\/(first|login|otp\/request|otp\/change-password))$|provisionerdaemons|workspaceagents/;
     for (const [route, s] of Object.entries(actual)) {
-      if (PUBLIC.test(route)) continue;
+      if (PUBLIC.test(route.split(' [')[0])) continue;
       for (const who of ['anonymous', 'suspended', 'expired'] as const) expect(s[who], `${who} on ${route}`).toBe(401);
     }
     // Provisioner and agent routes take their own credentials: no user session gets anything
@@ -146,6 +164,13 @@ describe(`security [${engine}]`, () => {
       if (!ADMIN_ONLY.test(route)) continue;
       for (const who of ['member', 'template-admin', 'user-admin'] as const) expect(s[who], `${who} on ${route}`).toBe(403);
       expect(s.owner).toBeLessThan(300);
+    }
+    // Nobody but an owner changes anything about an owner; nobody changes the system user.
+    for (const [route, s] of Object.entries(actual)) {
+      if (route.endsWith('[target: owner]') && !route.startsWith('GET ')) {
+        for (const who of ['member', 'template-admin', 'user-admin'] as const) expect(s[who], `${who} on ${route}`).toBe(403);
+      }
+      if (route.endsWith('[target: prebuilds]') && !route.startsWith('GET ')) for (const who of ACTORS) expect(s[who], `${who} on ${route}`).toBeGreaterThanOrEqual(400);
     }
     figures(`authz table [${engine}]`, { routes: routes.length, actors: ACTORS.length, requests: routes.length * ACTORS.length });
   });
