@@ -12,7 +12,8 @@ import { generatePasscode, hashPasscode, verifyPasscode } from './otp.js';
 import { checkPassword, hashPassword, verifyPassword } from './passwords.js';
 import * as q from './queries.js';
 import type { RateLimiter } from './rate-limit.js';
-import { newToken, parseToken, secretMatches } from './tokens.js';
+import { parseToken, secretMatches } from './tokens.js';
+import { createApiKey } from './sessions.js';
 
 export type AuthConfig = Config['auth'];
 
@@ -71,19 +72,7 @@ export function createAuthService(deps: AuthDeps): AuthService {
     if (config.disablePasswordAuth) throw new Forbidden(PASSWORD_AUTH_DISABLED);
   };
 
-  async function mintKey(opts: { userId: string; loginType: 'password' | 'token'; lifetimeMs: number; tokenName?: string; scope?: string }) {
-    const t = newToken();
-    await q.insertApiKey(db, {
-      id: t.id,
-      hashedSecret: t.hashedSecret,
-      userId: opts.userId,
-      lifetimeSeconds: Math.max(1, Math.round(opts.lifetimeMs / 1000)),
-      loginType: opts.loginType,
-      tokenName: opts.tokenName ?? '',
-      scope: opts.scope ?? 'all',
-    });
-    return t.token;
-  }
+  const mintKey = async (opts: Parameters<typeof createApiKey>[1]) => (await createApiKey(db, opts)).token;
 
   return {
     async authenticate(token) {
