@@ -1,9 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { AppContext } from '../server/context.js';
-import { checkApiKey, touchApiKey, type ApiKeyRow } from '../auth/sessions.js';
-import { getUserById, touchLastSeen, type UserRow } from '../platform/users/queries.js';
-import { can, type Permission } from '../auth/roles.js';
-import type { Actor } from '../auth/actor.js';
+import type { Authenticator } from '../auth/service.js';
+import type { Limit } from '../auth/rate-limit.js';
+import { can, type Permission } from '../access/roles.js';
+import type { Actor } from '../access/actor.js';
 import { forbidden, unauthorized } from './errors.js';
 
 export type { Actor };
@@ -11,10 +10,15 @@ export type { Actor };
 declare module 'fastify' {
   interface FastifyRequest {
     actor?: Actor;
+    /** The client's address, resolved once per request (behind trusted proxies: from their header). */
+    clientAddress?: string;
   }
 }
 
 export const SESSION_COOKIE = 'coder_session_token';
+
+/** The resolved client address (the socket's peer when no hook resolved one). */
+export const clientAddressOf = (req: FastifyRequest): string => req.clientAddress ?? req.ip;
 
 /** Session token from the Coder-Session-Token header, a Bearer header, or the session cookie. */
 export function tokenFromRequest(req: FastifyRequest): string | undefined {
@@ -26,37 +30,35 @@ export function tokenFromRequest(req: FastifyRequest): string | undefined {
   if (cookie) {
     for (const part of cookie.split(';')) {
       const [k, ...v] = part.trim().split('=');
-      if (k === SESSION_COOKIE) return decodeURIComponent(v.join('='));
+      if (k !== SESSION_COOKIE) continue;
+      // A malformed escape (`%`) is just a token that matches nothing: 401, not a thrown URIError.
+      try {
+        return decodeURIComponent(v.join('='));
+      } catch {
+        return v.join('=');
+      }
     }
   }
   return undefined;
 }
 
-/** onRequest hook for every authenticated route: runs before the body is read. */
-export function authenticate(ctx: AppContext) {
-  const touched = new Map<string, number>();
+/**
+ * onRequest hook for every authenticated route (runs before the body is read). With `apiLimit`,
+ * the request counts against the authenticated user once the token is verified, and against the
+ * client address when it is not (so junk tokens do not bypass the limit, and nobody can spend
+ * someone else's bucket by sending their token id).
+ */
+export function authenticate(auth: Authenticator, apiLimit?: Limit) {
   return async (req: FastifyRequest, _reply: FastifyReply): Promise<void> => {
-    const token = tokenFromRequest(req);
-    if (!token) throw unauthorized('You must be logged in to do that.', 'No session token was provided.');
-    const check = await checkApiKey(ctx.db, token);
-    if (!check.ok) {
-      throw unauthorized(check.reason === 'expired' ? 'API key expired.' : 'Invalid API key.');
+    let actor: Actor;
+    try {
+      actor = await auth.authenticate(tokenFromRequest(req));
+    } catch (err) {
+      await apiLimit?.hit(`address:${clientAddressOf(req)}`);
+      throw err;
     }
-    const user = await getUserById(ctx.db, check.key.user_id);
-    if (!user) throw unauthorized('Invalid API key.', 'The user of this key no longer exists.');
-    if (user.status === 'suspended') {
-      throw unauthorized('Your account is suspended. Contact an admin to reactivate your account.');
-    }
-    req.actor = { user, key: check.key, roles: user.rbac_roles };
-    // Bookkeeping at most once a minute per key (the columns have minute resolution anyway), and
-    // never slowing or failing the request.
-    const now = Date.now();
-    if ((touched.get(check.key.id) ?? 0) < now - 60_000) {
-      if (touched.size > 10_000) touched.clear();
-      touched.set(check.key.id, now);
-      void touchApiKey(ctx.db, check.key.id).catch(() => undefined);
-      void touchLastSeen(ctx.db, user.id).catch(() => undefined);
-    }
+    await apiLimit?.hit(`user:${actor.user.id}`);
+    req.actor = actor;
   };
 }
 

@@ -95,7 +95,12 @@ export function installErrorHandlers(app: FastifyInstance): void {
     // input that slipped past the schemas: the caller's mistake, not ours.
     const sqlstate = (err as { code?: unknown }).code;
     if (typeof sqlstate === 'string' && /^22[0-9A-Z]{3}$/.test(sqlstate)) {
-      return reply.status(400).send({ message: 'Invalid input.', detail: err.message });
+      // Herald's words only: the database's message text never reaches a response.
+      req.log.info({ sqlstate }, 'input refused by the database');
+      return reply.status(400).send({
+        message: 'Invalid input.',
+        detail: 'A value in the request cannot be stored or compared (for example a NUL character, invalid text or a number out of range).',
+      });
     }
     const fe = err as FastifyError & { validationContext?: string };
     if (fe.validation) {

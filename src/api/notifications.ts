@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Notifications } from '../notifications/services.js';
 import type { Directory } from '../platform/directory.js';
+import type { Limit } from '../auth/rate-limit.js';
 import { notificationAdminRoutes, templatePreviewRoute } from './routes/notifications.js';
 import { preferenceRoutes } from './routes/preferences.js';
 import { deploymentRoutes, type DescribedOption } from './routes/deployment.js';
@@ -10,13 +11,12 @@ import { customNotificationRoutes } from './routes/custom.js';
 export interface NotificationRouteOptions {
   directory: Directory;
   accessUrl: string;
-  /** Custom notifications a user may send per minute (0: unlimited). */
-  customRateLimit: number;
+  /** How many custom notifications a user may send (a shared, database-backed limit). */
+  customLimit: Limit;
   /** The authenticated scope's session check, for the watch route that authenticates itself. */
   authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** The effective configuration, for GET /deployment/config. */
   describeConfig: () => DescribedOption[];
-  /** Only for the template preview, until it goes through the message-preparation service. */
 }
 
 /** The notification area's HTTP routes, by scope: `authed` behind the session check, `custom` authenticating itself. */
@@ -28,7 +28,7 @@ export function notificationRoutes(n: Notifications, o: NotificationRouteOptions
       await preferenceRoutes(app, { preferences: n.preferences, directory: o.directory });
       await deploymentRoutes(app, { describeConfig: o.describeConfig });
       await inboxRoutes(app, { inbox: n.inbox });
-      await customNotificationRoutes(app, { custom: n.custom, rateLimitPerMinute: o.customRateLimit });
+      await customNotificationRoutes(app, { custom: n.custom, limit: o.customLimit });
     },
     // The inbox watch authenticates itself: it also takes the token as a query parameter.
     custom: async (app: FastifyInstance): Promise<void> => {

@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import type { Queryable } from '../db/database.js';
 
 // One-time passcodes for password reset. The code is random (a v4 UUID, as the reference's), so a
 // fast keyed hash is enough: nobody can brute-force 122 random bits from a leaked hash. Only the
@@ -43,23 +42,4 @@ export function verifyPasscode(code: string, stored: Uint8Array | null | undefin
   const { salt, expected } = real ?? parse(DUMMY)!;
   const ok = crypto.timingSafeEqual(mac(salt, code), expected);
   return ok && !!real && code.length > 0;
-}
-
-/** Stores a new passcode hash for the user (replacing any earlier one); a no-op for an unknown id. */
-export async function storePasscode(q: Queryable, userId: string | null, hashed: Buffer, expiresAt: Date): Promise<void> {
-  await q.query(
-    `UPDATE users SET hashed_one_time_passcode = $2, one_time_passcode_expires_at = $3
-     WHERE id = $1::uuid`,
-    // The nil UUID matches nobody: an unknown e-mail does the same work as a known one.
-    [userId ?? '00000000-0000-0000-0000-000000000000', hashed, expiresAt],
-  );
-}
-
-/** The user's current passcode hash, locked for the rest of the transaction. */
-export async function lockPasscode(q: Queryable, userId: string): Promise<Buffer | null> {
-  const r = await q.query<{ h: Uint8Array | null }>(`SELECT hashed_one_time_passcode AS h FROM users WHERE id = $1 FOR UPDATE`, [
-    userId,
-  ]);
-  const h = r.rows[0]?.h;
-  return h ? Buffer.from(h) : null;
 }

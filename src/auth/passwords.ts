@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
+import { Invalid } from '../lib/errors.js';
 
 const scrypt = promisify(crypto.scrypt) as (
   pw: crypto.BinaryLike,
@@ -59,4 +60,10 @@ export function validatePassword(password: string): string | undefined {
   const bits = Math.log2(Math.max(base, 1)) * effective;
   if (bits < 50) return 'Password is too weak: use a longer password with more kinds of characters.';
   return undefined;
+}
+
+/** Throws Invalid (with the field) for a password validatePassword refuses. */
+export function checkPassword(password: string, field = 'password'): void {
+  const problem = validatePassword(password);
+  if (problem) throw new Invalid('Invalid password.', problem, [{ field, detail: problem }]);
 }

@@ -41,6 +41,8 @@ export interface Config {
   dataDir: string;
   logLevel: string;
   apiRateLimit: number;
+  /** Comma-separated lists (docs/install.md, behind a reverse proxy). */
+  proxy: { trustedHeaders: string; trustedOrigins: string };
   auth: {
     disablePasswordAuth: boolean;
     loginRateLimit: number;

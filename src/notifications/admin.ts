@@ -1,8 +1,8 @@
 import type { Queryable } from '../db/database.js';
-import type { Actor } from '../auth/actor.js';
-import { can, type Permission } from '../auth/roles.js';
+import type { Actor } from '../access/actor.js';
+import { can, type Permission } from '../access/roles.js';
 import { Forbidden, Invalid, NotFound } from '../lib/errors.js';
-import { UUID_RE } from '../platform/directory.js';
+import { UUID_RE } from '../lib/ids.js';
 import type { Clock } from '../lib/service.js';
 import type { Logger } from '../lib/logger.js';
 import type { Enqueuer } from './enqueue.js';

@@ -1,4 +1,4 @@
-import type { Actor } from '../auth/actor.js';
+import type { Actor } from '../access/actor.js';
 import { Forbidden, Invalid, type FieldError } from '../lib/errors.js';
 import type { Clock } from '../lib/service.js';
 import type { Enqueuer } from './enqueue.js';

@@ -1,10 +1,10 @@
 import type { Queryable } from '../db/database.js';
 import type { Preference } from '../contract/notifications.js';
-import type { Actor } from '../auth/actor.js';
-import { can } from '../auth/roles.js';
+import type { Actor } from '../access/actor.js';
+import { can } from '../access/roles.js';
 import { Forbidden, Invalid } from '../lib/errors.js';
-import { UUID_RE } from '../platform/directory.js';
-import type { UserRow } from '../platform/users/queries.js';
+import { UUID_RE } from '../lib/ids.js';
+import type { UserRow } from '../access/actor.js';
 import {
   existingTemplateIds,
   getChannelPreferences,

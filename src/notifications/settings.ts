@@ -1,7 +1,7 @@
 import { notify, type Database } from '../db/database.js';
 import { getSiteConfig, NOTIFICATIONS_SETTINGS_KEY, setSiteConfig } from '../db/site-config.js';
-import type { Actor } from '../auth/actor.js';
-import { can } from '../auth/roles.js';
+import type { Actor } from '../access/actor.js';
+import { can } from '../access/roles.js';
 import { Forbidden } from '../lib/errors.js';
 import type { Logger } from '../lib/logger.js';
 import { ENQUEUED_CHANNEL, SETTINGS_CHANGED } from './enqueue.js';

@@ -1,11 +1,12 @@
 import type { Queryable } from '../db/database.js';
-import type { Actor } from '../auth/actor.js';
+import type { Actor } from '../access/actor.js';
 import { Invalid, NotFound } from '../lib/errors.js';
 import { getUserById, getUserByUsername, type UserRow } from './users/queries.js';
 import { findOrganization, type OrganizationRow } from './events.js';
 
-export const USERNAME_RE = /^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$/;
-export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { USERNAME_RE, UUID_RE } from '../lib/ids.js';
+
+export { USERNAME_RE, UUID_RE };
 
 /** Resolves the names people put in paths: {user} ("me", an id or a username) and {organization}. */
 export interface Directory {

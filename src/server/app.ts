@@ -1,12 +1,15 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
 import websocket from '@fastify/websocket';
-import type { AppContext } from './context.js';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../lib/logger.js';
 import { installErrorHandlers } from '../api/errors.js';
 import { ErrorResponse, User } from '../contract/common.js';
-import { authenticate, tokenFromRequest } from '../api/auth.js';
-import { publicUserRoutes, userRoutes } from '../api/routes/users.js';
-import { RateLimiter } from '../api/rate-limit.js';
+import { authenticate, clientAddressOf } from '../api/auth.js';
+import { jsonBodyParser } from '../api/body.js';
+import type { Authenticator } from '../auth/service.js';
+import type { RateLimiter } from '../auth/rate-limit.js';
+import { createAddressResolver, type ProxyTrust } from '../lib/client-address.js';
 import { registerDashboard } from './static.js';
 import { registerDocs } from './docs.js';
 import { documentFromContract } from './openapi-contract.js';
@@ -15,25 +18,35 @@ export const API_PREFIX = '/api/v2';
 
 export interface RouteModule {
   /** Routes anyone may call. */
-  public?: (app: FastifyInstance, ctx: AppContext) => Promise<void>;
+  public?: (app: FastifyInstance) => Promise<void>;
   /** Routes behind session or API-token authentication. */
-  authed?: (app: FastifyInstance, ctx: AppContext) => Promise<void>;
-  /** Routes with their own authentication (agent tokens, provisioner keys). */
-  custom?: (app: FastifyInstance, ctx: AppContext) => Promise<void>;
+  authed?: (app: FastifyInstance) => Promise<void>;
+  /** Routes with their own authentication (agent tokens, provisioner keys, the inbox watch). */
+  custom?: (app: FastifyInstance) => Promise<void>;
+}
+
+/** Who calls (sessions and tokens), how often they may, and where from (trusted proxies). */
+export interface Security {
+  authenticator: Authenticator;
+  limiter: RateLimiter;
+  apiRateLimit: number;
+  proxy: ProxyTrust;
 }
 
 export interface BuildAppOptions {
-  ctx: AppContext;
+  log: Logger;
+  registry: Registry;
+  accessUrl: string;
   modules?: RouteModule[];
   /** Resolves true once the server is ready to serve (migrations ran, database reachable). */
   healthy: () => Promise<boolean>;
+  security: Security;
 }
 
 /** Assembles the HTTP server: error contract, OpenAPI, health, metrics and every /api/v2 route. */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
-  const { ctx } = opts;
   const app = Fastify({
-    loggerInstance: ctx.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
+    loggerInstance: opts.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
@@ -42,6 +55,17 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   installErrorHandlers(app);
   // The API speaks JSON only: anything else is 415, not a confusing validation error.
   app.removeContentTypeParser('text/plain');
+  // JSON bodies must be valid UTF-8 (a 400, not silently replaced characters).
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
+  // The client address, once per request: the connection's peer, or behind a trusted proxy the
+  // address its header names (never a header from anywhere else). Limits and logs use it.
+  const { security } = opts;
+  const resolveAddress = createAddressResolver(security.proxy);
+  app.addHook('onRequest', async (req) => {
+    req.clientAddress = resolveAddress(req.socket.remoteAddress, req.headers);
+    req.log = req.log.child({ client_address: req.clientAddress });
+  });
   app.addSchema(ErrorResponse);
   app.addSchema(User);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
@@ -72,33 +96,33 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
     return reply.status(ok ? 200 : 503).type('text/plain').send(ok ? 'OK' : 'unavailable');
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    reply.type(ctx.registry.contentType);
-    return ctx.registry.metrics();
+    reply.type(opts.registry.contentType);
+    return opts.registry.metrics();
   });
 
-  const apiLimiter = new RateLimiter(ctx.config.apiRateLimit);
+  // Counted in the database, so every replica shares the limit. Anonymous requests count per
+  // client address; authenticated ones per user, once the token is verified (authenticate()).
+  const apiLimit = security.limiter.rule('api', security.apiRateLimit);
+  const limitByAddress = async (req: FastifyRequest) => apiLimit.hit(`address:${clientAddressOf(req)}`);
   await app.register(
     async (api) => {
-      api.addHook('onRequest', async (req) => {
-        apiLimiter.hit(tokenFromRequest(req)?.slice(0, 10) ?? req.ip);
-      });
-      api.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-      api.get('/buildinfo', { schema: { tags: ['General'] } }, async () => ({
+      api.get('/openapi.json', { schema: { hide: true }, onRequest: limitByAddress }, async () => app.swagger());
+      api.get('/buildinfo', { schema: { tags: ['General'] }, onRequest: limitByAddress }, async () => ({
         version: process.env.npm_package_version ?? '0.1.0',
         external_url: '',
-        dashboard_url: ctx.config.accessUrl,
+        dashboard_url: opts.accessUrl,
       }));
       await api.register(async (pub) => {
-        await publicUserRoutes(pub, ctx);
-        for (const m of opts.modules ?? []) if (m.public) await m.public(pub, ctx);
+        pub.addHook('onRequest', limitByAddress);
+        for (const m of opts.modules ?? []) if (m.public) await m.public(pub);
       });
       await api.register(async (custom) => {
-        for (const m of opts.modules ?? []) if (m.custom) await m.custom(custom, ctx);
+        custom.addHook('onRequest', limitByAddress);
+        for (const m of opts.modules ?? []) if (m.custom) await m.custom(custom);
       });
       await api.register(async (authed) => {
-        authed.addHook('onRequest', authenticate(ctx));
-        await userRoutes(authed, ctx);
-        for (const m of opts.modules ?? []) if (m.authed) await m.authed(authed, ctx);
+        authed.addHook('onRequest', authenticate(security.authenticator, apiLimit));
+        for (const m of opts.modules ?? []) if (m.authed) await m.authed(authed);
       });
     },
     { prefix: API_PREFIX },

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { OPTIONS, type OptionSpec } from './options.js';
 import { parseDuration } from '../lib/duration.js';
+import { parseList, trustedOriginList } from '../lib/client-address.js';
 
 export type { Config, EmailConfig, NotificationsConfig } from '../lib/config.js';
 import type { Config } from '../lib/config.js';
@@ -12,6 +13,8 @@ function parseValue(spec: OptionSpec, raw: unknown, origin: string): unknown {
   const where = `${origin} (--${spec.flag})`;
   switch (spec.type) {
     case 'string':
+      // A YAML list for the comma-separated options.
+      if (Array.isArray(raw) && raw.every((x) => typeof x !== 'object')) return raw.join(',');
       if (typeof raw === 'object' && raw !== null) throw new ConfigError(`${where}: expected a string`);
       return String(raw ?? '');
     case 'bool': {
@@ -116,6 +119,14 @@ function validateConfig(cfg: Config): void {
     throw new ConfigError(`--access-url "${cfg.accessUrl}" must be an http(s) URL`);
   }
   cfg.accessUrl = cfg.accessUrl.replace(/\/+$/, '');
+  try {
+    trustedOriginList(parseList(cfg.proxy.trustedOrigins));
+  } catch (err) {
+    throw new ConfigError(`--proxy-trusted-origins: ${(err as Error).message}`);
+  }
+  for (const h of parseList(cfg.proxy.trustedHeaders)) {
+    if (!/^[A-Za-z0-9-]+$/.test(h)) throw new ConfigError(`--proxy-trusted-headers: "${h}" is not a header name`);
+  }
   const n = cfg.notifications;
   if (!['smtp', 'webhook'].includes(n.method)) {
     throw new ConfigError(`--notifications-method: given default notification method "${n.method}" is invalid (smtp or webhook)`);

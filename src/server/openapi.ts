@@ -2,9 +2,8 @@ import { Registry } from 'prom-client';
 import type { Database } from '../db/database.js';
 import { buildApp } from './app.js';
 import { resolveConfig } from './config.js';
-import type { AppContext } from './context.js';
 import { silentLogger } from '../lib/logger.js';
-import { assembleModules } from './server.js';
+import { assemble } from './server.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 
 /**
@@ -16,20 +15,14 @@ export async function openApiDocument(): Promise<Record<string, unknown>> {
     throw new Error('no database while generating the OpenAPI document');
   };
   const db = new Proxy({}, { get: () => unavailable }) as unknown as Database;
-  const shutdown = new AbortController();
-  const ctx: AppContext = {
-    config: resolveConfig({ flags: { httpAddress: '127.0.0.1:0', accessUrl: 'http://herald.example.com' } }),
-    db,
-    log: silentLogger(),
-    registry: new Registry(),
-    enqueuer: { enqueueMany: unavailable } as unknown as Enqueuer,
-    shutdown: shutdown.signal,
-  };
-  const { modules } = assembleModules(ctx);
-  const app = await buildApp({ ctx, modules, healthy: async () => false });
+  const config = resolveConfig({ flags: { httpAddress: '127.0.0.1:0', accessUrl: 'http://herald.example.com' } });
+  const enqueuer = { enqueueMany: unavailable } as unknown as Enqueuer;
+  const log = silentLogger();
+  const registry = new Registry();
+  const { modules, security } = assemble({ config, db, log, registry, enqueuer });
+  const app = await buildApp({ log, registry, accessUrl: config.accessUrl, modules, security, healthy: async () => false });
   await app.ready();
   const doc = app.swagger() as Record<string, unknown>;
-  shutdown.abort();
   await app.close();
   return doc;
 }

@@ -4,19 +4,23 @@ import type { Database } from '../db/database.js';
 import { openPostgres } from '../db/postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { migrate } from '../db/migrate.js';
-import { buildApp, type RouteModule } from './app.js';
+import { buildApp, type RouteModule, type Security } from './app.js';
 import { describeConfig, splitHostPort, type Config } from './config.js';
-import type { AppContext } from './context.js';
 import type { Logger } from '../lib/logger.js';
-import { systemClock, type Service } from '../lib/service.js';
-import { createEnqueuer } from '../notifications/enqueue.js';
-import { createPlatform } from '../platform/platform.js';
-import { platformRoutes } from '../api/platform.js';
-import { createNotifications } from '../notifications/services.js';
-import { notificationRoutes } from '../api/notifications.js';
+import { systemClock, type Clock, type Service } from '../lib/service.js';
+import { parseList } from '../lib/client-address.js';
+import { createEnqueuer, type Enqueuer } from '../notifications/enqueue.js';
+import { createNotifications, type Notifications } from '../notifications/services.js';
+import { createPlatform, type Platform } from '../platform/platform.js';
+import { createUserService } from '../platform/users/service.js';
+import { createAuthServices } from '../auth/module.js';
 import { authenticate } from '../api/auth.js';
-import { createDirectory } from '../platform/directory.js';
-import { authModule } from '../auth/module.js';
+import { notificationRoutes } from '../api/notifications.js';
+import { platformRoutes } from '../api/platform.js';
+import { userApi } from '../api/users.js';
+
+// The composition root: the one place that turns the configuration into services and hands each
+// route module exactly the services it calls.
 
 export type { Service };
 
@@ -25,13 +29,18 @@ export interface StartOptions {
   log: Logger;
   /** An already open database (tests); otherwise opened from the config and closed on stop. */
   db?: Database;
-  now?: () => Date;
+  now?: Clock;
 }
 
 export interface RunningServer {
   app: FastifyInstance;
-  ctx: AppContext;
   url: string;
+  config: Config;
+  log: Logger;
+  db: Database;
+  enqueuer: Enqueuer;
+  notifications: Notifications;
+  platform: Platform;
   services: Record<string, Service>;
   stop(): Promise<void>;
 }
@@ -42,36 +51,100 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   return openPGlite(config.dataDir);
 }
 
+export interface AssembleDeps {
+  config: Config;
+  db: Database;
+  log: Logger;
+  registry: Registry;
+  enqueuer: Enqueuer;
+  clock?: Clock;
+}
+
+export interface Assembly {
+  modules: RouteModule[];
+  /** Background services, started after the server listens and stopped on shutdown. */
+  services: Record<string, Service>;
+  security: Security;
+  notifications: Notifications;
+  platform: Platform;
+}
+
+/** Every feature built from explicit dependencies, with its routes. */
+export function assemble(deps: AssembleDeps): Assembly {
+  const { config, db, log, registry, enqueuer } = deps;
+  const clock = deps.clock ?? systemClock;
+
+  const { auth, limiter } = createAuthServices({ db, log, enqueuer, config: config.auth, clock });
+  const security: Security = {
+    authenticator: auth,
+    limiter,
+    apiRateLimit: config.apiRateLimit,
+    proxy: { trustedHeaders: parseList(config.proxy.trustedHeaders), trustedOrigins: parseList(config.proxy.trustedOrigins) },
+  };
+
+  const platform = createPlatform({
+    db,
+    log,
+    clock,
+    enqueuer,
+    registry,
+    prebuilds: config.prebuilds,
+    provisioner: config.provisioner,
+  });
+  const notifications = createNotifications({
+    db,
+    log,
+    registry,
+    enqueuer,
+    accessUrl: config.accessUrl,
+    notifications: config.notifications,
+    email: config.email,
+    clock,
+  });
+
+  const modules: RouteModule[] = [
+    userApi({ auth, users: createUserService({ db, enqueuer }), directory: platform.directory }),
+    notificationRoutes(notifications, {
+      directory: platform.directory,
+      accessUrl: config.accessUrl,
+      customLimit: limiter.rule('custom_notification', config.notifications.customRateLimit),
+      authenticate: authenticate(auth),
+      describeConfig: () => describeConfig(config),
+    }),
+    platformRoutes(platform),
+  ];
+  return { modules, services: { ...notifications.background, ...platform.services }, security, notifications, platform };
+}
+
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, log } = opts;
   const ownsDb = !opts.db;
   const db = opts.db ?? (await openDatabase(config, log));
-  const shutdown = new AbortController();
   try {
     const applied = await migrate(db);
     if (applied.length) log.info({ migrations: applied }, 'database migrated');
 
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const ctx: AppContext = {
-      config,
+    const enqueuer = createEnqueuer({
       db,
-      log,
-      registry,
-      shutdown: shutdown.signal,
-      enqueuer: createEnqueuer({
-        db,
-        notifications: config.notifications,
-        email: config.email,
-        accessUrl: config.accessUrl,
-        log: log.child({ component: 'enqueuer' }),
-        now: opts.now,
-      }),
-    };
-    const { modules, services } = assembleModules(ctx);
+      notifications: config.notifications,
+      email: config.email,
+      accessUrl: config.accessUrl,
+      log: log.child({ component: 'enqueuer' }),
+      now: opts.now,
+    });
+    const { modules, services, security, notifications, platform } = assemble({ config, db, log, registry, enqueuer, clock: opts.now });
 
     let stopping = false;
-    const app = await buildApp({ ctx, modules, healthy: async () => !stopping && (await db.ping()) });
+    const app = await buildApp({
+      log,
+      registry,
+      accessUrl: config.accessUrl,
+      modules,
+      security,
+      healthy: async () => !stopping && (await db.ping()),
+    });
     const [host, port] = splitHostPort(config.httpAddress);
     await app.listen({ host, port });
     const addr = app.server.address();
@@ -81,13 +154,18 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
 
     return {
       app,
-      ctx,
       url,
+      config,
+      log,
+      db,
+      enqueuer,
+      notifications,
+      platform,
       services,
       async stop() {
         if (stopping) return;
         stopping = true;
-        shutdown.abort();
+        // Background services first (watchers close, the dispatcher drains), then HTTP.
         await Promise.allSettled(Object.values(services).map((s) => s.stop()));
         await app.close();
         if (ownsDb) await db.close();
@@ -98,61 +176,4 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     if (ownsDb) await db.close().catch(() => undefined);
     throw err;
   }
-}
-
-/** The workspace platform, built from its explicit dependencies. */
-function platformModule(ctx: AppContext): Module {
-  const { config } = ctx;
-  const platform = createPlatform({
-    db: ctx.db,
-    log: ctx.log,
-    clock: systemClock,
-    enqueuer: ctx.enqueuer,
-    registry: ctx.registry,
-    prebuilds: config.prebuilds,
-    provisioner: config.provisioner,
-  });
-  return { routes: platformRoutes(platform), services: platform.services };
-}
-
-/** Notifications: its services from explicit dependencies, its routes from src/api/. */
-function notificationsModule(ctx: AppContext): Module {
-  const { config } = ctx;
-  const n = createNotifications({
-    db: ctx.db,
-    log: ctx.log,
-    registry: ctx.registry,
-    enqueuer: ctx.enqueuer,
-    accessUrl: config.accessUrl,
-    notifications: config.notifications,
-    email: config.email,
-  });
-  const routes = notificationRoutes(n, {
-    directory: createDirectory(ctx.db),
-    accessUrl: config.accessUrl,
-    customRateLimit: config.notifications.customRateLimit,
-    authenticate: authenticate(ctx),
-    describeConfig: () => describeConfig(config),
-  });
-  return { routes, services: n.background };
-}
-
-/** The feature folders, in registration order. */
-export const FEATURE_MODULES = [notificationsModule, authModule, platformModule];
-
-export function assembleModules(ctx: AppContext): { modules: RouteModule[]; services: Record<string, Service> } {
-  const modules: RouteModule[] = [];
-  const services: Record<string, Service> = {};
-  for (const mod of FEATURE_MODULES) {
-    const m = mod(ctx);
-    if (m.routes) modules.push(m.routes);
-    Object.assign(services, m.services ?? {});
-  }
-  return { modules, services };
-}
-
-/** What a feature folder contributes to the server: routes and background services. */
-export interface Module {
-  routes?: RouteModule;
-  services?: Record<string, Service>;
 }

@@ -19,7 +19,7 @@ describeEachEngine('notification settings, templates and preferences API', (engi
   afterAll(async () => server?.stop());
 
   const disabledIn = async (userId: string, templateId: string): Promise<boolean | undefined> => {
-    const r = await server.ctx.db.query<{ disabled: boolean }>(
+    const r = await server.db.query<{ disabled: boolean }>(
       `SELECT disabled FROM notification_preferences WHERE user_id = $1 AND notification_template_id = $2`,
       [userId, templateId],
     );
@@ -91,7 +91,7 @@ describeEachEngine('notification settings, templates and preferences API', (engi
     expect(paused.status).toBe(200);
     expect(paused.body).toEqual({ notifier_paused: true });
     expect((await member.api.put('/notifications/settings', { notifier_paused: true })).status).toBe(304);
-    const row = await server.ctx.db.query<{ value: string }>(`SELECT value FROM site_configs WHERE key = 'notifications_settings'`);
+    const row = await server.db.query<{ value: string }>(`SELECT value FROM site_configs WHERE key = 'notifications_settings'`);
     expect(JSON.parse(row.rows[0].value)).toEqual({ notifier_paused: true });
     expect((await owner.put('/notifications/settings', { notifier_paused: false })).status).toBe(200);
     expect((await member.api.get('/notifications/settings')).body).toEqual({ notifier_paused: false });

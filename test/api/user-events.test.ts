@@ -15,7 +15,7 @@ describeEachEngine('user account notifications', (engine) => {
   let ownerId: string;
   const messages = async (templateId: string) =>
     (
-      await server.ctx.db.query<{ user_id: string; labels: Record<string, string>; method: string }>(
+      await server.db.query<{ user_id: string; labels: Record<string, string>; method: string }>(
         `SELECT user_id, payload->'labels' AS labels, method::text AS method FROM notification_messages
          WHERE notification_template_id = $1 AND method = 'inbox' ORDER BY created_at`,
         [templateId],

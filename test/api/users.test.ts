@@ -94,12 +94,89 @@ describeEachEngine('users and auth API', (engine) => {
     expect(s.status).toBe(200);
     expect(s.body.status).toBe('suspended');
     expect((await m.api.get('/users/me')).status).toBe(401);
+    // The right password gets exactly the wrong password's answer: it tells nothing.
     const login = await server.api.post('/users/login', { email: m.email, password: 'An0ther-Str0ng-Passw0rd!' });
-    expect(login.status).toBe(401);
-    expect(login.body.message).toMatch(/suspended/);
+    const wrong = await server.api.post('/users/login', { email: m.email, password: 'Wr0ng-Passw0rd-here!' });
+    expect([login.status, login.body]).toEqual([401, { message: 'Incorrect email or password.' }]);
+    expect([wrong.status, wrong.body]).toEqual([login.status, login.body]);
     expect((await owner.put(`/users/${m.id}/status/activate`)).body.status).toBe('active');
-    expect((await m.api.get('/users/me')).status).toBe(200);
+    // Reactivation does not revive the sessions the user had before the suspension.
+    expect((await m.api.get('/users/me')).status).toBe(401);
+    const keys = await server.database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = $1`, [m.id]);
+    expect(keys.rows[0].n).toBe(0);
+    expect((await server.api.post('/users/login', { email: m.email, password: 'An0ther-Str0ng-Passw0rd!' })).status).toBe(201);
     expect((await owner.put(`/users/me/status/suspend`)).status).toBe(400);
+  });
+
+  it('refuses a narrower token scope instead of widening it to "all", and tokens for the system user', async () => {
+    const narrow = await owner.post('/users/me/keys/tokens', { token_name: 'narrow', scope: 'application_connect' });
+    expect(narrow.status).toBe(400);
+    expect(narrow.body.validations).toEqual([{ field: 'scope', detail: expect.any(String) }]);
+    const junk = await owner.post('/users/me/keys/tokens', { token_name: 'junk', scope: 'root' });
+    expect(junk.status).toBe(400);
+    const rows = await server.database.db.query<{ token_name: string; scope: string }>(
+      `SELECT token_name, scope FROM api_keys WHERE user_id = $1 AND login_type = 'token' ORDER BY token_name`,
+      [ownerId],
+    );
+    expect(rows.rows.filter((r) => ['narrow', 'junk'].includes(r.token_name))).toEqual([]);
+    const all = await owner.post('/users/me/keys/tokens', { token_name: 'scoped-all', scope: 'all' });
+    expect(all.status).toBe(201);
+    // No token for the prebuilds system user, by name or by id, even for an owner.
+    for (const who of ['prebuilds', 'c42fdf75-3097-471c-8c33-fb52454d81c0']) {
+      const r = await owner.post(`/users/${who}/keys/tokens`, { token_name: 'sys' });
+      expect(r.status, who).toBe(403);
+    }
+    const sys = await server.database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM api_keys WHERE user_id = 'c42fdf75-3097-471c-8c33-fb52454d81c0'`);
+    expect(sys.rows[0].n).toBe(0);
+  });
+
+  it("a user-admin cannot change an owner's roles", async () => {
+    const admin = await createUser(owner, ['user-admin']);
+    const other = await createUser(owner, ['owner', 'template-admin']);
+    for (const roles of [['owner'], ['owner', 'template-admin', 'user-admin'], ['template-admin'], []]) {
+      const r = await admin.api.put(`/users/${other.id}/roles`, { roles });
+      expect(r.status, JSON.stringify(roles)).toBe(403);
+    }
+    expect((await owner.get(`/users/${other.id}`)).body.roles.map((r: { name: string }) => r.name).sort()).toEqual(['owner', 'template-admin']);
+    // A member's roles are still theirs to manage.
+    const member = await createUser(owner);
+    expect((await admin.api.put(`/users/${member.id}/roles`, { roles: ['template-admin'] })).status).toBe(200);
+    expect((await owner.put(`/users/${other.id}/roles`, { roles: [] })).status).toBe(200);
+  });
+
+  it('user search takes % and _ literally', async () => {
+    await createUser(owner, [], { username: 'percent-user', email: 'pct%sign@example.com' });
+    for (const [q, expected] of [
+      ['%', ['percent-user']],
+      ['_', []],
+      ['%sign', ['percent-user']],
+      ['p_t', []],
+    ] as const) {
+      const r = await owner.get('/users?q=' + encodeURIComponent(q));
+      expect(r.status).toBe(200);
+      expect(r.body.users.map((u: { username: string }) => u.username), q).toEqual(expected);
+      expect(r.body.count).toBe(expected.length);
+    }
+  });
+
+  it('a malformed session cookie is a 401 on every authenticated route, and ignored on public ones', async () => {
+    for (const cookie of ['coder_session_token=%', 'coder_session_token=%E0%A4%A', 'a=b; coder_session_token=%zz']) {
+      const me = await server.api.call('GET', '/users/me', undefined, { cookie });
+      expect([me.status, me.body.message], cookie).toEqual([401, 'Invalid API key.']);
+      const first = await server.api.call('GET', '/users/first', undefined, { cookie });
+      expect(first.status, cookie).toBe(200);
+      const login = await server.api.call('POST', '/users/login', { email: OWNER.email, password: 'wrong-Passw0rd!!' }, { cookie });
+      expect(login.status, cookie).toBe(401);
+    }
+  });
+
+  it('no database message text in an answer: a NUL in the search is a plain 400', async () => {
+    for (const q of ['\u0000', 'a\u0000b']) {
+      const r = await owner.get('/users?q=' + encodeURIComponent(q));
+      expect(r.status).toBe(400);
+      expect(r.body.message).toBe('Invalid input.');
+      expect(JSON.stringify(r.body)).not.toMatch(/UTF8|0x00|byte sequence|encoding|syntax|postgres|SQL/i);
+    }
   });
 
   it('creates API tokens that authenticate, within the maximum lifetime', async () => {

@@ -55,7 +55,7 @@ describe('herald notifications (CLI, end to end)', () => {
     const r = await run(owner.token, ['notifications', 'test']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe("A test notification has been sent. If you don't receive the notification, check Herald's logs for any errors.\n");
-    const n = await server.ctx.db.query<{ n: number }>(
+    const n = await server.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM notification_messages WHERE notification_template_id = $1`,
       [TEMPLATE_TEST_NOTIFICATION],
     );
@@ -70,7 +70,7 @@ describe('herald notifications (CLI, end to end)', () => {
     ]);
     expect(r).toMatchObject({ code: 0, stderr: 'A custom notification has been sent.\n' });
     expect(piped).toMatchObject({ code: 0, stderr: 'A custom notification has been sent.\n' });
-    const rows = await server.ctx.db.query<{ payload: { labels: Record<string, string> } }>(
+    const rows = await server.db.query<{ payload: { labels: Record<string, string> } }>(
       `SELECT payload FROM notification_messages WHERE user_id = $1 AND notification_template_id = $2`,
       [m.id, TEMPLATE_CUSTOM_NOTIFICATION],
     );

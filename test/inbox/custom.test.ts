@@ -83,7 +83,7 @@ describeEachEngine('custom notifications', (engine) => {
     }
     // A well-formed pair (an emoji) is fine.
     expect((await u.api.post('/notifications/custom', '{"content":{"title":"\\ud83d\\ude00","message":"m"}}')).status).toBe(204);
-    const n = await server.ctx.db.query<{ n: number }>(
+    const n = await server.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1 AND payload->'labels'->>'custom_title' <> '😀'`,
       [u.id],
     );
@@ -95,7 +95,7 @@ describeEachEngine('custom notifications', (engine) => {
     const before = sink.requests.length;
     expect((await u.api.post('/notifications/custom', { content: { title: 'Nightly build', message: 'finished in 3m' } })).status).toBe(204);
     const rows = await waitFor(async () => {
-      const r = await server.ctx.db.query<{ method: string; status: string; payload: any; created_by: string }>(
+      const r = await server.db.query<{ method: string; status: string; payload: any; created_by: string }>(
         `SELECT method::text, status::text, payload, created_by FROM notification_messages WHERE user_id = $1 ORDER BY method::text`,
         [u.id],
       );
@@ -122,17 +122,17 @@ describeEachEngine('custom notifications', (engine) => {
     expect(put.status).toBe(200);
     expect((await u.api.post('/notifications/custom', { content: { title: 'quiet', message: 'please' } })).status).toBe(204);
     await new Promise((r) => setTimeout(r, 300));
-    const n = await server.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [u.id]);
+    const n = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [u.id]);
     expect(n.rows[0].n).toBe(0);
     expect((await u.api.get('/notifications/inbox')).body.notifications).toEqual([]);
   });
 
   it('forbids system users', async () => {
-    const r = await server.ctx.db.query<{ id: string }>(
+    const r = await server.db.query<{ id: string }>(
       `INSERT INTO users (email, username, name, hashed_password, login_type, rbac_roles, is_system)
        VALUES ('sys@example.com', 'sys-user', '', ''::bytea, 'none', '{}', true) RETURNING id`,
     );
-    const { token } = await createApiKey(server.ctx.db, { userId: r.rows[0].id, loginType: 'token', lifetimeMs: 3_600_000 });
+    const { token } = await createApiKey(server.db, { userId: r.rows[0].id, loginType: 'token', lifetimeMs: 3_600_000 });
     const res = await owner.as(token).post('/notifications/custom', { content: { title: 't', message: 'm' } });
     expect(res.status).toBe(403);
     expect(res.body).toMatchObject({ message: 'Forbidden', detail: 'System users cannot send custom notifications.' });

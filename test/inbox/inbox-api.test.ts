@@ -30,7 +30,7 @@ describeEachEngine('inbox API', (engine) => {
   it('pages 40 rows as 25 + 15, newest first, without gaps or repeats (rows share one created_at)', async () => {
     const u = await createUser(owner);
     // One statement: every row gets the same created_at, the case a created_at-only cursor gets wrong.
-    const ids = await addInboxRows(server.ctx.db, u.id, Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
+    const ids = await addInboxRows(server.db, u.id, Array.from({ length: 40 }, (_, i) => ({ title: `t${i}` })));
     const p1 = await u.api.get('/notifications/inbox');
     expect(p1.status).toBe(200);
     expect(p1.body.notifications).toHaveLength(25);
@@ -51,16 +51,16 @@ describeEachEngine('inbox API', (engine) => {
 
   it('orders by creation time across separate writes', async () => {
     const u = await createUser(owner);
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'older' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'older' }]);
     await new Promise((r) => setTimeout(r, 5));
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'newer' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'newer' }]);
     const r = await u.api.get('/notifications/inbox');
     expect(r.body.notifications.map((n: { title: string }) => n.title)).toEqual(['newer', 'older']);
   });
 
   it('returns the reference shape with icons filled per template', async () => {
     const u = await createUser(owner);
-    await addInboxRows(server.ctx.db, u.id, [
+    await addInboxRows(server.db, u.id, [
       { template_id: TEMPLATE_WORKSPACE_CREATED, actions: [{ label: 'View', url: 'http://test.com/x' }] },
       { template_id: TEMPLATE_USER_ACCOUNT_CREATED },
       { template_id: TEMPLATE_TEMPLATE_DELETED },
@@ -86,7 +86,7 @@ describeEachEngine('inbox API', (engine) => {
   it('filters by targets (all must match), templates (any) and read status', async () => {
     const u = await createUser(owner);
     const [a, b] = [crypto.randomUUID(), crypto.randomUUID()];
-    const ids = await addInboxRows(server.ctx.db, u.id, [
+    const ids = await addInboxRows(server.db, u.id, [
       { title: 'ab', targets: [a, b], template_id: TEMPLATE_WORKSPACE_CREATED },
       { title: 'a', targets: [a], template_id: TEMPLATE_TEST_NOTIFICATION },
       { title: 'none', template_id: TEMPLATE_CUSTOM_NOTIFICATION },
@@ -123,7 +123,7 @@ describeEachEngine('inbox API', (engine) => {
 
   it('marks one read and unread, answering the row and the unread count', async () => {
     const u = await createUser(owner);
-    const [x] = await addInboxRows(server.ctx.db, u.id, [{}, {}, {}]);
+    const [x] = await addInboxRows(server.db, u.id, [{}, {}, {}]);
     const r = await u.api.put(`/notifications/inbox/${x}/read-status`, { is_read: true });
     expect(r.status).toBe(200);
     expect(r.body.unread_count).toBe(2);
@@ -135,11 +135,11 @@ describeEachEngine('inbox API', (engine) => {
   });
 
   it("answers 404 for another user's notification and leaves it unchanged", async () => {
-    const [theirs] = await addInboxRows(server.ctx.db, other.id, [{ title: 'private' }]);
+    const [theirs] = await addInboxRows(server.db, other.id, [{ title: 'private' }]);
     const r = await member.api.put(`/notifications/inbox/${theirs}/read-status`, { is_read: true });
     expect(r.status).toBe(404);
     expect((await member.api.put(`/notifications/inbox/${crypto.randomUUID()}/read-status`, { is_read: true })).status).toBe(404);
-    const row = await server.ctx.db.query<{ read_at: Date | null }>(`SELECT read_at FROM inbox_notifications WHERE id = $1`, [theirs]);
+    const row = await server.db.query<{ read_at: Date | null }>(`SELECT read_at FROM inbox_notifications WHERE id = $1`, [theirs]);
     expect(row.rows[0].read_at).toBeNull();
     // Nor does it show up in the member's own listing.
     const list = await member.api.get('/notifications/inbox');
@@ -150,7 +150,7 @@ describeEachEngine('inbox API', (engine) => {
     const bad = await member.api.put('/notifications/inbox/xyz/read-status', { is_read: true });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toBe('Invalid UUID "xyz".');
-    const [mine] = await addInboxRows(server.ctx.db, member.id, [{}]);
+    const [mine] = await addInboxRows(server.db, member.id, [{}]);
     expect((await member.api.put(`/notifications/inbox/${mine}/read-status`, { is_read: 'yes' })).status).toBe(400);
     expect((await member.api.put(`/notifications/inbox/${mine}/read-status`, {})).status).toBe(400);
   });
@@ -158,8 +158,8 @@ describeEachEngine('inbox API', (engine) => {
   it('marks all as read for the caller only', async () => {
     const u = await createUser(owner);
     const v = await createUser(owner);
-    await addInboxRows(server.ctx.db, u.id, [{}, {}]);
-    await addInboxRows(server.ctx.db, v.id, [{}]);
+    await addInboxRows(server.db, u.id, [{}, {}]);
+    await addInboxRows(server.db, v.id, [{}]);
     const r = await u.api.put('/notifications/inbox/mark-all-as-read');
     expect(r.status).toBe(204);
     expect((await u.api.get('/notifications/inbox')).body.unread_count).toBe(0);

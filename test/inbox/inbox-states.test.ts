@@ -24,7 +24,7 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
 
   it('marks a row unread again, and the count follows', async () => {
     const u = await createUser(owner);
-    const [a] = await addInboxRows(server.ctx.db, u.id, [{ title: 'Backup finished' }]);
+    const [a] = await addInboxRows(server.db, u.id, [{ title: 'Backup finished' }]);
     let r = await u.api.put(`/notifications/inbox/${a}/read-status`, { is_read: true });
     expect(r.status).toBe(200);
     expect(r.body.unread_count).toBe(0);
@@ -33,13 +33,13 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
     expect(r.status).toBe(200);
     expect(r.body.notification).toMatchObject({ id: a, read_at: null, title: 'Backup finished' });
     expect(r.body.unread_count).toBe(1);
-    const row = await server.ctx.db.query<{ read_at: Date | null }>(`SELECT read_at FROM inbox_notifications WHERE id = $1`, [a]);
+    const row = await server.db.query<{ read_at: Date | null }>(`SELECT read_at FROM inbox_notifications WHERE id = $1`, [a]);
     expect(row.rows[0].read_at).toBeNull();
   });
 
   it('archives: gone from the default list and the badge, listed with archived=true|all, and back with archived:false', async () => {
     const u = await createUser(owner);
-    const [a, b] = await addInboxRows(server.ctx.db, u.id, [{ title: 'a' }, { title: 'b' }]);
+    const [a, b] = await addInboxRows(server.db, u.id, [{ title: 'a' }, { title: 'b' }]);
     const r = await u.api.put(`/notifications/inbox/${a}/archive`);
     expect(r.status).toBe(200);
     expect(r.body.notification.archived_at).not.toBeNull();
@@ -57,8 +57,8 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
   it('refuses bad archive and snooze requests with 400/404 and field validations', async () => {
     const u = await createUser(owner);
     const other = await createUser(owner);
-    const [mine] = await addInboxRows(server.ctx.db, u.id, [{}]);
-    const [theirs] = await addInboxRows(server.ctx.db, other.id, [{}]);
+    const [mine] = await addInboxRows(server.db, u.id, [{}]);
+    const [theirs] = await addInboxRows(server.db, other.id, [{}]);
     expect((await u.api.put(`/notifications/inbox/${theirs}/archive`)).status).toBe(404);
     expect((await u.api.put(`/notifications/inbox/${theirs}/snooze`, { until: new Date(Date.now() + 60_000).toISOString() })).status).toBe(404);
     expect((await u.api.put(`/notifications/inbox/not-a-uuid/archive`)).status).toBe(400);
@@ -73,7 +73,7 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
     expect(badFilter.status).toBe(400);
     expect(badFilter.body.validations.map((v: { field: string }) => v.field).sort()).toEqual(['archived', 'kinds']);
     // The other user's row is untouched.
-    const row = await server.ctx.db.query<{ archived_at: Date | null; snoozed_until: Date | null }>(
+    const row = await server.db.query<{ archived_at: Date | null; snoozed_until: Date | null }>(
       `SELECT archived_at, snoozed_until FROM inbox_notifications WHERE id = $1`,
       [theirs],
     );
@@ -82,7 +82,7 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
 
   it('snoozes: hidden from the list and the badge, listed with snoozed=true, woken early with until:null', async () => {
     const u = await createUser(owner);
-    const [a, b] = await addInboxRows(server.ctx.db, u.id, [{ title: 'a' }, { title: 'b' }]);
+    const [a, b] = await addInboxRows(server.db, u.id, [{ title: 'a' }, { title: 'b' }]);
     const until = new Date(Date.now() + 3600_000).toISOString();
     const r = await u.api.put(`/notifications/inbox/${a}/snooze`, { until });
     expect(r.status).toBe(200);
@@ -97,7 +97,7 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
 
   it('a snoozed row comes back by itself when due, unread, and is pushed to watchers', async () => {
     const u = await createUser(owner);
-    const [a] = await addInboxRows(server.ctx.db, u.id, [{ title: 'Job 7 finished' }]);
+    const [a] = await addInboxRows(server.db, u.id, [{ title: 'Job 7 finished' }]);
     await u.api.put(`/notifications/inbox/${a}/read-status`, { is_read: true });
     const bell = await openWatch(server.url, { token: u.api.token, query: 'read_status=unread' });
     expect((await u.api.put(`/notifications/inbox/${a}/snooze`, { until: new Date(Date.now() + 1500).toISOString() })).status).toBe(200);
@@ -110,7 +110,7 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
 
   it("pushes read, unread, archive, snooze and mark-all-read to the user's other watchers that ask for changes", async () => {
     const u = await createUser(owner);
-    const [a, b] = await addInboxRows(server.ctx.db, u.id, [{ title: 'a' }, { title: 'b' }]);
+    const [a, b] = await addInboxRows(server.db, u.id, [{ title: 'a' }, { title: 'b' }]);
     const tab = await openWatch(server.url, { token: u.api.token, query: 'updates=true' });
     const plain = await openWatch(server.url, { token: u.api.token });
     await u.api.put(`/notifications/inbox/${a}/archive`);
@@ -127,7 +127,7 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
     expect(frames[3].notification.snoozed_until).not.toBeNull();
     expect(frames[4]).toEqual({ event: 'read_all', unread_count: 0 });
     // A reference client (no updates=true) gets none of them: a new row is its first frame.
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'c' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'c' }]);
     const [first] = await plain.waitFrames(1);
     expect(first).toMatchObject({ event: 'new', notification: { title: 'c' } });
     await tab.waitFrames(6);
@@ -139,7 +139,7 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
   it('carries kind for every template group, filters by kind and searches titles and content', async () => {
     const u = await createUser(owner);
     const rows = CATALOGUE.map((c) => ({ template_id: c.id, title: `T ${c.name}`, content: `body of ${c.goName}` }));
-    await addInboxRows(server.ctx.db, u.id, rows);
+    await addInboxRows(server.db, u.id, rows);
     const all = await u.api.get('/notifications/inbox?archived=all&kinds=workspace,task,template,user,custom,test');
     expect(all.body.notifications).toHaveLength(25);
     const kinds = new Set<string>();
@@ -170,12 +170,12 @@ describeEachEngine('inbox states: unread, archive, snooze, filters, pushed chang
       const b = await startTestServer('postgres', { database: server.database });
       try {
         const u = await createUser(owner);
-        const [a] = await addInboxRows(server.ctx.db, u.id, [{ title: 'cross' }]);
+        const [a] = await addInboxRows(server.db, u.id, [{ title: 'cross' }]);
         const onB = await openWatch(b.url, { token: u.api.token, query: 'updates=true' });
         await u.api.put(`/notifications/inbox/${a}/snooze`, { until: new Date(Date.now() + 1000).toISOString() });
         const frames = await waitFor(() => onB.frames.some((f) => f.event === 'due') && onB.frames, 5000);
         // Another row after the due one proves no second due frame was in between.
-        await addInboxRows(server.ctx.db, u.id, [{ title: 'later' }]);
+        await addInboxRows(server.db, u.id, [{ title: 'later' }]);
         await waitFor(() => onB.frames.some((f) => f.notification?.title === 'later'));
         expect(frames.filter((f) => f.event === 'due')).toHaveLength(1);
         // (The row's own 'new' frame may arrive first if its NOTIFY raced the watch's opening.)

@@ -32,7 +32,7 @@ describeEachEngine('per-channel notification preferences', (engine) => {
   async function enqueuedMethods(u: { api: ApiHelper; id: string }): Promise<string[]> {
     const title = `t-${crypto.randomUUID()}`;
     expect((await u.api.post('/notifications/custom', { content: { title, message: 'm' } })).status).toBe(204);
-    const r = await server.ctx.db.query<{ method: string }>(
+    const r = await server.db.query<{ method: string }>(
       `SELECT method::text AS method FROM notification_messages WHERE user_id = $1 AND payload->'labels'->>'custom_title' = $2 ORDER BY method`,
       [u.id, title],
     );
@@ -93,7 +93,7 @@ describeEachEngine('per-channel notification preferences', (engine) => {
     expect(r.body.message).toBe('Invalid notification channel preferences.');
     expect(r.body.validations.map((v: { field: string }) => v.field)).toHaveLength(4);
     expect(r.body.validations).toContainEqual({ field: `template_channels.${TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE}.smtp`, detail: 'this notification cannot be turned off' });
-    const stored = await server.ctx.db.query(`SELECT 1 FROM notification_preferences WHERE user_id = $1`, [u.id]);
+    const stored = await server.db.query(`SELECT 1 FROM notification_preferences WHERE user_id = $1`, [u.id]);
     expect(stored.rowCount).toBe(0);
     expect((await u.api.put(path, { template_channels: { [TEMPLATE_CUSTOM_NOTIFICATION]: { inbox: 'no' } } })).status).toBe(400);
   });

@@ -42,7 +42,7 @@ describeEachEngine('inbox watch: origin check and per-user cap', (engine) => {
       // Not a browser page: nothing to check.
       await openWatch(server.url, { headers: { Cookie: cookie } }),
     ];
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'same origin' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'same origin' }]);
     for (const c of clients) expect((await c.waitFrames(1))[0].notification.title).toBe('same origin');
     for (const c of clients) c.close();
   });
@@ -56,7 +56,7 @@ describeEachEngine('inbox watch: origin check and per-user cap', (engine) => {
       await openWatch(server.url, { headers: { ...evil, Authorization: `Bearer ${t}` } }),
       await openWatch(server.url, { query: `coder_session_token=${encodeURIComponent(t)}`, headers: { ...evil, Origin: 'null' } }),
     ];
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'token' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'token' }]);
     for (const c of clients) expect((await c.waitFrames(1))[0].notification.title).toBe('token');
     for (const c of clients) c.close();
   });
@@ -72,7 +72,7 @@ describeEachEngine('inbox watch: origin check and per-user cap', (engine) => {
     expect(closed.reason).toBe(`too many open inbox watches (at most ${MAX} per user)`);
     // Another user is not affected by u's count.
     const other = await openWatch(server.url, { token: v.api.token });
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'still here' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'still here' }]);
     for (const c of open) expect((await c.waitFrames(1))[0].notification.title).toBe('still here');
     expect(refused.frames).toEqual([]);
     // Closing one frees its place.
@@ -82,7 +82,7 @@ describeEachEngine('inbox watch: origin check and per-user cap', (engine) => {
       const res = await Promise.race([c.closed, new Promise<'open'>((r) => setTimeout(() => r('open'), 300))]);
       return res === 'open' && c;
     });
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'room again' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'room again' }]);
     expect((await again.waitFrames(1))[0].notification.title).toBe('room again');
     for (const c of [...open, again, other]) c.close();
   });

@@ -19,7 +19,7 @@ describeEachEngine('inbox watch (WebSocket)', (engine) => {
 
   it('streams a custom notification sent through the API, end to end, with the unread count', async () => {
     const u = await createUser(owner);
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'earlier' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'earlier' }]);
     const w = await openWatch(server.url, { token: u.api.token });
     const started = Date.now();
     expect((await u.api.post('/notifications/custom', { content: { title: 'Build done', message: 'All **green**' } })).status).toBe(204);
@@ -48,10 +48,10 @@ describeEachEngine('inbox watch (WebSocket)', (engine) => {
     const byTemplate = await openWatch(server.url, { token: u.api.token, query: `templates=${TEMPLATE_WORKSPACE_CREATED}` });
     const readOnly = await openWatch(server.url, { token: u.api.token, query: 'read_status=read' });
     const plain = await openWatch(server.url, { token: u.api.token, query: 'format=plaintext&read_status=unread' });
-    await addInboxRows(server.ctx.db, u.id, [{ title: '**one**', content: 'Hello [link](http://x.test) *there*' }]);
+    await addInboxRows(server.db, u.id, [{ title: '**one**', content: 'Hello [link](http://x.test) *there*' }]);
     // The unread count is taken when a frame is sent: wait, so the second row is not counted in the first.
     await all.waitFrames(1);
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'two', targets: [target], template_id: TEMPLATE_WORKSPACE_CREATED }]);
+    await addInboxRows(server.db, u.id, [{ title: 'two', targets: [target], template_id: TEMPLATE_WORKSPACE_CREATED }]);
     await all.waitFrames(2);
     await plain.waitFrames(2);
     await byTarget.waitFrames(1);
@@ -74,8 +74,8 @@ describeEachEngine('inbox watch (WebSocket)', (engine) => {
     const u = await createUser(owner);
     const v = await createUser(owner);
     const wu = await openWatch(server.url, { token: u.api.token });
-    await addInboxRows(server.ctx.db, v.id, [{ title: 'for v' }]);
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'for u' }]);
+    await addInboxRows(server.db, v.id, [{ title: 'for v' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'for u' }]);
     await wu.waitFrames(1);
     await sleep(150);
     expect(wu.frames.map((f) => f.notification.title)).toEqual(['for u']);
@@ -90,7 +90,7 @@ describeEachEngine('inbox watch (WebSocket)', (engine) => {
       await openWatch(server.url, { headers: { Cookie: `coder_session_token=${t}` } }),
       await openWatch(server.url, { query: `coder_session_token=${encodeURIComponent(t)}` }),
     ];
-    await addInboxRows(server.ctx.db, u.id, [{ title: 'hi' }]);
+    await addInboxRows(server.db, u.id, [{ title: 'hi' }]);
     for (const c of clients) expect((await c.waitFrames(1))[0].notification.title).toBe('hi');
     for (const c of clients) c.close();
     await expect(openWatch(server.url)).rejects.toThrow('HTTP 401');
@@ -134,14 +134,14 @@ describeEachEngine('inbox watch (WebSocket)', (engine) => {
       // Rows too big for a NOTIFY payload (announced by id, loaded by the hub): ~16 MB in all.
       const big = 'x'.repeat(80_000);
       const n = 200;
-      await addInboxRows(server.ctx.db, u.id, Array.from({ length: n }, (_, i) => ({ title: `big ${i}`, content: big })));
+      await addInboxRows(server.db, u.id, Array.from({ length: n }, (_, i) => ({ title: `big ${i}`, content: big })));
       await fast.waitFrames(n, 15_000);
       expect(fast.frames.map((f) => f.notification.title)).toEqual(Array.from({ length: n }, (_, i) => `big ${i}`));
       // The stalled socket lost frames rather than buffering without bound; resumed, it still works.
       (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
       await sleep(500);
       expect(slow.frames.length).toBeLessThan(n);
-      await addInboxRows(server.ctx.db, u.id, [{ title: 'after' }]);
+      await addInboxRows(server.db, u.id, [{ title: 'after' }]);
       await waitFor(() => slow.frames.some((f) => f.notification.title === 'after'));
       slow.close();
       fast.close();
@@ -158,7 +158,7 @@ describeEachEngine('inbox watch (WebSocket)', (engine) => {
         expect((await onB.waitFrames(1, 3000))[0].notification.title).toBe('cross');
         expect((await onA.waitFrames(1, 3000))[0].notification.title).toBe('cross');
         // A row inserted on A's database handle reaches B's watcher too.
-        await addInboxRows(server.ctx.db, u.id, [{ title: 'from A' }]);
+        await addInboxRows(server.db, u.id, [{ title: 'from A' }]);
         expect((await onB.waitFrames(2, 3000))[1].notification.title).toBe('from A');
         onA.close();
         onB.close();

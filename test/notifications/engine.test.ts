@@ -31,14 +31,14 @@ describeEachEngine('notification engine', (engine) => {
 
   const rows = async () =>
     (
-      await server.ctx.db.query<Row>(
+      await server.db.query<Row>(
         `SELECT id, method::text AS method, status::text AS status, status_reason, attempt_count
          FROM notification_messages WHERE user_id = $1 ORDER BY created_at, method::text`,
         [ownerId],
       )
     ).rows;
   const enqueueTest = (labels: Record<string, string> = {}) =>
-    server.ctx.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 't', custom_message: 'm', ...labels }, createdBy: 'test' }]).then((r) => r[0]);
+    server.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 't', custom_message: 'm', ...labels }, createdBy: 'test' }]).then((r) => r[0]);
 
   beforeAll(async () => {
     sink = await startHttpSink();
@@ -61,8 +61,8 @@ describeEachEngine('notification engine', (engine) => {
     sink.reset();
     clock = new Date();
     await owner.put('/notifications/settings', { notifier_paused: false });
-    await server.ctx.db.query(`DELETE FROM notification_messages`);
-    await server.ctx.db.query(`DELETE FROM notification_preferences`);
+    await server.db.query(`DELETE FROM notification_messages`);
+    await server.db.query(`DELETE FROM notification_preferences`);
   });
   afterAll(async () => {
     await server?.stop();
@@ -120,7 +120,7 @@ describeEachEngine('notification engine', (engine) => {
   it.skipIf(engine === 'pglite')('delivers a message once the advisory lock of a crashed replica is gone, not before', async () => {
     await owner.put('/notifications/settings', { notifier_paused: true });
     const held = await enqueueTest({ custom_title: 'held' });
-    const crashed = await server.ctx.db.session();
+    const crashed = await server.db.session();
     await crashed.query(`SELECT pg_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(id::text)) FROM unnest($1::uuid[]) AS u(id)`, [held]);
     await owner.put('/notifications/settings', { notifier_paused: false });
     // A later message goes out: the dispatcher has walked past the held ones (oldest first) by then.
@@ -149,9 +149,9 @@ describeEachEngine('notification engine', (engine) => {
 
   it('does not enqueue an opt-in template until the user enables it', async () => {
     const req = { userId: ownerId, templateId: TEMPLATE_WORKSPACE_CREATED, labels: { workspace: 'w', template: 't', version: 'v', workspace_owner_username: 'u' }, createdBy: 'test' };
-    expect(await server.ctx.enqueuer.enqueueMany([req])).toEqual([[]]);
+    expect(await server.enqueuer.enqueueMany([req])).toEqual([[]]);
     await owner.put('/users/me/notifications/preferences', { template_disabled_map: { [TEMPLATE_WORKSPACE_CREATED]: false } });
-    expect((await server.ctx.enqueuer.enqueueMany([req]))[0]).toHaveLength(2);
+    expect((await server.enqueuer.enqueueMany([req]))[0]).toHaveLength(2);
   });
 
   it('uses a per-template method override, and can reset it', async () => {
@@ -175,7 +175,7 @@ describeEachEngine('notification engine', (engine) => {
   });
 
   it('never puts a one-time passcode in the inbox', async () => {
-    const [ids] = await server.ctx.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE, labels: { one_time_passcode: 'x' }, createdBy: 'test' }]);
+    const [ids] = await server.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE, labels: { one_time_passcode: 'x' }, createdBy: 'test' }]);
     expect(ids).toHaveLength(1);
     expect((await rows()).map((r) => r.method)).toEqual(['webhook']);
   });

@@ -28,7 +28,7 @@ describeEachEngine('notification metrics values', (engine) => {
 
   it('counts attempts by result, retries and synced updates as the reference does', async () => {
     const { userId } = await setupOwner(server.api);
-    await server.ctx.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 'a', custom_message: 'b' }, createdBy: 'test' }]);
+    await server.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: 'a', custom_message: 'b' }, createdBy: 'test' }]);
     const synced = (t: string) => Number(t.split('\n').find((l) => l.startsWith('coderd_notifications_synced_updates_total '))?.split(' ').pop() ?? 0);
     const text = await waitFor(async () => {
       const t = (await server.api.get('/metrics')).body as string;

@@ -34,14 +34,14 @@ describeEachEngine('notification round trip', (engine) => {
     expect(body.title).toBe('A test notification');
     expect(body.payload.actions).toEqual([{ label: 'View notification settings', url: 'http://test.com/deployment/notifications?tab=settings' }]);
     const rows = await waitFor(async () => {
-      const r = await server.ctx.db.query<{ method: string; status: string }>(
+      const r = await server.db.query<{ method: string; status: string }>(
         `SELECT method, status FROM notification_messages WHERE user_id = $1 ORDER BY method::text`,
         [ownerId],
       );
       return r.rows.every((x) => x.status === 'sent') && r.rows.length === 2 && r.rows;
     });
     expect(rows.map((r) => r.method)).toEqual(['webhook', 'inbox'].sort());
-    const inbox = await server.ctx.db.query<{ title: string }>(`SELECT title FROM inbox_notifications WHERE user_id = $1`, [ownerId]);
+    const inbox = await server.db.query<{ title: string }>(`SELECT title FROM inbox_notifications WHERE user_id = $1`, [ownerId]);
     expect(inbox.rows).toEqual([{ title: 'A test notification' }]);
   });
 

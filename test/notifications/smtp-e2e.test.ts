@@ -44,7 +44,7 @@ describeEachEngine('e-mail delivery through the server', (engine) => {
     expect(mail.html).toContain('<h1');
     expect(mail.html).toContain(`http://test.com/settings/notifications?disabled=${TEMPLATE_TEST_NOTIFICATION}`);
     expect(mail.html).toContain('Herald. All rights reserved');
-    const inboxRows = await waitFor(async () => (await server.ctx.db.query(`SELECT 1 FROM inbox_notifications WHERE user_id = $1`, [userId])).rowCount);
+    const inboxRows = await waitFor(async () => (await server.db.query(`SELECT 1 FROM inbox_notifications WHERE user_id = $1`, [userId])).rowCount);
     expect(inboxRows).toBe(1);
   });
 });

@@ -21,7 +21,7 @@ describeEachEngine('agent tokens end with their build', (engine) => {
   const report = (token: string) => appStatus(server.api, token, { app_slug: 'code-server', state: 'working', message: 'busy' });
 
   async function statusCount(workspaceId: string): Promise<number> {
-    const r = await server.ctx.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workspace_app_statuses WHERE workspace_id = $1`, [workspaceId]);
+    const r = await server.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workspace_app_statuses WHERE workspace_id = $1`, [workspaceId]);
     return r.rows[0].n;
   }
 

@@ -10,7 +10,7 @@ export const reconcilerOf = (s: TestServer) => s.services.prebuilds as Prebuilds
 export async function settle(s: TestServer, timeoutMs = 10_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const r = await s.ctx.db.query<{ n: number }>(
+    const r = await s.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM provisioner_jobs WHERE provisioner = 'builtin' AND status IN ('pending', 'running')`,
     );
     if (r.rows[0].n === 0) return;

@@ -38,7 +38,7 @@ describeEachEngine('prebuilt workspaces: failure hard limit', (engine) => {
   afterAll(async () => server?.stop());
 
   const limitMessages = async (template: string) =>
-    (await messages(server.ctx.db, PREBUILD_FAILURE_LIMIT_REACHED)).filter((m) => m.payload.labels.template === template);
+    (await messages(server.db, PREBUILD_FAILURE_LIMIT_REACHED)).filter((m) => m.payload.labels.template === template);
 
   it('stops a preset after exactly N consecutive failures, tells template admins once, and a new version heals it', async () => {
     const { templateId, versionId: v1 } = await createTemplate(admins[0].api, 'pb-limit', { name: 'broken', ...FAILING, presets: [{ name: 'p', desired_instances: 1 }] });
@@ -137,7 +137,7 @@ describeEachEngine('prebuilt workspaces: failure hard limit', (engine) => {
     expect(await limitMessages('pb-mixed')).toHaveLength(2);
 
     // Surplus is still deleted while limited.
-    await server.ctx.db.query(`UPDATE template_version_presets SET desired_instances = 0 WHERE id = $1`, [presetId]);
+    await server.db.query(`UPDATE template_version_presets SET desired_instances = 0 WHERE id = $1`, [presetId]);
     r = await reconcilerOf(server).runOnce();
     expect(r.hardLimited).toEqual([presetId]);
     await finish(() => 'ok');
@@ -149,7 +149,7 @@ describeEachEngine('prebuilt workspaces: failure hard limit', (engine) => {
   });
 
   it('a hard limit of 0 disables it', async () => {
-    server.ctx.config.prebuilds.failureHardLimit = 0;
+    server.config.prebuilds.failureHardLimit = 0;
     const { templateId, versionId } = await createTemplate(admins[0].api, 'pb-nolimit', { ...FAILING, presets: [{ name: 'p', desired_instances: 1 }] });
     try {
       for (let i = 1; i <= 5; i++) {
@@ -160,7 +160,7 @@ describeEachEngine('prebuilt workspaces: failure hard limit', (engine) => {
       expect((await presetsOf(owner, versionId))[0].prebuild_status).toBe('healthy');
       expect(await limitMessages('pb-nolimit')).toEqual([]);
     } finally {
-      server.ctx.config.prebuilds.failureHardLimit = 3;
+      server.config.prebuilds.failureHardLimit = 3;
       await admins[0].api.patch(`/templates/${templateId}`, { deprecation_message: 'done' });
       await pass(server);
       await settle(server);

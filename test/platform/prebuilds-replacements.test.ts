@@ -100,7 +100,7 @@ describeEachEngine('prebuilt workspaces: resource replacements on claim', (engin
 
   const RESOURCES = [{ name: 'workspace', type: 'docker_container', agents: [{ name: 'main' }] }];
   const sentFor = async (workspaceId: string) =>
-    (await messages(server.ctx.db, TEMPLATE_WORKSPACE_RESOURCE_REPLACED)).filter((m) => m.targets?.[0] === workspaceId);
+    (await messages(server.db, TEMPLATE_WORKSPACE_RESOURCE_REPLACED)).filter((m) => m.targets?.[0] === workspaceId);
 
   it('a claim whose plan replaces resources logs the drift, counts once and tells template admins', async () => {
     const { templateId, versionId } = await createTemplate(admin.api, 'pb-drift', {

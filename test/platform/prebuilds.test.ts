@@ -47,12 +47,12 @@ describeEachEngine('prebuilt workspaces: reconciler and claims', (engine) => {
     expect(await metric(server, 'coderd_prebuilt_workspaces_desired', { ...labels, preset_name: 'manual' })).toBeUndefined();
 
     // Up.
-    await server.ctx.db.query(`UPDATE template_version_presets SET desired_instances = 3 WHERE id = $1`, [small1]);
+    await server.db.query(`UPDATE template_version_presets SET desired_instances = 3 WHERE id = $1`, [small1]);
     await pass(server);
     const three = await prebuildsOf(owner, 'pb-conv');
     expect(three.map((p) => p.status)).toEqual(['running', 'running', 'running']);
     // Down: the oldest surplus ones are deleted.
-    await server.ctx.db.query(`UPDATE template_version_presets SET desired_instances = 1 WHERE id = $1`, [small1]);
+    await server.db.query(`UPDATE template_version_presets SET desired_instances = 1 WHERE id = $1`, [small1]);
     await pass(server);
     pbs = await prebuildsOf(owner, 'pb-conv');
     expect(pbs.map((p) => p.id)).toEqual([three[2].id]);
@@ -83,7 +83,7 @@ describeEachEngine('prebuilt workspaces: reconciler and claims', (engine) => {
     try {
       const { templateId } = await createTemplate(admin.api, 'pb-leader', { definition: PLAIN_DEFINITION, presets: [{ name: 'p', desired_instances: 3 }] });
       // While another session holds the lock, a replica's pass does nothing.
-      const blocked = await server.ctx.db.withAdvisoryLock(PREBUILDS_RECONCILER_LOCK, () => reconcilerOf(b).runOnce(), { try: true });
+      const blocked = await server.db.withAdvisoryLock(PREBUILDS_RECONCILER_LOCK, () => reconcilerOf(b).runOnce(), { try: true });
       expect(blocked).toMatchObject({ leader: false, created: 0 });
       expect(await prebuildsOf(owner, 'pb-leader')).toEqual([]);
 
@@ -119,7 +119,7 @@ describeEachEngine('prebuilt workspaces: reconciler and claims', (engine) => {
     expect(r.body.latest_build).toMatchObject({ build_number: 2, transition: 'start', template_version_preset_id: presetId });
     const w = await waitForBuild(member.api, ready.id);
     expect(w.latest_build.status).toBe('running');
-    const stages = await server.ctx.db.query<{ build_number: number; prebuild_stage: string; initiator_id: string }>(
+    const stages = await server.db.query<{ build_number: number; prebuild_stage: string; initiator_id: string }>(
       `SELECT build_number, prebuild_stage, initiator_id FROM workspace_builds WHERE workspace_id = $1 ORDER BY build_number`,
       [ready.id],
     );
@@ -128,7 +128,7 @@ describeEachEngine('prebuilt workspaces: reconciler and claims', (engine) => {
       [2, 'claim'],
     ]);
     expect(stages.rows[1].initiator_id).toBe(member.id);
-    const params = await server.ctx.db.query<{ value: string }>(
+    const params = await server.db.query<{ value: string }>(
       `SELECT p.value FROM workspace_build_parameters p JOIN workspace_builds b ON b.id = p.workspace_build_id
        WHERE b.workspace_id = $1 AND b.build_number = 2 AND p.name = 'size'`,
       [ready.id],
@@ -156,7 +156,7 @@ describeEachEngine('prebuilt workspaces: reconciler and claims', (engine) => {
 
   it('backs off after a failed prebuild', async () => {
     const { templateId } = await createTemplate(admin.api, 'pb-backoff', { ...FAILING, presets: [{ name: 'p', desired_instances: 1 }] });
-    server.ctx.config.prebuilds.backoffInterval = 3_600_000;
+    server.config.prebuilds.backoffInterval = 3_600_000;
     try {
       await pass(server);
       expect((await prebuildsOf(owner, 'pb-backoff')).map((p) => p.status)).toEqual(['failed']);
@@ -164,11 +164,11 @@ describeEachEngine('prebuilt workspaces: reconciler and claims', (engine) => {
       const r = await pass(server);
       expect(r.backedOff).toHaveLength(1);
       expect(await prebuildsOf(owner, 'pb-backoff')).toHaveLength(1);
-      server.ctx.config.prebuilds.backoffInterval = 0;
+      server.config.prebuilds.backoffInterval = 0;
       await pass(server);
       expect((await prebuildsOf(owner, 'pb-backoff')).map((p) => p.status)).toEqual(['failed', 'failed']);
     } finally {
-      server.ctx.config.prebuilds.backoffInterval = 0;
+      server.config.prebuilds.backoffInterval = 0;
       await admin.api.patch(`/templates/${templateId}`, { deprecation_message: 'done' });
     }
   });

@@ -69,12 +69,12 @@ describeEachEngine('external provisioner protocol', (engine) => {
     expect(w.latest_build.ai_task_sidebar_app_id).toBe(agent.apps[0].id);
     const logs = await member.api.get(`/workspacebuilds/${w.latest_build.id}/logs`);
     expect(logs.body.map((l: { output: string }) => l.output)).toContain('Apply complete! Resources: 1 added, 0 changed, 0 destroyed.');
-    const job = await server.ctx.db.query<{ result: { plan: unknown } }>(`SELECT result FROM provisioner_jobs WHERE id = $1`, [out.job_id]);
+    const job = await server.db.query<{ result: { plan: unknown } }>(`SELECT result FROM provisioner_jobs WHERE id = $1`, [out.job_id]);
     expect(job.rows[0].result.plan).toEqual({ format_version: '1.2', resource_changes: [] });
 
     // The runner's agent token works on the agent API.
     expect((await appStatus(server.api, out.token, { app_slug: 'agent-ui', state: 'idle', message: 'ready' })).status).toBe(200);
-    const idle = (await messages(server.ctx.db, TEMPLATE_TASK_IDLE)).filter((m) => m.targets?.[0] === w.id);
+    const idle = (await messages(server.db, TEMPLATE_TASK_IDLE)).filter((m) => m.targets?.[0] === w.id);
     expect(idle.map((m) => m.user_id)).toEqual([member.id]);
   });
 
@@ -85,7 +85,7 @@ describeEachEngine('external provisioner protocol', (engine) => {
     const w = await waitForBuild(member.api, created.body.id);
     expect(w.latest_build.status).toBe('failed');
     expect(w.latest_build.job.error).toBe('terraform: Error creating instance: quota exceeded');
-    const sent = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED)).filter((m) => m.targets?.[0] === w.id);
+    const sent = (await messages(server.db, TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED)).filter((m) => m.targets?.[0] === w.id);
     expect(sent.map((m) => m.user_id)).toEqual([admin.id]);
   });
 

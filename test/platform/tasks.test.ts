@@ -50,7 +50,7 @@ describeEachEngine('task status notifications (reference 8a)', (engine) => {
       expect(r.status, JSON.stringify(r.body)).toBe(200);
     }
     const all = [];
-    for (const t of TASK_TEMPLATES) all.push(...(await messages(server.ctx.db, t)).filter((m) => m.targets?.[0] === workspace.id));
+    for (const t of TASK_TEMPLATES) all.push(...(await messages(server.db, t)).filter((m) => m.targets?.[0] === workspace.id));
     return { workspace, sent: all };
   }
 
@@ -135,7 +135,7 @@ describeEachEngine('task status notifications (reference 8a)', (engine) => {
     // A user's session token is not an agent token, and an agent token is not a session token.
     expect((await appStatus(server.api, member.api.token!, { app_slug: 'claude-code', state: 'idle', message: 'x' })).status).toBe(401);
     expect((await server.api.as(token).get('/users/me')).status).toBe(401);
-    const stored = await server.ctx.db.query(`SELECT 1 FROM workspace_app_statuses WHERE workspace_id = $1`, [workspace.id]);
+    const stored = await server.db.query(`SELECT 1 FROM workspace_app_statuses WHERE workspace_id = $1`, [workspace.id]);
     expect(stored.rowCount).toBe(0);
 
     const ok = await appStatus(server.api, token, { app_slug: 'claude-code', state: 'working', message: '  <b>Reading</b>\n the   code ', uri: 'https://example.com/x' });

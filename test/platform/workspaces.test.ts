@@ -127,7 +127,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     expect((await bad({ transition: 'start', rich_parameter_values: [{ name: 'cpus', value: '6' }] })).status).toBe(201);
     const started = await waitForBuild(member.api, workspace.id);
     expect(started.latest_build.status).toBe('running');
-    const params = await server.ctx.db.query<{ name: string; value: string }>(
+    const params = await server.db.query<{ name: string; value: string }>(
       `SELECT name, value FROM workspace_build_parameters WHERE workspace_build_id = $1 ORDER BY name`,
       [started.latest_build.id],
     );
@@ -145,13 +145,13 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     expect((await member.api.get(`/workspaces/${workspace.id}`)).status).toBe(410);
     const after = await bad({ transition: 'start' });
     expect(after.status).toBe(410);
-    expect((await messages(server.ctx.db, TEMPLATE_WORKSPACE_DELETED)).filter((m) => m.targets?.[0] === workspace.id)).toEqual([]);
+    expect((await messages(server.db, TEMPLATE_WORKSPACE_DELETED)).filter((m) => m.targets?.[0] === workspace.id)).toEqual([]);
   });
 
   it('Workspace Created goes to owners and template admins except the initiator', async () => {
     const { templateId, versionId } = await createTemplate(admin.api, 'created');
     const { workspace } = await createWorkspace(member.api, { name: 'fresh', template_id: templateId, rich_parameter_values: [] });
-    const sent = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_CREATED)).filter((m) => m.targets?.[0] === workspace.id);
+    const sent = (await messages(server.db, TEMPLATE_WORKSPACE_CREATED)).filter((m) => m.targets?.[0] === workspace.id);
     expect(sent.map((m) => m.user_id).sort()).toEqual([ownerId, admin.id].sort());
     expect(sent[0].payload.labels).toEqual({ workspace: 'fresh', template: 'created', version: expect.any(String), workspace_owner_username: member.username });
     expect(sent[0].payload.data).toMatchObject({ workspace: { id: workspace.id, name: 'fresh' }, template_version: { id: versionId } });
@@ -159,7 +159,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
 
     // The admin creating a workspace for the member is not told about it.
     const byAdmin = await createWorkspace(owner, { name: 'for-member', template_id: templateId }, member.id);
-    const sent2 = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_CREATED)).filter((m) => m.targets?.[0] === byAdmin.workspace.id);
+    const sent2 = (await messages(server.db, TEMPLATE_WORKSPACE_CREATED)).filter((m) => m.targets?.[0] === byAdmin.workspace.id);
     expect(sent2.map((m) => m.user_id)).toEqual([admin.id]);
   });
 
@@ -168,7 +168,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     const { workspace } = await createWorkspace(member.api, { name: 'upd', template_id: templateId });
     const v2 = await pushVersion(admin.api, templateId, { name: 'second', definition: PLAIN_DEFINITION });
     await admin.api.patch(`/templates/${templateId}/versions`, { id: v2 });
-    const ours = async () => (await messages(server.ctx.db, TEMPLATE_WORKSPACE_MANUALLY_UPDATED)).filter((m) => m.targets?.[0] === workspace.id);
+    const ours = async () => (await messages(server.db, TEMPLATE_WORKSPACE_MANUALLY_UPDATED)).filter((m) => m.targets?.[0] === workspace.id);
 
     // Implicit builds never notify.
     await member.api.post(`/workspaces/${workspace.id}/builds`, { transition: 'stop' });
@@ -181,7 +181,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     await waitForBuild(member.api, workspace.id);
     let sent = await ours();
     expect(sent.map((m) => m.user_id).sort()).toEqual([ownerId, admin.id].sort());
-    const me = (await getUserById(server.ctx.db, member.id))!;
+    const me = (await getUserById(server.db, member.id))!;
     expect(sent[0].payload.labels).toEqual({
       organization: 'coder',
       initiator: me.name || me.username,
@@ -216,7 +216,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     const { workspace } = await createWorkspace(member.api, { name: 'flaky-ws', template_id: templateId });
     expect(workspace.latest_build.status).toBe('failed');
     expect(workspace.latest_build.job.error).toBe('terraform apply failed: quota exceeded');
-    const manual = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED)).filter((m) => m.targets?.[0] === workspace.id);
+    const manual = (await messages(server.db, TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED)).filter((m) => m.targets?.[0] === workspace.id);
     expect(manual.map((m) => m.user_id)).toEqual([admin.id]);
     expect(manual[0].payload.labels).toEqual({
       name: 'flaky-ws',
@@ -228,10 +228,10 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     });
 
     // An automatic build (the lifecycle executor's path) that fails.
-    const system = (await getUserById(server.ctx.db, ownerId))!;
-    await server.ctx.db.tx((q) => createBuild({ log: server.ctx.log, enqueuer: server.ctx.enqueuer }, q, workspace.id, system, { transition: 'start', reason: 'autostart' }));
+    const system = (await getUserById(server.db, ownerId))!;
+    await server.db.tx((q) => createBuild({ log: server.log, enqueuer: server.enqueuer }, q, workspace.id, system, { transition: 'start', reason: 'autostart' }));
     await waitForBuild(member.api, workspace.id);
-    const auto = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_AUTOBUILD_FAILED)).filter((m) => m.targets?.[0] === workspace.id);
+    const auto = (await messages(server.db, TEMPLATE_WORKSPACE_AUTOBUILD_FAILED)).filter((m) => m.targets?.[0] === workspace.id);
     expect(auto.map((m) => m.user_id)).toEqual([member.id]);
     expect(auto[0].payload.labels).toEqual({ name: 'flaky-ws', reason: 'autostart' });
     expect(auto[0].created_by).toBe('provisionerd');
@@ -242,7 +242,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     const { workspace } = await createWorkspace(member.api, { name: 'doomed-ws', template_id: templateId });
     expect((await owner.post(`/workspaces/${workspace.id}/builds`, { transition: 'delete' })).status).toBe(201);
     await waitForBuild(owner, workspace.id);
-    const sent = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_DELETED)).filter((m) => m.targets?.[0] === workspace.id);
+    const sent = (await messages(server.db, TEMPLATE_WORKSPACE_DELETED)).filter((m) => m.targets?.[0] === workspace.id);
     expect(sent.map((m) => m.user_id)).toEqual([member.id]);
     expect(sent[0].payload.labels).toEqual({ name: 'doomed-ws', reason: 'initiated by user', initiator: 'admin' });
   });
@@ -255,13 +255,13 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     const dep = await admin.api.patch(`/templates/${templateId}`, { deprecation_message: 'Use new-stack instead.' });
     expect(dep.status).toBe(200);
     expect(dep.body).toMatchObject({ deprecated: true, deprecation_message: 'Use new-stack instead.' });
-    const sent = (await messages(server.ctx.db, TEMPLATE_TEMPLATE_DEPRECATED)).filter((m) => m.payload.labels.template === 'old-stack');
+    const sent = (await messages(server.db, TEMPLATE_TEMPLATE_DEPRECATED)).filter((m) => m.payload.labels.template === 'old-stack');
     expect(sent.map((m) => m.user_id).sort()).toEqual([member.id, other.id].sort());
     expect(sent[0].payload.labels).toEqual({ template: 'old-stack', message: 'Use new-stack instead.', organization: 'coder' });
     expect(sent[0].targets).toBeNull();
     // Same message again: no second round.
     await admin.api.patch(`/templates/${templateId}`, { deprecation_message: 'Use new-stack instead.' });
-    expect((await messages(server.ctx.db, TEMPLATE_TEMPLATE_DEPRECATED)).filter((m) => m.payload.labels.template === 'old-stack')).toHaveLength(2);
+    expect((await messages(server.db, TEMPLATE_TEMPLATE_DEPRECATED)).filter((m) => m.payload.labels.template === 'old-stack')).toHaveLength(2);
     const blocked = await member.api.post('/users/me/workspaces', { name: 'nope', template_id: templateId });
     expect(blocked.status).toBe(403);
     expect(blocked.body.message).toBe('Template "old-stack" has been deprecated, and cannot be used to create a new workspace.');
@@ -273,7 +273,7 @@ describeEachEngine('templates, workspaces and builds', (engine) => {
     expect((await member.api.delete(`/templates/${empty}`)).status).toBe(403);
     expect((await admin.api.delete(`/templates/${empty}`)).status).toBe(200);
     expect((await admin.api.get(`/templates/${empty}`)).status).toBe(404);
-    const del = (await messages(server.ctx.db, TEMPLATE_TEMPLATE_DELETED)).filter((m) => m.targets?.[0] === empty);
+    const del = (await messages(server.db, TEMPLATE_TEMPLATE_DELETED)).filter((m) => m.targets?.[0] === empty);
     expect(del.map((m) => m.user_id)).toEqual([ownerId]);
     expect(del[0].payload.labels).toEqual({ name: 'empty-one', initiator: admin.username });
   });

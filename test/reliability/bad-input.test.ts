@@ -57,6 +57,9 @@ function bodyArb(schema: Operation['body']): fc.Arbitrary<unknown> {
 /** encodeURIComponent that survives lone surrogates (sent as '?'). */
 const enc = (s: string): string => encodeURIComponent(s.replace(/[\ud800-\udfff]/g, (c, i, all) => (/[\ud800-\udbff][\udc00-\udfff]/.test(all.slice(i, i + 2)) || /[\ud800-\udbff][\udc00-\udfff]/.test(all.slice(i - 1, i + 1)) ? c : '?')));
 
+/** PostgreSQL's own wording: never in an answer. */
+const DB_TEXT = /invalid byte sequence|invalid input syntax|out of range for type|violates .* constraint|unterminated|relation "|column "|syntax error at/i;
+
 const isJsonError = (r: { status: number; body: any; headers: Headers }): boolean =>
   (r.headers.get('content-type') ?? '').includes('application/json') && typeof r.body?.message === 'string';
 
@@ -106,7 +109,7 @@ describe(`bad input [${engine}]`, () => {
           const r = await api.call(op.method, qs ? `${path}?${qs}` : path, ['GET', 'DELETE'].includes(op.method) ? undefined : (body ?? null));
           requests++;
           statuses[r.status] = (statuses[r.status] ?? 0) + 1;
-          if (r.status >= 500 || (r.status >= 400 && !isJsonError(r))) {
+          if (r.status >= 500 || (r.status >= 400 && !isJsonError(r)) || DB_TEXT.test(JSON.stringify(r.body) ?? '')) {
             throw new Error(`${op.method} ${path}?${qs} body=${JSON.stringify(body)?.slice(0, 300)} → ${r.status} ${JSON.stringify(r.body)?.slice(0, 300)}`);
           }
         }),
@@ -127,7 +130,14 @@ describe(`bad input [${engine}]`, () => {
       expect(typeof JSON.parse(text).message).toBe('string');
     };
     await check(post(JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(2 * 1024 * 1024) })), 413);
-    await check(post(Buffer.concat([Buffer.from('{"email":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('@example.com","password":"x"}')])), [400, 401]);
+    const invalidUtf8 = await fetch(`${server.url}/api/v2/users/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.concat([Buffer.from('{"email":"'), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), Buffer.from('@example.com","password":"x"}')]),
+    });
+    expect([invalidUtf8.status, await invalidUtf8.json()]).toEqual([400, { message: 'Request body must be valid UTF-8.', validations: [{ field: 'body', detail: 'not valid UTF-8' }] }]);
+    // Valid UTF-8 beyond ASCII is fine.
+    await check(post(Buffer.from(JSON.stringify({ email: 'zoë@example.com', password: 'pässwörd' }))), 401);
     await check(post('['.repeat(200_000) + ']'.repeat(200_000)), 400);
     await check(post('{"email": {"a": '.repeat(5_000) + '1' + '}'.repeat(10_000)), 400);
     await check(post('{"email": "a@example.com", "password": '), 400);
@@ -142,6 +152,21 @@ describe(`bad input [${engine}]`, () => {
       expect(r.status).toBe(401);
     }
     expect((await server.api.get('/healthz')).status).toBe(200);
+  });
+
+  it('a session cookie with a malformed escape is a 4xx on every endpoint, never a 500', async () => {
+    const doc = await server.api.get('/api/v2/openapi.json');
+    const ops = operations(doc.body).filter((o) => o.path !== '/api/v2/users/logout');
+    const statuses: Record<number, number> = {};
+    for (const op of ops) {
+      const path = op.params.reduce((p, name) => p.replace(`{${name}}`, 'x'), op.path);
+      for (const cookie of ['coder_session_token=%', 'coder_session_token=%E0%A4%A']) {
+        const r = await owner.as(undefined).call(op.method, path, ['GET', 'DELETE'].includes(op.method) ? undefined : {}, { cookie });
+        statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+        expect(r.status, `${op.method} ${path}`).toBeLessThan(500);
+      }
+    }
+    figures(`bad-input cookie [${engine}]`, { endpoints: ops.length, statuses });
   });
 
   it('malformed WebSocket frames on /notifications/inbox/watch close that connection only', async () => {
@@ -224,8 +249,8 @@ describe(`bad input [${engine}]`, () => {
       scale(20_000, 300_000),
       'every custom notification e-mail',
     ).catch(async (err) => {
-      const queue = await server.ctx.db.query(`SELECT status::text, status_reason, count(*)::int AS n FROM notification_messages GROUP BY 1, 2`);
-      const settings = await server.ctx.db.query(`SELECT value FROM site_configs WHERE key = 'notifications_settings'`);
+      const queue = await server.db.query(`SELECT status::text, status_reason, count(*)::int AS n FROM notification_messages GROUP BY 1, 2`);
+      const settings = await server.db.query(`SELECT value FROM site_configs WHERE key = 'notifications_settings'`);
       throw new Error(
         `${(err as Error).message}: received ${JSON.stringify(smtp.messages.map((m) => m.subject))}; queue ${JSON.stringify(queue.rows)}; settings ${JSON.stringify(settings.rows)}`,
       );

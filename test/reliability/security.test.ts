@@ -37,6 +37,13 @@ export function routesOf(tree: string): string[] {
   return out.filter((r) => r.includes(' /api/') || r.endsWith(' /healthz') || r.endsWith(' /metrics'));
 }
 
+/** The user routes the table also runs against an owner and the system user ("[target: …]" entries). */
+const TARGETED = /^(GET|DELETE) \/api\/v2\/users\/:user$|^PUT \/api\/v2\/users\/:user\/(status\/suspend|status\/activate|roles)$|^POST \/api\/v2\/users\/:user\/keys\/tokens$/;
+const TARGET_BODIES: Record<string, unknown> = {
+  '/api/v2/users/:user/roles': { roles: ['template-admin'] },
+  '/api/v2/users/:user/keys/tokens': { token_name: 'authz' },
+};
+
 const SECRETS = {
   smtpPassword: 'Smtp-Pa55word-never-logged',
   webhookSecret: `whsec_${Buffer.from('webhook-signing-key-never-logged!').toString('base64')}`,
@@ -90,31 +97,42 @@ describe(`security [${engine}]`, () => {
     expect((await owner.put(`/users/${suspended.id}/status/suspend`)).status).toBe(200);
     actors.suspended = suspended.api;
     const expired = await createUser(owner, []);
-    await server.ctx.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [expired.id]);
+    await server.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE user_id = $1`, [expired.id]);
     actors.expired = expired.api;
 
+    // The user routes once more against an owner and against the prebuilds system user, with a
+    // body that would change something: only owners act on owners, nobody on the system user.
+    const variants = routes
+      .filter((r) => TARGETED.test(r))
+      .flatMap((r) => (['owner', 'prebuilds'] as const).map((t) => `${r} [target: ${t}]`));
     // Logging out ends the owner's session: last.
-    const ordered = [...routes.filter((r) => !r.endsWith('/users/logout')), ...routes.filter((r) => r.endsWith('/users/logout'))];
+    const ordered = [...routes.filter((r) => !r.endsWith('/users/logout')), ...variants, ...routes.filter((r) => r.endsWith('/users/logout'))];
     const actual: Record<string, Record<ActorName, number>> = {};
-    for (const route of ordered) {
+    for (const entry of ordered) {
+      const [route, variant] = entry.split(' [target: ');
       const [method, pattern] = route.split(' ');
       // A fresh, unrelated user for {user} (so that suspending or deleting it affects nothing
       // else); ids that exist nowhere for every other parameter.
-      const target = pattern.includes(':user') ? (await createUser(owner, [])).id : '';
+      const target = !pattern.includes(':user')
+        ? ''
+        : variant === 'prebuilds]'
+          ? 'prebuilds'
+          : (await createUser(owner, variant === 'owner]' ? ['owner'] : [])).id;
       const path = pattern
         .replace(':user', target)
         .replace(/:(id|workspace|workspacebuild|templateversion|job|notification_template)\b/g, '00000000-0000-4000-8000-000000000000')
         .replace(/:(organization)\b/g, 'coder')
         .replace(/:(name)\b/g, 'nonexistent');
-      actual[route] = {} as Record<ActorName, number>;
+      actual[entry] = {} as Record<ActorName, number>;
       for (const actor of ACTORS) {
         if (pattern.endsWith('/watch')) {
           const r = await fetch(server.url + path, { headers: actors[actor].token ? { 'Coder-Session-Token': actors[actor].token! } : {} });
-          actual[route][actor] = r.status; // no Upgrade header: what matters is whether auth lets it through
+          actual[entry][actor] = r.status; // no Upgrade header: what matters is whether auth lets it through
           continue;
         }
-        const r = await actors[actor].call(method, path, ['GET', 'DELETE'].includes(method) ? undefined : {});
-        actual[route][actor] = r.status;
+        const body = ['GET', 'DELETE'].includes(method) ? undefined : variant ? (TARGET_BODIES[pattern] ?? {}) : {};
+        const r = await actors[actor].call(method, path, body);
+        actual[entry][actor] = r.status;
       }
     }
 
@@ -123,16 +141,16 @@ describe(`security [${engine}]`, () => {
       writeFileSync(TABLE_FILE, `{\n${lines.join(',\n')}\n}\n`);
     }
     const table = JSON.parse(readFileSync(TABLE_FILE, 'utf8')) as Record<string, Record<ActorName, number>>;
-    const missing = routes.filter((r) => !table[r]);
+    const missing = [...routes, ...variants].filter((r) => !table[r]);
     expect(missing, 'routes without an entry in test/reliability/authz-table.json').toEqual([]);
-    const stale = Object.keys(table).filter((r) => !routes.includes(r));
+    const stale = Object.keys(table).filter((r) => !routes.includes(r) && !variants.includes(r));
     expect(stale, 'entries for routes that no longer exist').toEqual([]);
     expect(actual).toEqual(table);
 
     // Whatever the table says, these always hold.
     const PUBLIC = /^(GET \/healthz|GET \/metrics|GET \/api\/v2\/(openapi\.json|buildinfo|users\/first)|POST \/api\/v2\/users\/(first|login|otp\/request|otp\/change-password))$|provisionerdaemons|workspaceagents/;
     for (const [route, s] of Object.entries(actual)) {
-      if (PUBLIC.test(route)) continue;
+      if (PUBLIC.test(route.split(' [')[0])) continue;
       for (const who of ['anonymous', 'suspended', 'expired'] as const) expect(s[who], `${who} on ${route}`).toBe(401);
     }
     // Provisioner and agent routes take their own credentials: no user session gets anything
@@ -147,6 +165,13 @@ describe(`security [${engine}]`, () => {
       for (const who of ['member', 'template-admin', 'user-admin'] as const) expect(s[who], `${who} on ${route}`).toBe(403);
       expect(s.owner).toBeLessThan(300);
     }
+    // Nobody but an owner changes anything about an owner; nobody changes the system user.
+    for (const [route, s] of Object.entries(actual)) {
+      if (route.endsWith('[target: owner]') && !route.startsWith('GET ')) {
+        for (const who of ['member', 'template-admin', 'user-admin'] as const) expect(s[who], `${who} on ${route}`).toBe(403);
+      }
+      if (route.endsWith('[target: prebuilds]') && !route.startsWith('GET ')) for (const who of ACTORS) expect(s[who], `${who} on ${route}`).toBeGreaterThanOrEqual(400);
+    }
     figures(`authz table [${engine}]`, { routes: routes.length, actors: ACTORS.length, requests: routes.length * ACTORS.length });
   });
 
@@ -155,7 +180,7 @@ describe(`security [${engine}]`, () => {
     expect(login.status, JSON.stringify(login.body)).toBe(201);
     const token: string = login.body.session_token;
     const [id, secret] = token.split('-');
-    const row = (await server.ctx.db.query<Record<string, unknown>>(`SELECT * FROM api_keys WHERE id = $1`, [id])).rows[0];
+    const row = (await server.db.query<Record<string, unknown>>(`SELECT * FROM api_keys WHERE id = $1`, [id])).rows[0];
     expect(row).toBeDefined();
     const stored = JSON.stringify(row, (_k, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
     expect(stored).not.toContain(secret);
@@ -170,7 +195,7 @@ describe(`security [${engine}]`, () => {
     expect(t.status).toBe(201);
     const tokenApi = server.api.as(t.body.key);
     expect((await tokenApi.get('/users/me')).status).toBe(200);
-    await server.ctx.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [t.body.key.split('-')[0]]);
+    await server.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [t.body.key.split('-')[0]]);
     const expiredCall = await tokenApi.get('/users/me');
     expect(expiredCall.status).toBe(401);
     expect(expiredCall.body.message).toBe('API key expired.');
@@ -185,7 +210,7 @@ describe(`security [${engine}]`, () => {
     expect((await owner.post('/notifications/test')).status).toBe(204);
     expect((await server.api.post('/users/otp/request', { email: member.email })).status).toBe(204);
     const mail = await waitUntil(async () => smtp.messages.find((m) => m.to.includes(member.email) && /Reset your password/i.test(m.subject)), 10_000, 'the passcode e-mail').catch(async (err) => {
-      const rows = await server.ctx.db.query(`SELECT method, status, status_reason, payload->>'user_email' AS e, notification_template_id FROM notification_messages`);
+      const rows = await server.db.query(`SELECT method, status, status_reason, payload->>'user_email' AS e, notification_template_id FROM notification_messages`);
       throw new Error(`${(err as Error).message}: ${JSON.stringify(smtp.messages.map((m) => [m.to, m.subject]))} ${JSON.stringify(rows.rows)}`);
     });
     const passcode = /\b([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b/.exec(mail.text)?.[1];

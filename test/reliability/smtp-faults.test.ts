@@ -86,12 +86,12 @@ describe(`SMTP faults [${engine}]`, () => {
   async function sendAndSettle(server: TestServer, userIds: string[]): Promise<Row[]> {
     for (const userId of userIds) {
       for (let i = 0; i < PER_CASE; i++) {
-        await server.ctx.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { n: String(i) }, createdBy: 'faults' }]);
+        await server.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { n: String(i) }, createdBy: 'faults' }]);
       }
     }
     return waitUntil(
       async () => {
-        const r = await server.ctx.db.query<Row>(
+        const r = await server.db.query<Row>(
           `SELECT id, status::text AS status, status_reason, attempt_count, payload->>'user_email' AS user_email
            FROM notification_messages WHERE notification_template_id = $1`,
           [TEMPLATE_TEST_NOTIFICATION],

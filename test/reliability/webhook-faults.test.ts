@@ -79,13 +79,13 @@ describe(`webhook faults [${engine}]`, () => {
     const ids = new Map<string, string>();
     for (const name of Object.keys(scenarios)) {
       for (let i = 0; i < PER_SCENARIO; i++) {
-        const [[id]] = await server.ctx.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { scenario: name, n: String(i) }, createdBy: 'faults' }]);
+        const [[id]] = await server.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { scenario: name, n: String(i) }, createdBy: 'faults' }]);
         ids.set(id, name);
       }
     }
     const rows = await waitUntil(
       async () => {
-        const r = await server.ctx.db.query<{ id: string; status: string; status_reason: string | null; attempt_count: number }>(
+        const r = await server.db.query<{ id: string; status: string; status_reason: string | null; attempt_count: number }>(
           `SELECT id, status::text AS status, status_reason, attempt_count FROM notification_messages`,
         );
         return r.rows.every((m) => ['sent', 'permanent_failure'].includes(m.status)) && r.rows;

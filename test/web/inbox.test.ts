@@ -59,7 +59,7 @@ describe.skipIf(!hasChromium)('dashboard: the Inbox bell', () => {
       await expect(bell(page).getAttribute('aria-label')).resolves.toBe('Inbox, 1 unread');
 
       // A notification with Markdown, raw HTML and an action pointing into the dashboard.
-      const [row] = await insertInboxRows(server.ctx.db, [
+      const [row] = await insertInboxRows(server.db, [
         {
           id: randomUUID(),
           user_id: user.id,
@@ -103,7 +103,7 @@ describe.skipIf(!hasChromium)('dashboard: the Inbox bell', () => {
     it('loads older notifications 25 at a time, marks all read, and caps the badge at 99+', async () => {
       const user = await createUser(owner, [], { username: 'leo', name: 'Leo Member' });
       // 30 notifications, a minute apart.
-      await server.ctx.db.query(
+      await server.db.query(
         `INSERT INTO inbox_notifications (id, user_id, template_id, title, content, icon, actions, created_at)
          SELECT gen_random_uuid(), $1, $2, 'n' || i, 'Notification number ' || i, '', '[]'::jsonb, now() - make_interval(mins => i)
          FROM generate_series(1, 30) AS i`,
@@ -129,7 +129,7 @@ describe.skipIf(!hasChromium)('dashboard: the Inbox bell', () => {
       await expect(dialog.locator('.inbox-item.unread').count()).resolves.toBe(0);
       expect((await user.api.get('/notifications/inbox?read_status=unread')).body).toMatchObject({ notifications: [], unread_count: 0 });
 
-      await server.ctx.db.query(
+      await server.db.query(
         `INSERT INTO inbox_notifications (id, user_id, template_id, title, content, icon, actions)
          SELECT gen_random_uuid(), $1, $2, 'n', 'Another one', '', '[]'::jsonb FROM generate_series(1, 100)`,
         [user.id, TEMPLATE_CUSTOM_NOTIFICATION],

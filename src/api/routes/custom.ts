@@ -2,15 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import { actorOf } from '../auth.js';
 import { errors } from '../../contract/common.js';
 import { CustomNotificationBodyDoc } from '../../contract/notifications.js';
-import { RateLimiter } from '../rate-limit.js';
+import type { Limit } from '../../auth/rate-limit.js';
 import type { CustomNotifications } from '../../notifications/custom.js';
 
 /** POST /notifications/custom: a user sends a notification to themselves (scripts, long tasks). */
 export async function customNotificationRoutes(
   app: FastifyInstance,
-  deps: { custom: CustomNotifications; rateLimitPerMinute: number },
+  deps: { custom: CustomNotifications; limit: Limit },
 ): Promise<void> {
-  const limiter = new RateLimiter(deps.rateLimitPerMinute);
 
   app.post(
     '/notifications/custom',
@@ -25,7 +24,7 @@ export async function customNotificationRoutes(
     },
     async (req, reply) => {
       const actor = actorOf(req);
-      limiter.hit(actor.user.id, 'You are sending custom notifications too fast. Try again later.');
+      await deps.limit.hit(actor.user.id, 'You are sending custom notifications too fast. Try again later.');
       // Inhibited (the user disabled the template) or a duplicate within the minute: still 204.
       await deps.custom.send(actor, req.body);
       return reply.status(204).send();

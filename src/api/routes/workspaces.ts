@@ -1,6 +1,6 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { can } from '../../auth/roles.js';
+import { can } from '../../access/roles.js';
 import { actorOf, type Actor } from '../auth.js';
 import { HttpError } from '../errors.js';
 import { userParam } from '../params.js';

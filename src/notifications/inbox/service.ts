@@ -1,8 +1,8 @@
 import type { Database, Queryable } from '../../db/database.js';
-import type { Actor } from '../../auth/actor.js';
+import type { Actor } from '../../access/actor.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { systemClock, type Clock } from '../../lib/service.js';
-import { UUID_RE } from '../../platform/directory.js';
+import { UUID_RE } from '../../lib/ids.js';
 import type { InboxNotification } from './store.js';
 import {
   countUnread,

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import { newToken, parseToken, secretMatches } from '../../auth/tokens.js';
+import { newToken, parseToken, secretMatches } from '../../access/tokens.js';
 
 export interface ProvisionerKeyRow {
   id: string;

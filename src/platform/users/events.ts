@@ -1,4 +1,4 @@
-import type { AppContext } from '../../server/context.js';
+import type { Enqueuer } from '../../notifications/enqueue.js';
 import type { Queryable } from '../../db/database.js';
 import {
   TEMPLATE_USER_ACCOUNT_ACTIVATED,
@@ -10,6 +10,8 @@ import {
 } from '../../notifications/templates/catalogue.js';
 import { usersWithRoles, type UserRow } from './queries.js';
 
+type Enqueue = Pick<Enqueuer, 'enqueueMany'>;
+
 // User account events: "User account *" to owners and user admins, "Your account *" to the user.
 
 export const displayName = (u: Pick<UserRow, 'name' | 'username'>) => u.name || u.username;
@@ -17,7 +19,7 @@ export const displayName = (u: Pick<UserRow, 'name' | 'username'>) => u.name || 
 const userData = (u: UserRow) => ({ user: { id: u.id, name: u.name, email: u.email } });
 
 async function toUserAdmins(
-  ctx: AppContext,
+  enqueuer: Enqueue,
   q: Queryable,
   subject: UserRow,
   templateId: string,
@@ -26,15 +28,15 @@ async function toUserAdmins(
 ): Promise<void> {
   // Nobody is told about their own account change.
   const admins = (await usersWithRoles(q, ['owner', 'user-admin'])).filter((a) => a.id !== subject.id);
-  await ctx.enqueuer.enqueueMany(
+  await enqueuer.enqueueMany(
     admins.map((admin) => ({ userId: admin.id, templateId, labels, data: userData(subject), createdBy, targets: [subject.id] })),
     q,
   );
 }
 
-export async function userCreated(ctx: AppContext, q: Queryable, created: UserRow, initiator: UserRow): Promise<void> {
+export async function userCreated(enqueuer: Enqueue, q: Queryable, created: UserRow, initiator: UserRow): Promise<void> {
   await toUserAdmins(
-    ctx,
+    enqueuer,
     q,
     created,
     TEMPLATE_USER_ACCOUNT_CREATED,
@@ -47,9 +49,9 @@ export async function userCreated(ctx: AppContext, q: Queryable, created: UserRo
   );
 }
 
-export async function userDeleted(ctx: AppContext, q: Queryable, deleted: UserRow, initiator: UserRow): Promise<void> {
+export async function userDeleted(enqueuer: Enqueue, q: Queryable, deleted: UserRow, initiator: UserRow): Promise<void> {
   await toUserAdmins(
-    ctx,
+    enqueuer,
     q,
     deleted,
     TEMPLATE_USER_ACCOUNT_DELETED,
@@ -63,7 +65,7 @@ export async function userDeleted(ctx: AppContext, q: Queryable, deleted: UserRo
 }
 
 export async function userStatusChanged(
-  ctx: AppContext,
+  enqueuer: Enqueue,
   q: Queryable,
   user: UserRow,
   status: 'suspended' | 'activated',
@@ -78,16 +80,9 @@ export async function userStatusChanged(
     status === 'suspended'
       ? [TEMPLATE_USER_ACCOUNT_SUSPENDED, TEMPLATE_YOUR_ACCOUNT_SUSPENDED]
       : [TEMPLATE_USER_ACCOUNT_ACTIVATED, TEMPLATE_YOUR_ACCOUNT_ACTIVATED];
-  await toUserAdmins(ctx, q, user, adminTemplate, labels, 'api-put-user-status');
-  await ctx.enqueuer.enqueueMany(
-    [{
-      userId: user.id,
-      templateId: personalTemplate,
-      labels,
-      data: userData(user),
-      createdBy: 'api-put-user-status',
-      targets: [user.id],
-    }],
+  await toUserAdmins(enqueuer, q, user, adminTemplate, labels, 'api-put-user-status');
+  await enqueuer.enqueueMany(
+    [{ userId: user.id, templateId: personalTemplate, labels, data: userData(user), createdBy: 'api-put-user-status', targets: [user.id] }],
     q,
   );
 }

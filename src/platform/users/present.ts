@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import { ROLE_DISPLAY, type Role } from '../../auth/roles.js';
+import { ROLE_DISPLAY, type Role } from '../../access/roles.js';
 import type { UserJson } from '../../contract/common.js';
 import { organizationIdsOf, type UserRow } from './queries.js';
 

@@ -1,25 +1,7 @@
+import type { UserRow } from '../../access/actor.js';
 import type { Queryable } from '../../db/database.js';
 
-export interface UserRow {
-  id: string;
-  email: string;
-  username: string;
-  name: string;
-  hashed_password: Uint8Array;
-  created_at: Date;
-  updated_at: Date;
-  status: 'active' | 'suspended' | 'dormant';
-  rbac_roles: string[];
-  login_type: 'password' | 'token' | 'none';
-  avatar_url: string;
-  deleted: boolean;
-  last_seen_at: Date;
-  theme_preference: string;
-  hashed_one_time_passcode: Uint8Array | null;
-  one_time_passcode_expires_at: Date | null;
-  must_reset_password: boolean;
-  is_system: boolean;
-}
+export type { UserRow };
 
 const COLS = `id, email, username, name, hashed_password, created_at, updated_at, status, rbac_roles,
   login_type, avatar_url, deleted, last_seen_at, theme_preference, hashed_one_time_passcode,
@@ -66,8 +48,9 @@ export async function listUsers(q: Queryable, f: ListUsersFilter): Promise<{ use
   const where = ['deleted = false', 'is_system = false'];
   const params: unknown[] = [];
   if (f.search) {
-    params.push(`%${f.search.toLowerCase()}%`);
-    where.push(`(lower(username) LIKE $${params.length} OR lower(email) LIKE $${params.length})`);
+    // The search text is literal: % and _ match themselves, not any characters.
+    params.push(`%${f.search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    where.push(`(lower(username) LIKE $${params.length} ESCAPE '\\' OR lower(email) LIKE $${params.length} ESCAPE '\\')`);
   }
   if (f.status) {
     params.push(f.status);

@@ -1,0 +1,19 @@
+import { isUtf8 } from 'node:buffer';
+import type { FastifyRequest } from 'fastify';
+import { badRequest } from './errors.js';
+
+type DefaultJsonParser = (req: FastifyRequest, body: string, done: (err: Error | null, value?: unknown) => void) => void;
+
+/**
+ * Fastify's own JSON parser (prototype-poisoning checks and all), behind a UTF-8 check: bytes that
+ * are not UTF-8 would otherwise be decoded to U+FFFD and accepted as some other text.
+ */
+export function jsonBodyParser(parse: DefaultJsonParser) {
+  return (req: FastifyRequest, body: Buffer, done: (err: Error | null, value?: unknown) => void): void => {
+    if (!isUtf8(body)) {
+      done(badRequest('Request body must be valid UTF-8.', undefined, [{ field: 'body', detail: 'not valid UTF-8' }]));
+      return;
+    }
+    parse(req, body.toString('utf8'), done);
+  };
+}
