@@ -1,12 +1,12 @@
 // The architecture, as rules: docs/architecture.md draws exactly this picture, and
 // test/architecture/boundaries.test.ts runs it in `npm test`.
 //
-//   contract   lib                       (import nothing else from src/)
-//      ▲        ▲
-//   api/ (HTTP) ──► services (auth/, notifications/, platform/) ──► data access (**/queries.ts) ──► db/
+//   api/ (HTTP) ──► services ──► data access (**/queries.ts) ──► db/ ──► lib/
+//   services, one way:  platform/ ──► auth/ ──► notifications/ ──► access/ (actor, roles, tokens)
+//   contract/ and lib/ import nothing else from src/; access/ only lib/.
 //   server/ wires everything; cli/ talks to a server through the contract; web/src only sees contract/.
 
-const SERVICES = '^src/(auth|notifications|platform)/';
+const SERVICES = '^src/(access|auth|notifications|platform)/';
 const DATA = '^src/(auth|notifications|platform)/[a-z/-]*queries[.]ts$';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -32,6 +32,27 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/lib/' },
       to: { path: '^src/', pathNot: '^src/lib/' },
+    },
+    {
+      name: 'access-is-a-kernel',
+      comment: 'Who is calling and what they may do: every feature uses it, it uses no feature.',
+      severity: 'error',
+      from: { path: '^src/access/' },
+      to: { path: '^src/', pathNot: '^src/(access|lib)/' },
+    },
+    {
+      name: 'notifications-know-no-feature',
+      comment: 'The notification engine is below the features that raise notifications.',
+      severity: 'error',
+      from: { path: '^src/notifications/' },
+      to: { path: '^src/(auth|platform)/' },
+    },
+    {
+      name: 'auth-below-platform',
+      comment: 'Users and sessions do not depend on workspaces and templates.',
+      severity: 'error',
+      from: { path: '^src/auth/' },
+      to: { path: '^src/platform/' },
     },
     {
       name: 'db-is-the-bottom',

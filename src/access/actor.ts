@@ -1,5 +1,5 @@
 // Who is calling, as every service sees it: the users and api_keys rows (their shapes are declared
-// here so that access/ depends on nothing; the queries of auth/ and platform/users/ return them).
+// here so that access/ depends on nothing; the queries of auth/ and auth/users/ return them).
 
 export interface UserRow {
   id: string;

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { UserRow } from '../platform/users/queries.js';
+import type { UserRow } from '../auth/users/queries.js';
 import type { OrganizationRow } from '../platform/events.js';
 import type { Directory } from '../platform/directory.js';
 import { actorOf } from './auth.js';

@@ -6,7 +6,7 @@ import { Conflict, Forbidden, Invalid, Unauthorized } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/service.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../notifications/templates/catalogue.js';
-import { getUserByEmail, getUserById, touchLastSeen, updateUserHashedPassword, type UserRow } from '../platform/users/queries.js';
+import { getUserByEmail, getUserById, touchLastSeen, updateUserHashedPassword, type UserRow } from './users/queries.js';
 import type { Actor } from '../access/actor.js';
 import { generatePasscode, hashPasscode, verifyPasscode } from './otp.js';
 import { checkPassword, hashPassword, verifyPassword } from './passwords.js';

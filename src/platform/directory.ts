@@ -1,7 +1,7 @@
 import type { Queryable } from '../db/database.js';
 import type { Actor } from '../access/actor.js';
 import { Invalid, NotFound } from '../lib/errors.js';
-import { getUserById, getUserByUsername, type UserRow } from './users/queries.js';
+import { getUserById, getUserByUsername, type UserRow } from '../auth/users/queries.js';
 import { findOrganization, type OrganizationRow } from './events.js';
 
 import { USERNAME_RE, UUID_RE } from '../lib/ids.js';

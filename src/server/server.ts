@@ -12,7 +12,7 @@ import { parseList } from '../lib/client-address.js';
 import { createEnqueuer, type Enqueuer } from '../notifications/enqueue.js';
 import { createNotifications, type Notifications } from '../notifications/services.js';
 import { createPlatform, type Platform } from '../platform/platform.js';
-import { createUserService } from '../platform/users/service.js';
+import { createUserService } from '../auth/users/service.js';
 import { createAuthServices } from '../auth/module.js';
 import { authenticate } from '../api/auth.js';
 import { notificationRoutes } from '../api/notifications.js';

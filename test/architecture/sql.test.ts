@@ -102,14 +102,21 @@ describeEachEngine('every SQL statement in src/ prepares against the migrated sc
 
   it('fails when a statement in a source file names a column that does not exist', async () => {
     // A copy of the tree with one column renamed in one real statement, found by the scanner.
-    const target = scan.statements.find((s) => s.source === 'query' && s.variants.every((v) => checkHow(v) === 'prepare' && /\bcreated_at\b/.test(v)));
+    // The column must be written in the statement's own lines (not in a constant it interpolates).
+    const writtenAt = (s: (typeof scan.statements)[number]) =>
+      readFileSync(join(SRC, '..', s.file), 'utf8')
+        .split('\n')
+        .findIndex((l, i) => i >= s.line - 1 && i < s.line + 15 && /\bcreated_at\b/.test(l));
+    const target = scan.statements.find(
+      (s) => s.source === 'query' && s.variants.every((v) => checkHow(v) === 'prepare' && /\bcreated_at\b/.test(v)) && writtenAt(s) >= 0,
+    );
     expect(target).toBeDefined();
     const dir = mkdtempSync(join(tmpdir(), 'herald-sqlcheck-'));
     try {
       cpSync(SRC, join(dir, 'src'), { recursive: true });
       const file = join(dir, target!.file);
       const lines = readFileSync(file, 'utf8').split('\n');
-      const at = lines.findIndex((l, i) => i >= target!.line - 1 && /\bcreated_at\b/.test(l));
+      const at = writtenAt(target!);
       lines[at] = lines[at]!.replace(/\bcreated_at\b/, 'created_at_renamed');
       writeFileSync(file, lines.join('\n'));
       const broken = scanSql(join(dir, 'src'), 'src');

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
 import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
 import { silentLogger } from '../../src/lib/logger.js';
-import { insertUser } from '../../src/platform/users/queries.js';
+import { insertUser } from '../../src/auth/users/queries.js';
 import { createApiKey } from '../../src/auth/sessions.js';
 import { InboxWatchHub, type Watcher } from '../../src/notifications/inbox/watch-hub.js';
 import { addInboxRows, sleep, waitFor } from './helpers.js';

@@ -11,7 +11,7 @@ import {
   TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED,
 } from '../../src/notifications/templates/catalogue.js';
 import { createBuild } from '../../src/platform/workspaces/service.js';
-import { getUserById } from '../../src/platform/users/queries.js';
+import { getUserById } from '../../src/auth/users/queries.js';
 import { createTemplate, createWorkspace, messages, optIn, PLAIN_DEFINITION, pushVersion, waitForBuild } from './helpers.js';
 
 type User = { api: ApiHelper; id: string; username: string };

@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Directory } from '../../platform/directory.js';
-import type { UserRow } from '../../platform/users/queries.js';
+import type { UserRow } from '../../auth/users/queries.js';
 import type { PreferenceService } from '../../notifications/preferences.js';
 import { actorOf } from '../auth.js';
 import { userParam } from '../params.js';

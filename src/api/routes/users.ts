@@ -1,7 +1,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.js';
-import type { UserService } from '../../platform/users/service.js';
+import type { UserService } from '../../auth/users/service.js';
 import type { Directory } from '../../platform/directory.js';
 import { actorOf, authorize, clientAddressOf, SESSION_COOKIE } from '../auth.js';
 import { userParam } from '../params.js';

@@ -7,7 +7,7 @@ import { openDatabase } from '../../server/server.js';
 import { migrate } from '../../db/migrate.js';
 import { hashPassword, validatePassword } from '../../auth/passwords.js';
 import { deleteApiKeysByUser } from '../../auth/sessions.js';
-import { getUserByUsername, updateUserHashedPassword } from '../../platform/users/queries.js';
+import { getUserByUsername, updateUserHashedPassword } from '../../auth/users/queries.js';
 
 /** Where the command reads and writes; tests pass their own. */
 export interface ResetPasswordIO {

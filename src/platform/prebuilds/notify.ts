@@ -2,7 +2,7 @@ import type { Queryable } from '../../db/database.js';
 import type { EventDeps } from '../deps.js';
 import { PREBUILD_FAILURE_LIMIT_REACHED, TEMPLATE_WORKSPACE_RESOURCE_REPLACED } from '../../notifications/templates/catalogue.js';
 import type { EnqueueRequest } from '../../notifications/enqueue.js';
-import { usersWithRoles } from '../users/queries.js';
+import { usersWithRoles } from '../../auth/users/queries.js';
 import type { DesiredPreset } from './queries.js';
 
 export const CREATED_BY = 'prebuilds_reconciler';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../../db/database.js';
-import { PREBUILDS_SYSTEM_USER_ID } from '../users/queries.js';
+import { PREBUILDS_SYSTEM_USER_ID } from '../../auth/users/queries.js';
 import type { PresetMetricLabels } from './metrics.js';
 
 /** A preset of a template's active version that asks for prebuilt workspaces. */

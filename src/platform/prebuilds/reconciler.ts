@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger.js';
 import type { Config } from '../../lib/config.js';
 import { Invalid } from '../../lib/errors.js';
 import type { ClaimDeps } from './claim.js';
-import { getUserById, PREBUILDS_SYSTEM_USER_ID, type UserRow } from '../users/queries.js';
+import { getUserById, PREBUILDS_SYSTEM_USER_ID, type UserRow } from '../../auth/users/queries.js';
 import { createBuild } from '../workspaces/service.js';
 import { safely } from '../events.js';
 import * as pq from './queries.js';

@@ -5,7 +5,7 @@ import { acquireJob, appendLogs, getJob, heartbeat, type JobRow } from './jobs.j
 import { completeJob, failJob, type JobDeps } from './complete.js';
 import { DefinitionError, parseLogLine, parseOutcome, type LogLine } from './definition.js';
 import * as wq from '../workspaces/queries.js';
-import { getUserById } from '../users/queries.js';
+import { getUserById } from '../../auth/users/queries.js';
 import { getVersion } from '../templates/queries.js';
 
 export type ProvisionerKey = keys.ProvisionerKeyRow;

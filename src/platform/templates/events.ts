@@ -1,7 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { EventDeps } from '../deps.js';
 import { TEMPLATE_TEMPLATE_DELETED, TEMPLATE_TEMPLATE_DEPRECATED } from '../../notifications/templates/catalogue.js';
-import { usersWithRoles, type UserRow } from '../users/queries.js';
+import { usersWithRoles, type UserRow } from '../../auth/users/queries.js';
 import { safely } from '../events.js';
 import type { TemplateRow } from './queries.js';
 

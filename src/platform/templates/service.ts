@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { Conflict, Invalid, NotFound, type FieldError } from '../../lib/errors.js';
 import type { EventDeps } from '../deps.js';
-import type { UserRow } from '../users/queries.js';
+import type { UserRow } from '../../auth/users/queries.js';
 import { DefinitionError, parseDefinition } from '../provisioner/definition.js';
 import { checkParameterValue, type NameValue, type ParameterOption, type ParameterRow, type ParameterType } from './parameters.js';
 import * as tq from './queries.js';

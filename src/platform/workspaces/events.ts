@@ -7,8 +7,8 @@ import {
   TEMPLATE_WORKSPACE_MANUALLY_UPDATED,
   TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED,
 } from '../../notifications/templates/catalogue.js';
-import { displayName } from '../users/events.js';
-import { getUserById, usersWithRoles, type UserRow } from '../users/queries.js';
+import { displayName } from '../../auth/users/events.js';
+import { getUserById, usersWithRoles, type UserRow } from '../../auth/users/queries.js';
 import { safely } from '../events.js';
 import { templateAdmins } from '../templates/events.js';
 import { getTemplate, getVersion } from '../templates/queries.js';

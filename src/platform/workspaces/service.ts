@@ -2,7 +2,7 @@ import type { Database, Queryable } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { Conflict, Forbidden, Invalid, NotFound } from '../../lib/errors.js';
 import type { EventDeps } from '../deps.js';
-import type { UserRow } from '../users/queries.js';
+import type { UserRow } from '../../auth/users/queries.js';
 import * as tq from '../templates/queries.js';
 import { ParameterError, resolveParameters, type NameValue } from '../templates/parameters.js';
 import { getLogs, insertJob } from '../provisioner/jobs.js';
