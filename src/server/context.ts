@@ -13,4 +13,6 @@ export interface AppContext {
   enqueuer: Enqueuer;
   /** Closed when the server shuts down: long-lived connections (watchers) end with it. */
   shutdown: AbortSignal;
+  /** Injected clock (tests); the platform's services read the time from it. */
+  clock?: () => Date;
 }

@@ -64,6 +64,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
         log: log.child({ component: 'enqueuer' }),
         now: opts.now,
       }),
+      clock: opts.now,
     };
     const { modules, services } = assembleModules(ctx);
 
@@ -103,11 +104,12 @@ function platformModule(ctx: AppContext): Module {
   const platform = createPlatform({
     db: ctx.db,
     log: ctx.log,
-    clock: systemClock,
+    clock: ctx.clock ?? systemClock,
     enqueuer: ctx.enqueuer,
     registry: ctx.registry,
     prebuilds: config.prebuilds,
     provisioner: config.provisioner,
+    lifecycle: config.lifecycle,
   });
   return { routes: platformRoutes(platform), services: platform.services };
 }

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { actorOf, authorize } from '../auth.js';
 import { errors, Uuid } from '../../contract/common.js';
+import { TemplateScheduleFields } from '../../contract/lifecycle.js';
 import { OrgParam, orgParam } from '../params.js';
 import type { Directory } from '../../platform/directory.js';
 import type { TemplateService } from '../../platform/templates/service.js';
@@ -86,6 +87,7 @@ const UpdateTemplate = Type.Object({
   description: Type.Optional(Type.String({ maxLength: 128 })),
   icon: Type.Optional(Type.String({ maxLength: 256 })),
   deprecation_message: Type.Optional(Type.String({ maxLength: 4096 })),
+  ...TemplateScheduleFields,
 });
 
 const Promote = Type.Object({ id: Uuid });
