@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { BuildRow, WorkspaceRow } from '../workspaces/queries.js';
-import { getTemplateSchedule, nsToMs, setBuildDeadline } from './queries.js';
+import { getTemplateSchedule, isZeroTime, nsToMs, setBuildDeadline } from './queries.js';
 import { PREBUILDS_SYSTEM_USER_ID as PREBUILDS_USER_ID } from '../users/queries.js';
 
 /**
@@ -35,8 +35,8 @@ export async function bumpActivity(q: Queryable, workspaceId: string, now: Date)
   );
   const b = r.rows[0];
   const bumpMs = nsToMs(b?.activity_bump);
-  if (!b || bumpMs <= 0 || b.deadline.getUTCFullYear() <= 1) return;
+  if (!b || bumpMs <= 0 || isZeroTime(b.deadline)) return;
   let next = now.getTime() + bumpMs;
-  if (b.max_deadline.getUTCFullYear() > 1) next = Math.min(next, b.max_deadline.getTime());
+  if (!isZeroTime(b.max_deadline)) next = Math.min(next, b.max_deadline.getTime());
   if (next > b.deadline.getTime()) await setBuildDeadline(q, b.id, new Date(next));
 }

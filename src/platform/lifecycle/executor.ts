@@ -31,7 +31,7 @@ export interface TickResult {
 }
 
 /** Zero time ('0001-01-01'): no deadline. */
-export const isZero = (d: Date | null | undefined): boolean => !d || d.getUTCFullYear() <= 1;
+export const isZero = lq.isZeroTime;
 
 /** A user counts as active (suppressing the autostop reminder) when seen this recently (reference: 15 minutes). */
 const REMINDER_ACTIVE_THRESHOLD_MS = 15 * 60_000;

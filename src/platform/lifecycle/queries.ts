@@ -1,5 +1,11 @@
 import type { Queryable } from '../../db/database.js';
 
+/**
+ * The zero time ('0001-01-01', "no deadline"). node-postgres reads year 1 as 2001 (two-digit
+ * year parsing), so anything up to 2001-01-01 counts as zero.
+ */
+export const isZeroTime = (d: Date | null | undefined): boolean => !d || d.getTime() <= Date.UTC(2001, 0, 1);
+
 /** Nanoseconds (the reference's storage) ↔ milliseconds (its API). */
 export const NS_PER_MS = 1_000_000;
 export const nsToMs = (ns: string | number | null | undefined): number => (ns == null ? 0 : Math.floor(Number(ns) / NS_PER_MS));
