@@ -4,7 +4,8 @@ import type { Logger } from '../../lib/logger.js';
 import { systemClock, type Clock, type Service } from '../../lib/service.js';
 import { TEMPLATE_WORKSPACE_BUILDS_FAILED_REPORT } from '../../notifications/templates/catalogue.js';
 import type { EventDeps } from '../deps.js';
-import { PREBUILDS_SYSTEM_USER_ID, usersWithRoles } from '../users/queries.js';
+import { PREBUILDS_SYSTEM_USER_ID } from '../users/queries.js';
+import { templateAdmins } from '../templates/events.js';
 
 export const REPORT_PERIOD_MS = 7 * 24 * 3600_000;
 /** Failed builds listed per template version (the reference's cap). */
@@ -92,7 +93,8 @@ export class ReportGenerator implements Service {
           return { leader: true, initialized: true, sent: 0 };
         }
         if (last.rows[0].last_generated_at.getTime() + REPORT_PERIOD_MS > now.getTime()) return { leader: true, initialized: false, sent: 0 };
-        const sent = await this.report(q, new Date(now.getTime() - REPORT_PERIOD_MS), now);
+        // The period since the last report: no build is counted twice or missed.
+        const sent = await this.report(q, last.rows[0].last_generated_at, now);
         await record(q, now);
         return { leader: true, initialized: false, sent };
       }),
@@ -150,8 +152,8 @@ export class ReportGenerator implements Service {
         });
       }
     }
-    // Template admins who are members of the template's organization: one message each, over their templates.
-    const admins = await usersWithRoles(q, ['template-admin']);
+    // Owners and template admins who are members of the template's organization: one message each, over their templates.
+    const admins = await templateAdmins(q);
     const members = await q.query<{ user_id: string; organization_id: string }>(`SELECT user_id, organization_id FROM organization_members`);
     const orgsOf = new Map<string, Set<string>>();
     for (const m of members.rows) {
