@@ -4,6 +4,7 @@ import { templateRoutes } from './routes/templates.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 import { agentRoutes } from './routes/agents.js';
 import { provisionerDaemonRoutes, provisionerKeyRoutes } from './routes/provisioner.js';
+import { agentLifecycleRoutes, lifecycleRoutes } from './routes/lifecycle.js';
 
 /** The workspace platform's routes, by how they authenticate. */
 export function platformRoutes(platform: Omit<Platform, 'services'>) {
@@ -13,11 +14,13 @@ export function platformRoutes(platform: Omit<Platform, 'services'>) {
       await templateRoutes(app, platform);
       await workspaceRoutes(app, platform);
       await provisionerKeyRoutes(app, platform);
+      await lifecycleRoutes(app, platform.lifecycle);
     },
     /** Agent tokens and provisioner keys: these routes check their own credentials. */
     custom: async (app: FastifyInstance): Promise<void> => {
       await agentRoutes(app, platform.agents);
       await provisionerDaemonRoutes(app, platform.provisioners);
+      await agentLifecycleRoutes(app, platform.agents);
     },
   };
 }

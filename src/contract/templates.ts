@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { TemplateScheduleFields } from './lifecycle.js';
 import { DateTime, MessageResponse, NameValue, Nullable, OrgParam, Uuid } from './common.js';
 
 // Templates, their versions, rich parameters and presets.
@@ -87,6 +88,7 @@ export const UpdateTemplate = Type.Object({
   description: Type.Optional(Type.String({ maxLength: 128 })),
   icon: Type.Optional(Type.String({ maxLength: 256 })),
   deprecation_message: Type.Optional(Type.String({ maxLength: 4096 })),
+  ...TemplateScheduleFields,
 });
 export type UpdateTemplate = Static<typeof UpdateTemplate>;
 

@@ -54,4 +54,5 @@ export interface Config {
   email: EmailConfig;
   prebuilds: { reconciliationInterval: number; backoffInterval: number; failureHardLimit: number };
   provisioner: { jobTimeout: number };
+  lifecycle: { tickInterval: number; reportInterval: number };
 }

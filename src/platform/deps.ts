@@ -1,5 +1,6 @@
 import type { Logger } from '../lib/logger.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
+import type { Clock } from '../lib/service.js';
 
 /** The only part of the notification engine the platform uses: batch enqueue. */
 export type Notifier = Pick<Enqueuer, 'enqueueMany'>;
@@ -8,4 +9,6 @@ export type Notifier = Pick<Enqueuer, 'enqueueMany'>;
 export interface EventDeps {
   log: Logger;
   enqueuer: Notifier;
+  /** Where timestamps the platform decides on come from (build times, deadlines); the system clock when absent. */
+  clock?: Clock;
 }

@@ -13,6 +13,9 @@ import { BuiltinProvisioner } from './provisioner/builtin.js';
 import { PrebuildsReconciler } from './prebuilds/reconciler.js';
 import { claimPrebuiltWorkspace } from './prebuilds/claim.js';
 import { prebuildMetrics } from './prebuilds/metrics.js';
+import { LifecycleExecutor } from './lifecycle/executor.js';
+import { createLifecycleService, type LifecycleService } from './lifecycle/service.js';
+import { ReportGenerator } from './reports/generator.js';
 
 export interface PlatformDeps {
   db: Database;
@@ -23,6 +26,7 @@ export interface PlatformDeps {
   /** Read at use: a changed value applies to the next pass / job. */
   prebuilds: Config['prebuilds'];
   provisioner: Config['provisioner'];
+  lifecycle: Config['lifecycle'];
 }
 
 /** The workspace platform's request-side services, and the background services the server runs. */
@@ -32,7 +36,13 @@ export interface Platform {
   workspaces: WorkspaceService;
   agents: AgentService;
   provisioners: ProvisionerService;
-  services: { provisioner: BuiltinProvisioner; prebuilds: PrebuildsReconciler } & Record<string, Service>;
+  lifecycle: LifecycleService;
+  services: {
+    provisioner: BuiltinProvisioner;
+    prebuilds: PrebuildsReconciler;
+    lifecycle: LifecycleExecutor;
+    reports: ReportGenerator;
+  } & Record<string, Service>;
 }
 
 /** The workspace platform: templates, workspaces and builds, provisioners, agents and apps, prebuilds. */
@@ -40,7 +50,7 @@ export function createPlatform(deps: PlatformDeps): Platform {
   const { db, log, clock, enqueuer } = deps;
   // Registered once per server, so /metrics shows them from the start.
   const metrics = prebuildMetrics(deps.registry);
-  const events = { log, enqueuer };
+  const events = { log, enqueuer, clock };
   const jobs = { ...events, metrics };
   const claim = claimPrebuiltWorkspace.bind(null, jobs);
   return {
@@ -49,9 +59,12 @@ export function createPlatform(deps: PlatformDeps): Platform {
     workspaces: createWorkspaceService({ ...events, db, claim }),
     agents: createAgentService({ ...events, db, clock }),
     provisioners: createProvisionerService({ ...jobs, db }),
+    lifecycle: createLifecycleService({ ...events, db }),
     services: {
       provisioner: new BuiltinProvisioner({ ...jobs, db, config: deps.provisioner }),
       prebuilds: new PrebuildsReconciler({ ...jobs, db, clock, config: deps.prebuilds }),
+      lifecycle: new LifecycleExecutor({ ...events, db, config: deps.lifecycle }),
+      reports: new ReportGenerator({ ...events, db, config: deps.lifecycle }),
     },
   };
 }

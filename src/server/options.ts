@@ -76,5 +76,7 @@ export const OPTIONS: OptionSpec[] = [
   opt('prebuilds.reconciliationInterval', 'workspace-prebuilds-reconciliation-interval', 'duration', '1m', 'Prebuilds', 'How often the prebuilds reconciler runs.'),
   opt('prebuilds.backoffInterval', 'workspace-prebuilds-reconciliation-backoff-interval', 'duration', '1m', 'Prebuilds', 'Back-off after a failed prebuild before creating another.'),
   opt('prebuilds.failureHardLimit', 'workspace-prebuilds-failure-hard-limit', 'int', 3, 'Prebuilds', 'Consecutive failed prebuilds that stop a preset (hard_limited). 0 disables.'),
+  opt('lifecycle.tickInterval', 'autobuild-poll-interval', 'duration', '1m', 'Provisioning', 'How often the lifecycle executor checks for workspaces to autostart, autostop, make dormant or delete. 0 disables.'),
+  opt('lifecycle.reportInterval', 'notifications-report-interval', 'duration', '15m', 'Notifications', 'How often the weekly failed-builds report generator checks whether a report is due. 0 disables.'),
   opt('provisioner.jobTimeout', 'provisioner-job-timeout', 'duration', '5m', 'Provisioning', 'A running provisioner job whose runner stops reporting for this long fails as hung.'),
 ];

@@ -90,6 +90,7 @@ export function assemble(deps: AssembleDeps): Assembly {
     registry,
     prebuilds: config.prebuilds,
     provisioner: config.provisioner,
+    lifecycle: config.lifecycle,
   });
   const notifications = createNotifications({
     db,

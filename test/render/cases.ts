@@ -259,6 +259,21 @@ export const CASES: Case[] = [
     labels: { task: 'Fix the flaky test in the render package', workspace: 'my-task-workspace' },
   },
   {
+    file: 'TemplateTaskPaused',
+    id: cat.TEMPLATE_TASK_PAUSED,
+    labels: { task: 'Fix the flaky test in the render package', workspace: 'my-task-workspace', task_id: 'my-task-workspace', pause_reason: 'auto' },
+  },
+  {
+    file: 'TemplateTaskResumed',
+    id: cat.TEMPLATE_TASK_RESUMED,
+    labels: { task: 'Fix the flaky test in the render package', workspace: 'my-task-workspace', task_id: 'my-task-workspace' },
+  },
+  {
+    file: 'TemplateWorkspaceAutostopReminder',
+    id: cat.TEMPLATE_WORKSPACE_AUTOSTOP_REMINDER,
+    labels: { workspace: 'bobby-workspace', timeTilShutdown: '10 minutes from now' },
+  },
+  {
     file: 'TemplateTestNotification',
     id: cat.TEMPLATE_TEST_NOTIFICATION,
     labels: {},

@@ -39,6 +39,8 @@ export interface TemplateRow {
 }
 
 export const MIGRATION_PATH = fileURLToPath(new URL('../../src/db/migrations/0003_notification_catalogue.sql', import.meta.url));
+/** Later migrations that add built-in templates (issue 21). */
+export const LATER_CATALOGUE_MIGRATIONS = [fileURLToPath(new URL('../../src/db/migrations/0070_lifecycle.sql', import.meta.url))];
 
 /**
  * Read the catalogue rows straight from the migration text with a tiny SQL
@@ -47,7 +49,15 @@ export const MIGRATION_PATH = fileURLToPath(new URL('../../src/db/migrations/000
  * uses: one INSERT … VALUES with tuples of '…' / $tag$…$tag$ strings (optionally
  * ::cast), NULL, true, false, and -- comments.
  */
-export function loadCatalogueRows(sql = readFileSync(MIGRATION_PATH, 'utf8')): TemplateRow[] {
+/** Every built-in template row: the 0003 catalogue plus templates added by later migrations. */
+export function loadCatalogueRows(sql?: string): TemplateRow[] {
+  if (sql !== undefined) return parseCatalogueRows(sql);
+  return [MIGRATION_PATH, ...LATER_CATALOGUE_MIGRATIONS]
+    .flatMap((p) => parseCatalogueRows(readFileSync(p, 'utf8')))
+    .sort((a, b) => a.name.localeCompare(b.name));
+}
+
+function parseCatalogueRows(sql: string): TemplateRow[] {
   const head = /INSERT INTO notification_templates\s*\(([^)]*)\)\s*VALUES/i.exec(sql);
   if (!head) throw new Error('no INSERT INTO notification_templates … VALUES');
   const cols = head[1]!.split(',').map((c) => c.trim().replace(/"/g, ''));

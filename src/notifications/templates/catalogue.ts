@@ -17,6 +17,8 @@ export const TEMPLATE_WORKSPACE_CREATED = '281fdf73-c6d6-4cbb-8ff5-888baf8a2fff'
 export const TEMPLATE_WORKSPACE_MANUALLY_UPDATED = 'd089fe7b-d5c5-4c0c-aaf5-689859f7d392';
 export const TEMPLATE_WORKSPACE_OUT_OF_MEMORY = 'a9d027b4-ac49-4fb1-9f6d-45af15f64e7a';
 export const TEMPLATE_WORKSPACE_OUT_OF_DISK = 'f047f6a3-5713-40f7-85aa-0394cce9fa3a';
+/** Herald's own id (0070 migration): the reference added its reminder after the pinned commit. */
+export const TEMPLATE_WORKSPACE_AUTOSTOP_REMINDER = '7a3c1e9b-5d2f-4b8a-9c6e-1f0d2b3a4c5d';
 
 // User Events
 export const TEMPLATE_USER_ACCOUNT_CREATED = '4e19c0ac-94e1-4532-9515-d1801aa283b2';
@@ -42,6 +44,9 @@ export const TEMPLATE_TASK_WORKING = 'bd4b7168-d05e-4e19-ad0f-3593b77aa90f';
 export const TEMPLATE_TASK_IDLE = 'd4a6271c-cced-4ed0-84ad-afd02a9c7799';
 export const TEMPLATE_TASK_COMPLETED = '8c5a4d12-9f7e-4b3a-a1c8-6e4f2d9b5a7c';
 export const TEMPLATE_TASK_FAILED = '3b7e8f1a-4c2d-49a6-b5e9-7f3a1c8d6b4e';
+/** Upstream ids (0070 migration). */
+export const TEMPLATE_TASK_PAUSED = '2a74f3d3-ab09-4123-a4a5-ca238f4f65a1';
+export const TEMPLATE_TASK_RESUMED = '843ee9c3-a8fb-4846-afa9-977bec578649';
 
 // Notification Events / Custom Events
 export const TEMPLATE_TEST_NOTIFICATION = 'c425f63e-716a-4bf4-ae24-78348f706c3f';
@@ -96,6 +101,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   e(TEMPLATE_WORKSPACE_MANUALLY_UPDATED, 'TemplateWorkspaceManuallyUpdated', 'Workspace Manually Updated', GROUP_WORKSPACE_EVENTS, false),
   e(TEMPLATE_WORKSPACE_OUT_OF_MEMORY, 'TemplateWorkspaceOutOfMemory', 'Workspace Out Of Memory', GROUP_WORKSPACE_EVENTS),
   e(TEMPLATE_WORKSPACE_OUT_OF_DISK, 'TemplateWorkspaceOutOfDisk', 'Workspace Out Of Disk', GROUP_WORKSPACE_EVENTS),
+  e(TEMPLATE_WORKSPACE_AUTOSTOP_REMINDER, 'TemplateWorkspaceAutostopReminder', 'Workspace Autostop Reminder', GROUP_WORKSPACE_EVENTS),
   e(TEMPLATE_USER_ACCOUNT_CREATED, 'TemplateUserAccountCreated', 'User account created', GROUP_USER_EVENTS),
   e(TEMPLATE_USER_ACCOUNT_DELETED, 'TemplateUserAccountDeleted', 'User account deleted', GROUP_USER_EVENTS),
   e(TEMPLATE_USER_ACCOUNT_SUSPENDED, 'TemplateUserAccountSuspended', 'User account suspended', GROUP_USER_EVENTS),
@@ -112,6 +118,8 @@ export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   e(TEMPLATE_TASK_IDLE, 'TemplateTaskIdle', 'Task Idle', GROUP_TASK_EVENTS),
   e(TEMPLATE_TASK_COMPLETED, 'TemplateTaskCompleted', 'Task Completed', GROUP_TASK_EVENTS),
   e(TEMPLATE_TASK_FAILED, 'TemplateTaskFailed', 'Task Failed', GROUP_TASK_EVENTS),
+  e(TEMPLATE_TASK_PAUSED, 'TemplateTaskPaused', 'Task Paused', GROUP_TASK_EVENTS),
+  e(TEMPLATE_TASK_RESUMED, 'TemplateTaskResumed', 'Task Resumed', GROUP_TASK_EVENTS),
   e(TEMPLATE_TEST_NOTIFICATION, 'TemplateTestNotification', 'Troubleshooting Notification', GROUP_NOTIFICATION_EVENTS),
   e(TEMPLATE_CUSTOM_NOTIFICATION, 'TemplateCustomNotification', 'Custom Notification', GROUP_CUSTOM_EVENTS, true, 'custom'),
 ]);

@@ -5,6 +5,8 @@ import type { EventDeps } from '../deps.js';
 import { notifyTaskState, uiSanitize } from '../tasks/notify.js';
 import { WORKSPACE_EVENTS_CHANNEL } from '../provisioner/complete.js';
 import * as aq from './queries.js';
+import { MONITOR_CONFIG, pushUsage, type Datapoint } from './monitors.js';
+import { bumpActivity } from '../lifecycle/deadline.js';
 
 export type { AgentRow } from './queries.js';
 
@@ -22,6 +24,18 @@ export interface AgentService {
   /** The agent of a token that is still good (see agentByToken); Unauthorized otherwise. */
   authenticate(token: string | undefined): Promise<aq.AgentRow>;
   reportAppStatus(agent: aq.AgentRow, report: AppStatusReport): Promise<void>;
+  /** Agent stats: open connections or sessions count as use (deadline bump, dormancy clock). */
+  reportStats(agent: aq.AgentRow, stats: AgentStats): Promise<{ report_interval: number }>;
+  resourcesMonitoringConfiguration(agent: aq.AgentRow): Promise<unknown>;
+  pushResourcesMonitoringUsage(agent: aq.AgentRow, datapoints: Datapoint[]): Promise<void>;
+}
+
+export interface AgentStats {
+  connection_count?: number;
+  session_count_vscode?: number;
+  session_count_jetbrains?: number;
+  session_count_reconnecting_pty?: number;
+  session_count_ssh?: number;
 }
 
 export function createAgentService(deps: EventDeps & { db: Database; clock: Clock }): AgentService {
@@ -71,6 +85,30 @@ export function createAgentService(deps: EventDeps & { db: Database; clock: Cloc
         await notify(q, WORKSPACE_EVENTS_CHANNEL, JSON.stringify({ workspace_id: agent.workspace_id, kind: 'agent_app_status_update', agent_id: agent.id }));
         await notifyTaskState(deps, q, { workspaceId: agent.workspace_id, appId: appRow.id, state, previous, now: deps.clock() });
       });
+    },
+
+    async reportStats(agent, st) {
+      const used = (st.connection_count ?? 0) + (st.session_count_vscode ?? 0) + (st.session_count_jetbrains ?? 0) +
+        (st.session_count_reconnecting_pty ?? 0) + (st.session_count_ssh ?? 0);
+      if (used > 0) await db.tx((q) => bumpActivity(q, agent.workspace_id, deps.clock()));
+      return { report_interval: 30_000_000_000 };
+    },
+
+    async resourcesMonitoringConfiguration(agent) {
+      const mem = await db.query<{ enabled: boolean }>(`SELECT enabled FROM workspace_agent_memory_resource_monitors WHERE agent_id = $1`, [agent.id]);
+      const vols = await db.query<{ enabled: boolean; path: string }>(
+        `SELECT enabled, path FROM workspace_agent_volume_resource_monitors WHERE agent_id = $1 ORDER BY path`,
+        [agent.id],
+      );
+      return {
+        config: { num_datapoints: MONITOR_CONFIG.numDatapoints, collection_interval_seconds: MONITOR_CONFIG.collectionIntervalSeconds },
+        memory: mem.rows[0] ? { enabled: mem.rows[0].enabled } : null,
+        volumes: vols.rows,
+      };
+    },
+
+    async pushResourcesMonitoringUsage(agent, datapoints) {
+      await db.tx((q) => pushUsage(deps, q, agent, datapoints, deps.clock()));
     },
   };
 }

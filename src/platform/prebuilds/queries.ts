@@ -142,3 +142,17 @@ export async function claimablePrebuild(q: Queryable, presetId: string, versionI
   );
   return r.rows[0]?.id;
 }
+
+/** site_configs key of GET/PUT /prebuilds/settings. */
+export const PREBUILDS_SETTINGS_KEY = 'prebuilds_settings';
+
+/** Reconciliation paused by an administrator (the reference's prebuilds settings). */
+export async function prebuildsPaused(q: Queryable): Promise<boolean> {
+  const r = await q.query<{ value: string }>(`SELECT value FROM site_configs WHERE key = $1`, [PREBUILDS_SETTINGS_KEY]);
+  if (!r.rows[0]) return false;
+  try {
+    return JSON.parse(r.rows[0].value).reconciliation_paused === true;
+  } catch {
+    return false;
+  }
+}

@@ -116,6 +116,10 @@ export class PrebuildsReconciler implements Service {
     const cfg = this.deps.config;
     const metrics = this.deps.metrics;
     const result: ReconcileResult = { leader: true, created: 0, deleted: 0, hardLimited: [], backedOff: [] };
+    // Paused through PUT /prebuilds/settings: nothing is created or deleted until resumed.
+    const paused = await pq.prebuildsPaused(db);
+    metrics.reconciliationPaused.set(paused ? 1 : 0);
+    if (paused) return result;
     const prebuildsUser = await getUserById(db, PREBUILDS_SYSTEM_USER_ID);
     if (!prebuildsUser) {
       this.log.error('the prebuilds system user is missing; skipping reconciliation');

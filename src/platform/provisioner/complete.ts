@@ -10,6 +10,9 @@ import type { BuildOutcome } from './definition.js';
 import { appendLogs, finishJob, type JobRow } from './jobs.js';
 import { trackResourceReplacements } from '../prebuilds/claim.js';
 import { presetLabels } from '../prebuilds/queries.js';
+import { setStartDeadline } from '../lifecycle/deadline.js';
+import { insertMonitors } from '../agents/monitors.js';
+import { taskPausedOrResumed } from '../tasks/pause.js';
 
 /** NOTIFY channel carrying workspace changes (build finished, app status) for live views. */
 export const WORKSPACE_EVENTS_CHANNEL = 'herald_workspace_events';
@@ -39,6 +42,7 @@ export async function completeJob(deps: JobDeps, q: Queryable, job: JobRow, outc
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
         [a.name, res.rows[0].id, hashAgentToken(token), a.auth_token ? null : token, a.operating_system ?? 'linux', a.architecture ?? 'amd64', a.directory ?? ''],
       );
+      await insertMonitors(q, agent.rows[0].id, a.resources_monitoring);
       let order = 0;
       for (const p of a.apps ?? []) {
         const app = await q.query<{ id: string }>(
@@ -68,6 +72,8 @@ export async function completeJob(deps: JobDeps, q: Queryable, job: JobRow, outc
   // A claimed prebuilt workspace whose claim replaced resources: logs, metric, notification.
   await trackResourceReplacements(deps, q, build, outcome.plan);
   const w = (await wq.getWorkspace(q, build.workspace_id))!;
+  if (build.transition === 'start') await setStartDeadline(q, w, build, deps.clock?.() ?? new Date());
+  if (build.transition !== 'delete') await taskPausedOrResumed(deps, q, w, build);
   if (build.transition === 'delete') {
     await q.query(`UPDATE workspaces SET deleted = true, updated_at = now() WHERE id = $1`, [w.id]);
     await events.workspaceDeleted(deps, q, w, build);

@@ -27,6 +27,41 @@ export interface AgentSpec {
   architecture?: string;
   directory?: string;
   apps?: AppSpec[];
+  /** The reference's coder_agent resources_monitoring: usage thresholds in percent. */
+  resources_monitoring?: ResourcesMonitoring;
+}
+
+export interface ResourcesMonitoring {
+  memory?: { enabled: boolean; threshold: number };
+  volumes?: { path: string; enabled: boolean; threshold: number }[];
+}
+
+function threshold(v: unknown, field: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) throw new DefinitionError(field, 'must be an integer percentage (0-100)');
+  return v;
+}
+
+function parseMonitoring(raw: unknown, f: string): ResourcesMonitoring | undefined {
+  if (raw === undefined) return undefined;
+  if (!isObj(raw)) throw new DefinitionError(f, 'must be an object');
+  const out: ResourcesMonitoring = {};
+  if (raw.memory !== undefined) {
+    if (!isObj(raw.memory)) throw new DefinitionError(`${f}.memory`, 'must be an object');
+    out.memory = { enabled: raw.memory.enabled !== false, threshold: threshold(raw.memory.threshold, `${f}.memory.threshold`) };
+  }
+  if (raw.volumes !== undefined) {
+    if (!Array.isArray(raw.volumes)) throw new DefinitionError(`${f}.volumes`, 'must be an array');
+    const paths = new Set<string>();
+    out.volumes = raw.volumes.map((v, i) => {
+      if (!isObj(v)) throw new DefinitionError(`${f}.volumes[${i}]`, 'must be an object');
+      const path = str(v.path, `${f}.volumes[${i}].path`, { max: 4096 })!;
+      if (!path.startsWith('/')) throw new DefinitionError(`${f}.volumes[${i}].path`, 'must be an absolute path');
+      if (paths.has(path)) throw new DefinitionError(`${f}.volumes[${i}].path`, `duplicate volume path "${path}"`);
+      paths.add(path);
+      return { path, enabled: v.enabled !== false, threshold: threshold(v.threshold, `${f}.volumes[${i}].threshold`) };
+    });
+  }
+  return out;
 }
 
 export interface ResourceSpec {
@@ -158,6 +193,7 @@ export function parseOutcome(raw: unknown, path = ''): BuildOutcome {
         architecture: str(a.architecture, `${fa}.architecture`, { optional: true, max: 64 }),
         directory: str(a.directory, `${fa}.directory`, { optional: true, max: 4096 }),
         apps: appSpecs,
+        resources_monitoring: parseMonitoring(a.resources_monitoring, `${fa}.resources_monitoring`),
       });
     });
     let metadata: ResourceSpec['metadata'];

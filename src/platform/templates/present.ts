@@ -1,5 +1,7 @@
 import type { ParameterRow } from './parameters.js';
 import type { PresetRow, TemplateRow, VersionRow } from './queries.js';
+import { toSchedule } from '../lifecycle/queries.js';
+import { presentSchedule } from '../lifecycle/present.js';
 
 /** codersdk.Template (the fields Herald has). */
 export function presentTemplate(t: TemplateRow) {
@@ -19,6 +21,7 @@ export function presentTemplate(t: TemplateRow) {
     deprecation_message: t.deprecated,
     created_by_id: t.created_by,
     created_by_name: t.created_by_username,
+    ...presentSchedule(toSchedule(t)),
   };
 }
 

@@ -1,8 +1,9 @@
 import type { Queryable } from '../../db/database.js';
 import type { Definition } from '../provisioner/definition.js';
 import type { NameValue, ParameterRow } from './parameters.js';
+import { TEMPLATE_SCHEDULE_COLS, type ScheduleRow } from '../lifecycle/queries.js';
 
-export interface TemplateRow {
+export interface TemplateRow extends ScheduleRow {
   id: string;
   created_at: Date;
   updated_at: Date;
@@ -51,7 +52,7 @@ export interface PresetRow {
 
 const TEMPLATE_COLS = `t.id, t.created_at, t.updated_at, t.organization_id, o.name AS organization_name, t.name,
   t.display_name, t.description, t.icon, t.active_version_id, t.deprecated, t.deleted, t.created_by,
-  u.username AS created_by_username`;
+  u.username AS created_by_username, ${TEMPLATE_SCHEDULE_COLS}`;
 const TEMPLATE_FROM = `templates t JOIN organizations o ON o.id = t.organization_id JOIN users u ON u.id = t.created_by`;
 
 export async function getTemplate(q: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<TemplateRow | undefined> {

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { updateTemplateSchedule, type TemplateScheduleInput } from '../lifecycle/service.js';
 import type { Database, Queryable } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { Conflict, Invalid, NotFound, type FieldError } from '../../lib/errors.js';
@@ -211,7 +212,7 @@ export async function promoteVersion(q: Queryable, t: tq.TemplateRow, versionId:
   await q.query(`UPDATE templates SET active_version_id = $2, updated_at = now() WHERE id = $1`, [t.id, v.id]);
 }
 
-export interface UpdateTemplateInput {
+export interface UpdateTemplateInput extends TemplateScheduleInput {
   name?: string;
   display_name?: string;
   description?: string;
@@ -235,6 +236,7 @@ export async function updateTemplate(deps: EventDeps, q: Queryable, t: tq.Templa
     if (isUniqueViolation(err)) throw new Conflict(`Template with name "${input.name}" already exists.`);
     throw err;
   }
+  await updateTemplateSchedule(deps, q, t.id, input);
   if (deprecated !== '' && deprecated !== t.deprecated) {
     const updated = (await tq.getTemplate(q, t.id))!;
     await events.templateDeprecated(deps, q, updated, deprecated);

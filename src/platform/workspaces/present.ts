@@ -1,4 +1,5 @@
 import type { Database, Queryable } from '../../db/database.js';
+import { isZeroTime } from '../lifecycle/queries.js';
 import { getJob, type JobRow } from '../provisioner/jobs.js';
 import { latestStatusByWorkspace, presentAppStatus, type AppStatusRow } from '../agents/queries.js';
 import type { BuildRow, WorkspaceRow } from './queries.js';
@@ -228,8 +229,8 @@ export async function presentBuilds(q: Queryable, w: WorkspaceRow, builds: Build
       job: presentJob(job),
       reason: b.reason,
       resources: resources.get(b.job_id) ?? [],
-      deadline: null,
-      max_deadline: null,
+      deadline: isZeroTime(b.deadline) ? null : b.deadline.toISOString(),
+      max_deadline: isZeroTime(b.max_deadline) ? null : b.max_deadline.toISOString(),
       status: buildStatus(job.status, b.transition),
       daily_cost: b.daily_cost,
       template_version_preset_id: b.template_version_preset_id,
@@ -270,6 +271,8 @@ export async function presentWorkspaces(q: Queryable, rows: WorkspaceRow[]) {
       ttl_ms: w.ttl !== null ? Math.round(Number(w.ttl) / 1_000_000) : null,
       last_used_at: w.last_used_at.toISOString(),
       automatic_updates: w.automatic_updates,
+      dormant_at: w.dormant_at ? w.dormant_at.toISOString() : null,
+      deleting_at: w.deleting_at ? w.deleting_at.toISOString() : null,
     });
   }
   return out;

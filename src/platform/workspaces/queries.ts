@@ -21,12 +21,14 @@ export interface WorkspaceRow {
   ttl: string | null;
   last_used_at: Date;
   automatic_updates: string;
+  dormant_at: Date | null;
+  deleting_at: Date | null;
 }
 
 const WS_COLS = `w.id, w.created_at, w.updated_at, w.owner_id, u.username AS owner_username, w.organization_id,
   o.name AS organization_name, w.template_id, t.name AS template_name, t.display_name AS template_display_name,
   t.icon AS template_icon, t.active_version_id AS template_active_version_id, w.name, w.deleted,
-  w.autostart_schedule, w.ttl::text AS ttl, w.last_used_at, w.automatic_updates`;
+  w.autostart_schedule, w.ttl::text AS ttl, w.last_used_at, w.automatic_updates, w.dormant_at, w.deleting_at`;
 const WS_FROM = `workspaces w JOIN users u ON u.id = w.owner_id JOIN organizations o ON o.id = w.organization_id
   JOIN templates t ON t.id = w.template_id`;
 
@@ -159,13 +161,14 @@ export async function insertBuild(
     presetId: string | null;
     prebuildStage: string;
     parameters: NameValue[];
+    createdAt?: Date;
   },
 ): Promise<string> {
   const r = await q.query<{ id: string }>(
     `INSERT INTO workspace_builds (workspace_id, template_version_id, build_number, transition, initiator_id, job_id,
-       reason, template_version_preset_id, prebuild_stage)
-     VALUES ($1, $2, $3, $4::workspace_transition, $5, $6, $7::build_reason, $8, $9) RETURNING id`,
-    [b.workspaceId, b.templateVersionId, b.buildNumber, b.transition, b.initiatorId, b.jobId, b.reason, b.presetId, b.prebuildStage],
+       reason, template_version_preset_id, prebuild_stage, created_at)
+     VALUES ($1, $2, $3, $4::workspace_transition, $5, $6, $7::build_reason, $8, $9, COALESCE($10, now())) RETURNING id`,
+    [b.workspaceId, b.templateVersionId, b.buildNumber, b.transition, b.initiatorId, b.jobId, b.reason, b.presetId, b.prebuildStage, b.createdAt ?? null],
   );
   const id = r.rows[0].id;
   if (b.parameters.length) {

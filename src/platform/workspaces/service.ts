@@ -9,6 +9,8 @@ import { getLogs, insertJob } from '../provisioner/jobs.js';
 import * as wq from './queries.js';
 import * as events from './events.js';
 import { presentBuilds, presentWorkspaces, snapshot, withAgentTokens } from './present.js';
+import { getTemplateSchedule } from '../lifecycle/queries.js';
+import { validateAutomaticUpdates, validateAutostart, validateTtl } from '../lifecycle/validate.js';
 
 /**
  * The workspace is deleted: the reference answers 410 Gone. A NotFound, so that anything not
@@ -115,11 +117,13 @@ export async function createBuild(
     presetId: preset?.id ?? null,
     prebuildStage: req.prebuildStage ?? 'none',
     parameters,
+    createdAt: deps.clock?.(),
   });
   await q.query(`UPDATE provisioner_jobs SET input = input || jsonb_build_object('workspace_build_id', $2::text) WHERE id = $1`, [jobId, buildId]);
   await q.query(`UPDATE workspaces SET updated_at = now() WHERE id = $1`, [w.id]);
 
-  if (previous && req.templateVersionId && req.templateVersionId !== previous.template_version_id) {
+  // Automatic builds that move to the active version send Workspace Updated Automatically instead.
+  if ((req.reason ?? 'initiator') === 'initiator' && previous && req.templateVersionId && req.templateVersionId !== previous.template_version_id) {
     await events.workspaceManuallyUpdated(deps, q, w, initiator, req.richParameterValues ?? []);
   }
   return buildId;
@@ -208,11 +212,17 @@ export async function createWorkspace(
     if (claimed) return claimed;
   }
   let workspaceId: string;
+  if (req.autostartSchedule) validateAutostart(req.autostartSchedule);
+  if (req.ttlMs) validateTtl(req.ttlMs);
+  if (req.automaticUpdates !== undefined) validateAutomaticUpdates(req.automaticUpdates);
+  // Without a TTL of its own the workspace takes the template's default (the reference's behaviour).
+  const schedule = await getTemplateSchedule(q, template.id);
+  const ttlMs = req.ttlMs ?? (schedule?.defaultTtlMs ? schedule.defaultTtlMs : undefined);
   try {
     const r = await q.query<{ id: string }>(
-      `INSERT INTO workspaces (owner_id, organization_id, template_id, name, autostart_schedule, ttl, automatic_updates)
-       VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-      [owner.id, template.organization_id, template.id, req.name, req.autostartSchedule ?? null, req.ttlMs !== undefined ? req.ttlMs * 1_000_000 : null, req.automaticUpdates ?? 'never'],
+      `INSERT INTO workspaces (owner_id, organization_id, template_id, name, autostart_schedule, ttl, automatic_updates, last_used_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, COALESCE($8, now())) RETURNING id`,
+      [owner.id, template.organization_id, template.id, req.name, req.autostartSchedule || null, ttlMs ? ttlMs * 1_000_000 : null, req.automaticUpdates ?? 'never', deps.clock?.() ?? null],
     );
     workspaceId = r.rows[0].id;
   } catch (err) {

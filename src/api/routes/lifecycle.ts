@@ -1,0 +1,113 @@
+import type { Static } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { can } from '../../access/roles.js';
+import { actorOf, authorize, requestAuth, tokenFromRequest } from '../auth.js';
+import { HttpError } from '../errors.js';
+import { errors, Uuid } from '../../contract/common.js';
+import {
+  AgentStats,
+  PrebuildsSettings,
+  ResourcesMonitoringUsage,
+  UpdateAutomaticUpdates,
+  UpdateAutostart,
+  UpdateDormancy,
+  UpdateTtl,
+} from '../../contract/lifecycle.js';
+import type { LifecycleService } from '../../platform/lifecycle/service.js';
+import type { AgentRow, AgentService } from '../../platform/agents/service.js';
+import { WorkspaceDeleted, type Viewer } from '../../platform/workspaces/service.js';
+
+const tags = ['Workspaces'];
+const WorkspaceParam = Type.Object({ workspace: Uuid });
+
+const viewerOf = (req: FastifyRequest): Viewer => {
+  const actor = actorOf(req);
+  return { user: actor.user, readAny: can(actor.roles, 'workspace:read_any'), updateAny: can(actor.roles, 'workspace:update_any') };
+};
+
+async function gone<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof WorkspaceDeleted) throw new HttpError(410, err.message, err.detail);
+    throw err;
+  }
+}
+
+/** Workspace schedules, dormancy and automatic updates; prebuilds settings (session-authenticated). */
+export async function lifecycleRoutes(app: FastifyInstance, lifecycle: LifecycleService): Promise<void> {
+  app.put<{ Params: Static<typeof WorkspaceParam>; Body: Static<typeof UpdateAutostart> }>(
+    '/workspaces/:workspace/autostart',
+    { schema: { tags, params: WorkspaceParam, body: UpdateAutostart, response: errors(400, 401, 403, 404, 410) } },
+    async (req, reply) => {
+      await gone(lifecycle.setAutostart(viewerOf(req), req.params.workspace, req.body.schedule));
+      return reply.status(204).send();
+    },
+  );
+
+  app.put<{ Params: Static<typeof WorkspaceParam>; Body: Static<typeof UpdateTtl> }>(
+    '/workspaces/:workspace/ttl',
+    { schema: { tags, params: WorkspaceParam, body: UpdateTtl, response: errors(400, 401, 403, 404, 410) } },
+    async (req, reply) => {
+      await gone(lifecycle.setTtl(viewerOf(req), req.params.workspace, req.body.ttl_ms));
+      return reply.status(204).send();
+    },
+  );
+
+  app.put<{ Params: Static<typeof WorkspaceParam>; Body: Static<typeof UpdateDormancy> }>(
+    '/workspaces/:workspace/dormant',
+    { schema: { tags, params: WorkspaceParam, body: UpdateDormancy, response: errors(400, 401, 403, 404, 410) } },
+    async (req) => gone(lifecycle.setDormant(viewerOf(req), req.params.workspace, req.body.dormant)),
+  );
+
+  app.put<{ Params: Static<typeof WorkspaceParam>; Body: Static<typeof UpdateAutomaticUpdates> }>(
+    '/workspaces/:workspace/autoupdates',
+    { schema: { tags, params: WorkspaceParam, body: UpdateAutomaticUpdates, response: errors(400, 401, 403, 404, 410) } },
+    async (req, reply) => {
+      await gone(lifecycle.setAutomaticUpdates(viewerOf(req), req.params.workspace, req.body.automatic_updates));
+      return reply.status(204).send();
+    },
+  );
+
+  app.get('/prebuilds/settings', { schema: { tags: ['Prebuilds'], response: errors(401, 403) } }, async (req) => {
+    authorize(req, 'deployment_config:read');
+    return lifecycle.prebuildsSettings();
+  });
+
+  app.put<{ Body: Static<typeof PrebuildsSettings> }>(
+    '/prebuilds/settings',
+    { schema: { tags: ['Prebuilds'], body: PrebuildsSettings, response: errors(400, 401, 403) } },
+    async (req) => {
+      authorize(req, 'deployment_config:update');
+      return lifecycle.setPrebuildsSettings(req.body);
+    },
+  );
+}
+
+/** Agent-token routes: stats (activity) and resource monitoring. */
+export async function agentLifecycleRoutes(app: FastifyInstance, agents: AgentService): Promise<void> {
+  const agentAuth = requestAuth((req: FastifyRequest): Promise<AgentRow> => agents.authenticate(tokenFromRequest(req)));
+  const security = [{ CoderSessionToken: [] }];
+
+  app.post<{ Body: Static<typeof AgentStats> }>(
+    '/workspaceagents/me/report-stats',
+    { onRequest: agentAuth.onRequest, schema: { tags: ['Agents'], body: AgentStats, security, response: errors(400, 401) } },
+    async (req) => agents.reportStats(await agentAuth.get(req), req.body),
+  );
+
+  app.get(
+    '/workspaceagents/me/resources-monitoring',
+    { onRequest: agentAuth.onRequest, schema: { tags: ['Agents'], security, response: errors(401) } },
+    async (req) => agents.resourcesMonitoringConfiguration(await agentAuth.get(req)),
+  );
+
+  app.post<{ Body: Static<typeof ResourcesMonitoringUsage> }>(
+    '/workspaceagents/me/resources-monitoring',
+    { onRequest: agentAuth.onRequest, schema: { tags: ['Agents'], body: ResourcesMonitoringUsage, security, response: errors(400, 401) } },
+    async (req, reply) => {
+      await agents.pushResourcesMonitoringUsage(await agentAuth.get(req), req.body.datapoints);
+      return reply.status(204).send();
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import { Type } from '@sinclair/typebox';
+
+// Schedules, dormancy, automatic updates, agent stats and resource monitoring, prebuilds settings.
+
+const Ms = Type.Integer({ minimum: 0 });
+const Day = Type.Union(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((d) => Type.Literal(d)));
+
+/** The schedule fields of PATCH /templates/{id} (codersdk.UpdateTemplateMeta). */
+export const TemplateScheduleFields = {
+  default_ttl_ms: Type.Optional(Ms),
+  activity_bump_ms: Type.Optional(Ms),
+  allow_user_autostart: Type.Optional(Type.Boolean()),
+  allow_user_autostop: Type.Optional(Type.Boolean()),
+  autostop_requirement: Type.Optional(
+    Type.Object({ days_of_week: Type.Optional(Type.Array(Day, { maxItems: 7 })), weeks: Type.Optional(Type.Integer({ minimum: 0, maximum: 16 })) }),
+  ),
+  autostart_requirement: Type.Optional(Type.Object({ days_of_week: Type.Optional(Type.Array(Day, { maxItems: 7 })) })),
+  failure_ttl_ms: Type.Optional(Ms),
+  time_til_dormant_ms: Type.Optional(Ms),
+  time_til_dormant_autodelete_ms: Type.Optional(Ms),
+  require_active_version: Type.Optional(Type.Boolean()),
+  time_til_autostop_notify_ms: Type.Optional(Ms),
+  update_workspace_last_used_at: Type.Optional(Type.Boolean()),
+  update_workspace_dormant_at: Type.Optional(Type.Boolean()),
+};
+
+export const UpdateAutostart = Type.Object({ schedule: Type.Optional(Type.Union([Type.String({ maxLength: 256 }), Type.Null()])) });
+export const UpdateTtl = Type.Object({ ttl_ms: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]) });
+export const UpdateDormancy = Type.Object({ dormant: Type.Boolean() });
+export const UpdateAutomaticUpdates = Type.Object({ automatic_updates: Type.Union([Type.Literal('always'), Type.Literal('never')]) });
+
+export const AgentStats = Type.Object({
+  connection_count: Type.Optional(Type.Integer({ minimum: 0 })),
+  session_count_vscode: Type.Optional(Type.Integer({ minimum: 0 })),
+  session_count_jetbrains: Type.Optional(Type.Integer({ minimum: 0 })),
+  session_count_reconnecting_pty: Type.Optional(Type.Integer({ minimum: 0 })),
+  session_count_ssh: Type.Optional(Type.Integer({ minimum: 0 })),
+}, { additionalProperties: true });
+
+const Usage = { used: Type.Number({ minimum: 0 }), total: Type.Number({ minimum: 0 }) };
+export const ResourcesMonitoringUsage = Type.Object({
+  datapoints: Type.Array(
+    Type.Object({
+      collected_at: Type.Optional(Type.String({ maxLength: 64 })),
+      memory: Type.Optional(Type.Union([Type.Object(Usage), Type.Null()])),
+      volumes: Type.Optional(Type.Array(Type.Object({ volume: Type.String({ maxLength: 4096 }), ...Usage }), { maxItems: 64 })),
+    }),
+    { maxItems: 100 },
+  ),
+});
+
+export const PrebuildsSettings = Type.Object({ reconciliation_paused: Type.Boolean() });
