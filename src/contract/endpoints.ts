@@ -2,6 +2,7 @@ import type { Static, TNull, TSchema } from '@sinclair/typebox';
 import { agentEndpoints } from './agents.js';
 import { deploymentEndpoints } from './deployment.js';
 import { inboxEndpoints } from './inbox.js';
+import { lifecycleEndpoints } from './lifecycle.js';
 import { notificationEndpoints } from './notifications.js';
 import { preferenceChannelEndpoints } from './preference-channels.js';
 import { provisionerEndpoints } from './provisioner.js';
@@ -34,6 +35,7 @@ export const endpoints = {
   ...workspaceEndpoints,
   ...provisionerEndpoints,
   ...agentEndpoints,
+  ...lifecycleEndpoints,
 } as const satisfies Record<string, EndpointSchema>;
 
 export type Endpoints = typeof endpoints;

@@ -1,4 +1,6 @@
 import { Type } from '@sinclair/typebox';
+import { NoContent, Uuid } from './common.js';
+import { Workspace } from './workspaces.js';
 
 // Schedules, dormancy, automatic updates, agent stats and resource monitoring, prebuilds settings.
 
@@ -50,3 +52,18 @@ export const ResourcesMonitoringUsage = Type.Object({
 });
 
 export const PrebuildsSettings = Type.Object({ reconciliation_paused: Type.Boolean() });
+
+const WorkspaceIdParam = Type.Object({ workspace: Uuid });
+export const ReportStatsResponse = Type.Object({ report_interval: Type.Integer({ description: 'Nanoseconds until the next report, as the reference.' }) });
+
+export const lifecycleEndpoints = {
+  'PUT /workspaces/{workspace}/autostart': { params: WorkspaceIdParam, body: UpdateAutostart, response: { 204: NoContent } },
+  'PUT /workspaces/{workspace}/ttl': { params: WorkspaceIdParam, body: UpdateTtl, response: { 204: NoContent } },
+  'PUT /workspaces/{workspace}/dormant': { params: WorkspaceIdParam, body: UpdateDormancy, response: { 200: Workspace } },
+  'PUT /workspaces/{workspace}/autoupdates': { params: WorkspaceIdParam, body: UpdateAutomaticUpdates, response: { 204: NoContent } },
+  'GET /prebuilds/settings': { response: { 200: PrebuildsSettings } },
+  'PUT /prebuilds/settings': { body: PrebuildsSettings, response: { 200: PrebuildsSettings } },
+  'POST /workspaceagents/me/report-stats': { body: AgentStats, response: { 200: ReportStatsResponse } },
+  'GET /workspaceagents/me/resources-monitoring': { response: { 200: Type.Unknown({ description: "The agent's memory and volume thresholds." }) } },
+  'POST /workspaceagents/me/resources-monitoring': { body: ResourcesMonitoringUsage, response: { 204: NoContent } },
+} as const;

@@ -99,7 +99,7 @@ describe('User account activated', () => {
     const bob = await createUser(owner);
     expect((await owner.put(`/users/${bob.id}/status/suspend`)).status).toBe(200);
     expect((await owner.put(`/users/${bob.id}/status/activate`)).status).toBe(200);
-    const sent = await messages(server.ctx.db, cat.TEMPLATE_USER_ACCOUNT_ACTIVATED);
+    const sent = await messages(server.db, cat.TEMPLATE_USER_ACCOUNT_ACTIVATED);
     expect(sent.map((m) => m.user_id)).toEqual([userId]);
     expect(sent[0].payload.labels.activated_account_name).toBe(bob.username);
   });

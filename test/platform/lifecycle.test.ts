@@ -100,7 +100,7 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
     expect((await tick()).reminded).toContain(workspace.id);
     at('2026-04-01T11:41:00Z');
     expect((await tick()).reminded).not.toContain(workspace.id);
-    const reminders = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_AUTOSTOP_REMINDER)).filter((m) => m.targets?.[0] === workspace.id);
+    const reminders = (await messages(server.db, TEMPLATE_WORKSPACE_AUTOSTOP_REMINDER)).filter((m) => m.targets?.[0] === workspace.id);
     expect(reminders).toHaveLength(1);
     expect(reminders[0].payload.labels).toEqual({ workspace: workspace.name, timeTilShutdown: '10 minutes from now' });
 
@@ -119,11 +119,11 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
     expect((await tick()).transitions[w.id]).toBe('start');
     const after = await waitForBuild(owner, w.id);
     expect(after.latest_build.template_version_id).toBe(v2);
-    const sent = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_AUTO_UPDATED)).filter((m) => m.targets?.[0] === w.id);
+    const sent = (await messages(server.db, TEMPLATE_WORKSPACE_AUTO_UPDATED)).filter((m) => m.targets?.[0] === w.id);
     expect(sent).toHaveLength(1);
     expect(sent[0].created_by).toBe('autobuild');
     expect(sent[0].payload.labels).toEqual({ name: w.name, initiator: 'autobuild', reason: 'autostart', template_version_name: 'v2', template_version_message: 'security fix' });
-    expect((await messages(server.ctx.db, TEMPLATE_WORKSPACE_MANUALLY_UPDATED)).filter((m) => m.targets?.[0] === w.id)).toHaveLength(0);
+    expect((await messages(server.db, TEMPLATE_WORKSPACE_MANUALLY_UPDATED)).filter((m) => m.targets?.[0] === w.id)).toHaveLength(0);
     // The same workspace with automatic updates off keeps its version.
     expect((await owner.put(`/workspaces/${w.id}/autoupdates`, { automatic_updates: 'sometimes' })).status).toBe(400);
   });
@@ -137,7 +137,7 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
     at('2026-04-03T09:00:00Z');
     expect((await tick()).transitions[w.id]).toBe('start');
     expect((await waitForBuild(owner, w.id)).latest_build).toMatchObject({ status: 'failed', reason: 'autostart' });
-    const sent = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_AUTOBUILD_FAILED)).filter((m) => m.targets?.[0] === w.id);
+    const sent = (await messages(server.db, TEMPLATE_WORKSPACE_AUTOBUILD_FAILED)).filter((m) => m.targets?.[0] === w.id);
     expect(sent.map((m) => m.payload.labels)).toEqual([{ name: w.name, reason: 'autostart' }]);
     // A failed workspace is not autostarted again.
     at('2026-04-04T09:00:00Z');
@@ -160,14 +160,14 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
     expect(stoppedW.dormant_at).toBe('2026-05-02T00:01:00.000Z');
     at('2026-05-02T00:02:00Z');
     expect((await tick()).dormant).not.toContain(w.id);
-    const dormant = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_DORMANT)).filter((m) => m.targets?.[0] === w.id);
+    const dormant = (await messages(server.db, TEMPLATE_WORKSPACE_DORMANT)).filter((m) => m.targets?.[0] === w.id);
     expect(dormant.map((m) => m.payload.labels)).toEqual([{ name: w.name, reason: 'inactivity exceeded the dormancy threshold' }]);
-    expect(await messages(server.ctx.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).toHaveLength(0);
+    expect(await messages(server.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).toHaveLength(0);
 
     // The template gets an auto-delete period: the dormant workspace is marked for deletion.
     at('2026-05-02T01:00:00Z');
     expect((await admin.api.patch(`/templates/${templateId}`, { time_til_dormant_autodelete_ms: 2 * DAY })).status).toBe(200);
-    const marked = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).filter((m) => m.targets?.[0] === w.id);
+    const marked = (await messages(server.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).filter((m) => m.targets?.[0] === w.id);
     expect(marked.map((m) => m.payload.labels)).toEqual([
       { name: w.name, initiator: 'autobuild', reason: "an update to the template's dormancy", timeTilDormant: '1 day from now' },
     ]);
@@ -179,14 +179,14 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
     expect((await tick()).transitions[w.id]).toBe('delete');
     const gone = await waitForBuild(owner, w.id);
     expect(gone.latest_build).toMatchObject({ transition: 'delete', reason: 'autodelete' });
-    const deleted = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_DELETED)).filter((m) => m.targets?.[0] === w.id);
+    const deleted = (await messages(server.db, TEMPLATE_WORKSPACE_DELETED)).filter((m) => m.targets?.[0] === w.id);
     expect(deleted.map((m) => m.payload.labels)).toEqual([{ name: w.name, reason: 'autodeleted due to dormancy', initiator: 'autobuild' }]);
 
     // Turning auto-delete off clears deletion dates and marks nobody; a deleted workspace is not told.
-    const before = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).length;
+    const before = (await messages(server.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).length;
     await admin.api.patch(`/templates/${templateId}`, { time_til_dormant_autodelete_ms: 0 });
     await admin.api.patch(`/templates/${templateId}`, { time_til_dormant_autodelete_ms: DAY });
-    expect((await messages(server.ctx.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).length).toBe(before);
+    expect((await messages(server.db, TEMPLATE_WORKSPACE_MARKED_FOR_DELETION)).length).toBe(before);
   });
 
   it('PUT /workspaces/{id}/dormant by an admin tells the owner; by the owner tells nobody; bad input is 400', async () => {
@@ -198,11 +198,11 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
     const r = await owner.put(`/workspaces/${w.id}/dormant`, { dormant: true });
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.dormant_at).toBe('2026-06-01T00:00:00.000Z');
-    const sent = (await messages(server.ctx.db, TEMPLATE_WORKSPACE_DORMANT)).filter((m) => m.targets?.[0] === w.id);
+    const sent = (await messages(server.db, TEMPLATE_WORKSPACE_DORMANT)).filter((m) => m.targets?.[0] === w.id);
     expect(sent.map((m) => m.payload.labels)).toEqual([{ name: w.name, reason: 'a admin request', initiator: 'Ada Admin' }]);
     expect((await member.api.put(`/workspaces/${w.id}/dormant`, { dormant: false })).body.dormant_at).toBeNull();
     expect((await member.api.put(`/workspaces/${w.id}/dormant`, { dormant: true })).status).toBe(200);
-    expect((await messages(server.ctx.db, TEMPLATE_WORKSPACE_DORMANT)).filter((m) => m.targets?.[0] === w.id)).toHaveLength(1);
+    expect((await messages(server.db, TEMPLATE_WORKSPACE_DORMANT)).filter((m) => m.targets?.[0] === w.id)).toHaveLength(1);
   });
 
   it('template schedule options round-trip and are validated', async () => {
@@ -264,8 +264,8 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
       agent.call('POST', '/workspaceagents/me/resources-monitoring', {
         datapoints: Array.from({ length: 20 }, () => ({ memory: { used: mem, total: 100 }, volumes: [{ volume: '/home', used: home, total: 100 }, { volume: '/data', used: data, total: 100 }] })),
       }, token);
-    const oom = async () => (await messages(server.ctx.db, TEMPLATE_WORKSPACE_OUT_OF_MEMORY)).filter((m) => m.targets?.[0] === w.id);
-    const ood = async () => (await messages(server.ctx.db, TEMPLATE_WORKSPACE_OUT_OF_DISK)).filter((m) => m.targets?.[0] === w.id);
+    const oom = async () => (await messages(server.db, TEMPLATE_WORKSPACE_OUT_OF_MEMORY)).filter((m) => m.targets?.[0] === w.id);
+    const ood = async () => (await messages(server.db, TEMPLATE_WORKSPACE_OUT_OF_DISK)).filter((m) => m.targets?.[0] === w.id);
 
     expect((await push(10, 10)).status).toBe(204);
     expect(await oom()).toHaveLength(0);
@@ -298,10 +298,10 @@ describeEachEngine('lifecycle executor, schedules and resource monitors', (engin
     at('2026-09-01T09:30:00Z');
     expect((await tick()).transitions[w.id]).toBe('stop');
     await waitForBuild(owner, w.id);
-    const paused = (await messages(server.ctx.db, TEMPLATE_TASK_PAUSED)).filter((m) => m.targets?.[0] === w.id);
+    const paused = (await messages(server.db, TEMPLATE_TASK_PAUSED)).filter((m) => m.targets?.[0] === w.id);
     expect(paused.map((m) => m.payload.labels.pause_reason)).toEqual(['manual', 'auto']);
     expect(paused[0].payload.labels).toMatchObject({ task: w.name, workspace: w.name });
-    const resumed = (await messages(server.ctx.db, TEMPLATE_TASK_RESUMED)).filter((m) => m.targets?.[0] === w.id);
+    const resumed = (await messages(server.db, TEMPLATE_TASK_RESUMED)).filter((m) => m.targets?.[0] === w.id);
     expect(resumed).toHaveLength(1);
   });
 

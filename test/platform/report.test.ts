@@ -39,7 +39,7 @@ describeEachEngine('weekly failed-builds report', (engine) => {
     expect((await generator(server).runOnce()).sent).toBe(0); // not a week yet
     now = new Date(now.getTime() + DAY + 60_000);
     expect((await generator(server).runOnce()).sent).toBe(2); // the owner and the template admin
-    const sent = await messages(server.ctx.db, TEMPLATE_WORKSPACE_BUILDS_FAILED_REPORT);
+    const sent = await messages(server.db, TEMPLATE_WORKSPACE_BUILDS_FAILED_REPORT);
     expect(sent.map((m) => m.user_id).sort()).toEqual([admin.id, (await owner.get('/users/me')).body.id].sort());
     const data = sent[0].payload.data as any;
     expect(data.report_frequency).toBe('week');
@@ -59,7 +59,7 @@ describeEachEngine('weekly failed-builds report', (engine) => {
     } finally {
       await restarted.stop();
     }
-    expect(await messages(server.ctx.db, TEMPLATE_WORKSPACE_BUILDS_FAILED_REPORT)).toHaveLength(2);
+    expect(await messages(server.db, TEMPLATE_WORKSPACE_BUILDS_FAILED_REPORT)).toHaveLength(2);
     // Next week without failures: no report.
     now = new Date(now.getTime() + 7 * DAY + 60_000);
     expect((await generator(server).runOnce()).sent).toBe(0);

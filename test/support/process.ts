@@ -55,7 +55,7 @@ export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, t
  */
 export function ensureCliBuilt(sources: string[]): void {
   const root = path.resolve(path.dirname(HERALD_BIN), '..');
-  const stale = ['cli/main.ts', 'cli/client.ts', 'cli/output.ts', ...sources].some((f) => {
+  const stale = ['cli/main.ts', 'cli/support/client.ts', 'cli/support/output.ts', ...sources].some((f) => {
     const out = path.join(root, 'dist', f.replace(/\.ts$/, '.js'));
     return !fs.existsSync(out) || fs.statSync(out).mtimeMs < fs.statSync(path.join(root, 'src', f)).mtimeMs;
   });

@@ -77,11 +77,14 @@ export async function lifecycleRoutes(app: FastifyInstance, lifecycle: Lifecycle
 
   app.put<{ Body: Static<typeof PrebuildsSettings> }>(
     '/prebuilds/settings',
-    { schema: { tags: ['Prebuilds'], body: PrebuildsSettings, response: errors(400, 401, 403) } },
-    async (req) => {
-      authorize(req, 'deployment_config:update');
-      return lifecycle.setPrebuildsSettings(req.body);
+    {
+      schema: { tags: ['Prebuilds'], body: PrebuildsSettings, response: errors(400, 401, 403) },
+      // Who may, before what they sent: a member gets 403 whatever the body.
+      onRequest: async (req) => {
+        authorize(req, 'deployment_config:update');
+      },
     },
+    async (req) => lifecycle.setPrebuildsSettings(req.body),
   );
 }
 
