@@ -68,6 +68,7 @@ const DOMAIN_STATUS: Record<DomainError['kind'], number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  gone: 410,
   conflict: 409,
   rate_limited: 429,
   unavailable: 503,

@@ -7,7 +7,7 @@ export interface FieldError {
 }
 
 export abstract class DomainError extends Error {
-  abstract readonly kind: 'invalid' | 'not_found' | 'conflict' | 'forbidden' | 'unauthorized' | 'rate_limited' | 'unavailable';
+  abstract readonly kind: 'invalid' | 'not_found' | 'gone' | 'conflict' | 'forbidden' | 'unauthorized' | 'rate_limited' | 'unavailable';
   constructor(
     message: string,
     readonly detail?: string,
@@ -34,6 +34,11 @@ export class NotFound extends DomainError {
   constructor(message = 'Resource not found or you do not have access to this resource', detail?: string) {
     super(message, detail);
   }
+}
+
+/** It existed and was deleted (a workspace): the reference answers 410 Gone. */
+export class Gone extends DomainError {
+  readonly kind = 'gone';
 }
 
 /** The request clashes with the current state (a duplicate name, a build already running …). */

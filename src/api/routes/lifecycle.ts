@@ -1,9 +1,8 @@
 import type { Static } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { can } from '../../access/roles.js';
-import { actorOf, authorize, requestAuth, tokenFromRequest } from '../auth.js';
-import { HttpError } from '../errors.js';
+import { viewerOf } from '../viewer.js';
+import { authorize, requestAuth, tokenFromRequest } from '../auth.js';
 import { errors, Uuid } from '../../contract/common.js';
 import {
   AgentStats,
@@ -16,24 +15,9 @@ import {
 } from '../../contract/lifecycle.js';
 import type { LifecycleService } from '../../platform/lifecycle/service.js';
 import type { AgentRow, AgentService } from '../../platform/agents/service.js';
-import { WorkspaceDeleted, type Viewer } from '../../platform/workspaces/service.js';
 
 const tags = ['Workspaces'];
 const WorkspaceParam = Type.Object({ workspace: Uuid });
-
-const viewerOf = (req: FastifyRequest): Viewer => {
-  const actor = actorOf(req);
-  return { user: actor.user, readAny: can(actor.roles, 'workspace:read_any'), updateAny: can(actor.roles, 'workspace:update_any') };
-};
-
-async function gone<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof WorkspaceDeleted) throw new HttpError(410, err.message, err.detail);
-    throw err;
-  }
-}
 
 /** Workspace schedules, dormancy and automatic updates; prebuilds settings (session-authenticated). */
 export async function lifecycleRoutes(app: FastifyInstance, lifecycle: LifecycleService): Promise<void> {
@@ -41,7 +25,7 @@ export async function lifecycleRoutes(app: FastifyInstance, lifecycle: Lifecycle
     '/workspaces/:workspace/autostart',
     { schema: { tags, params: WorkspaceParam, body: UpdateAutostart, response: errors(400, 401, 403, 404, 410) } },
     async (req, reply) => {
-      await gone(lifecycle.setAutostart(viewerOf(req), req.params.workspace, req.body.schedule));
+      await lifecycle.setAutostart(viewerOf(req), req.params.workspace, req.body.schedule);
       return reply.status(204).send();
     },
   );
@@ -50,7 +34,7 @@ export async function lifecycleRoutes(app: FastifyInstance, lifecycle: Lifecycle
     '/workspaces/:workspace/ttl',
     { schema: { tags, params: WorkspaceParam, body: UpdateTtl, response: errors(400, 401, 403, 404, 410) } },
     async (req, reply) => {
-      await gone(lifecycle.setTtl(viewerOf(req), req.params.workspace, req.body.ttl_ms));
+      await lifecycle.setTtl(viewerOf(req), req.params.workspace, req.body.ttl_ms);
       return reply.status(204).send();
     },
   );
@@ -58,14 +42,14 @@ export async function lifecycleRoutes(app: FastifyInstance, lifecycle: Lifecycle
   app.put<{ Params: Static<typeof WorkspaceParam>; Body: Static<typeof UpdateDormancy> }>(
     '/workspaces/:workspace/dormant',
     { schema: { tags, params: WorkspaceParam, body: UpdateDormancy, response: errors(400, 401, 403, 404, 410) } },
-    async (req) => gone(lifecycle.setDormant(viewerOf(req), req.params.workspace, req.body.dormant)),
+    async (req) => lifecycle.setDormant(viewerOf(req), req.params.workspace, req.body.dormant),
   );
 
   app.put<{ Params: Static<typeof WorkspaceParam>; Body: Static<typeof UpdateAutomaticUpdates> }>(
     '/workspaces/:workspace/autoupdates',
     { schema: { tags, params: WorkspaceParam, body: UpdateAutomaticUpdates, response: errors(400, 401, 403, 404, 410) } },
     async (req, reply) => {
-      await gone(lifecycle.setAutomaticUpdates(viewerOf(req), req.params.workspace, req.body.automatic_updates));
+      await lifecycle.setAutomaticUpdates(viewerOf(req), req.params.workspace, req.body.automatic_updates);
       return reply.status(204).send();
     },
   );

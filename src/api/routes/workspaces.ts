@@ -1,8 +1,7 @@
 import type { Static } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { can } from '../../access/roles.js';
+import type { FastifyInstance } from 'fastify';
+import { viewerOf } from '../viewer.js';
 import { actorOf, type Actor } from '../auth.js';
-import { HttpError } from '../errors.js';
 import { userParam } from '../params.js';
 import { errors, UserParam } from '../../contract/common.js';
 import {
@@ -15,7 +14,7 @@ import {
   WorkspaceParam,
 } from '../../contract/workspaces.js';
 import type { Directory } from '../../platform/directory.js';
-import { WorkspaceDeleted, type Viewer, type WorkspaceSearch, type WorkspaceService } from '../../platform/workspaces/service.js';
+import { type WorkspaceSearch, type WorkspaceService } from '../../platform/workspaces/service.js';
 
 const tags = ['Workspaces'];
 
@@ -33,21 +32,6 @@ function parseSearch(q: string | undefined, actor: Actor): Omit<WorkspaceSearch,
   return out;
 }
 
-const viewerOf = (req: FastifyRequest): Viewer => {
-  const actor = actorOf(req);
-  return { user: actor.user, readAny: can(actor.roles, 'workspace:read_any'), updateAny: can(actor.roles, 'workspace:update_any') };
-};
-
-/** A deleted workspace answers 410 Gone, as the reference's does. */
-async function gone<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    if (err instanceof WorkspaceDeleted) throw new HttpError(410, err.message, err.detail);
-    throw err;
-  }
-}
-
 export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: WorkspaceService; directory: Directory }): Promise<void> {
   const workspaces = p.workspaces;
 
@@ -58,8 +42,7 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
       const viewer = viewerOf(req);
       const owner = await userParam(p.directory, req, req.params.user);
       const b = req.body;
-      const out = await gone(
-        workspaces.create(viewer, owner, {
+      const out = await workspaces.create(viewer, owner, {
           name: b.name,
           templateId: b.template_id,
           templateVersionId: b.template_version_id,
@@ -68,8 +51,7 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
           autostartSchedule: b.autostart_schedule,
           ttlMs: b.ttl_ms ?? undefined,
           automaticUpdates: b.automatic_updates || undefined,
-        }),
-      );
+        });
       return reply.status(201).send(out);
     },
   );
@@ -87,7 +69,7 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
   app.get<{ Params: Static<typeof WorkspaceParam>; Querystring: Static<typeof IncludeDeleted> }>(
     '/workspaces/:workspace',
     { schema: { tags, params: WorkspaceParam, querystring: IncludeDeleted, response: errors(401, 404, 410) } },
-    async (req) => gone(workspaces.get(viewerOf(req), req.params.workspace, req.query.include_deleted)),
+    async (req) => workspaces.get(viewerOf(req), req.params.workspace, req.query.include_deleted),
   );
 
   app.get<{ Params: Static<typeof UserParam> & { name: string }; Querystring: Static<typeof IncludeDeleted> }>(
@@ -96,7 +78,7 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
     async (req) => {
       const viewer = viewerOf(req);
       const owner = await userParam(p.directory, req, req.params.user);
-      return gone(workspaces.getByOwnerAndName(viewer, owner.id, req.params.name, req.query.include_deleted));
+      return workspaces.getByOwnerAndName(viewer, owner.id, req.params.name, req.query.include_deleted);
     },
   );
 
@@ -105,14 +87,12 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
     { schema: { tags, params: WorkspaceParam, body: CreateBuild, response: errors(400, 401, 403, 404, 409, 410) } },
     async (req, reply) => {
       const b = req.body;
-      const out = await gone(
-        workspaces.build(viewerOf(req), req.params.workspace, {
+      const out = await workspaces.build(viewerOf(req), req.params.workspace, {
           transition: b.transition,
           templateVersionId: b.template_version_id,
           presetId: b.template_version_preset_id,
           richParameterValues: b.rich_parameter_values,
-        }),
-      );
+        });
       return reply.status(201).send(out);
     },
   );
@@ -120,18 +100,18 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
   app.get<{ Params: Static<typeof WorkspaceParam>; Querystring: Static<typeof PageQuery> }>(
     '/workspaces/:workspace/builds',
     { schema: { tags, params: WorkspaceParam, querystring: PageQuery, response: errors(401, 404, 410) } },
-    async (req) => gone(workspaces.listBuilds(viewerOf(req), req.params.workspace, { limit: req.query.limit || 25, offset: req.query.offset ?? 0 })),
+    async (req) => workspaces.listBuilds(viewerOf(req), req.params.workspace, { limit: req.query.limit || 25, offset: req.query.offset ?? 0 }),
   );
 
   app.get<{ Params: Static<typeof BuildParam> }>(
     '/workspacebuilds/:workspacebuild',
     { schema: { tags, params: BuildParam, response: errors(401, 404) } },
-    async (req) => gone(workspaces.getBuild(viewerOf(req), req.params.workspacebuild)),
+    async (req) => workspaces.getBuild(viewerOf(req), req.params.workspacebuild),
   );
 
   app.get<{ Params: Static<typeof BuildParam> }>(
     '/workspacebuilds/:workspacebuild/logs',
     { schema: { tags, params: BuildParam, response: errors(401, 404) } },
-    async (req) => gone(workspaces.buildLogs(viewerOf(req), req.params.workspacebuild)),
+    async (req) => workspaces.buildLogs(viewerOf(req), req.params.workspacebuild),
   );
 }

@@ -1,6 +1,6 @@
 import type { Database, Queryable } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
-import { Conflict, Forbidden, Invalid, NotFound } from '../../lib/errors.js';
+import { Conflict, Forbidden, Invalid, NotFound, Gone } from '../../lib/errors.js';
 import type { EventDeps } from '../deps.js';
 import type { UserRow } from '../../auth/users/queries.js';
 import * as tq from '../templates/queries.js';
@@ -16,7 +16,8 @@ import { validateAutomaticUpdates, validateAutostart, validateTtl } from '../lif
  * The workspace is deleted: the reference answers 410 Gone. A NotFound, so that anything not
  * knowing the difference still answers "not found".
  */
-export class WorkspaceDeleted extends NotFound {}
+/** A deleted workspace: 410 Gone, as the reference's. */
+export class WorkspaceDeleted extends Gone {}
 
 export type Transition = 'start' | 'stop' | 'delete';
 export type BuildReason = 'initiator' | 'autostart' | 'autostop' | 'dormancy' | 'failedstop' | 'autodelete';
@@ -250,14 +251,8 @@ export interface Viewer {
 export type WorkspaceJson = Awaited<ReturnType<typeof presentWorkspaces>>[number];
 export type BuildJson = Awaited<ReturnType<typeof presentBuilds>>[number];
 
-export interface WorkspaceSearch {
-  ownerId?: string;
-  ownerUsername?: string;
-  templateName?: string;
-  name?: string;
-  limit: number;
-  offset: number;
-}
+/** The list filter (the reference's owner:, template:, name: terms), as the queries take it. */
+export type WorkspaceSearch = wq.WorkspaceFilter;
 
 export interface WorkspaceService {
   create(viewer: Viewer, owner: UserRow, req: CreateWorkspaceRequest): Promise<WorkspaceJson>;
