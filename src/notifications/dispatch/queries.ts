@@ -249,14 +249,14 @@ export interface DispatchSettings {
 /** The appearance and the pause flag in one statement: the dispatcher reads them every few seconds at most. */
 export async function getDispatchSettings(q: Queryable): Promise<DispatchSettings> {
   const r = await q.query<{ key: string; value: string }>(
-    `SELECT key, value FROM site_configs WHERE key IN ('application_name', 'logo_url', 'notifications_settings')`,
-    [],
+    `SELECT key, value FROM site_configs WHERE key IN ('application_name', 'logo_url', $1)`,
+    [NOTIFICATIONS_SETTINGS_KEY],
     { name: 'herald_dispatch_settings' },
   );
   const m = new Map(r.rows.map((x) => [x.key, x.value]));
   let paused = false;
   try {
-    paused = (JSON.parse(m.get('notifications_settings') ?? '{}') as { notifier_paused?: unknown }).notifier_paused === true;
+    paused = (JSON.parse(m.get(NOTIFICATIONS_SETTINGS_KEY) ?? '{}') as { notifier_paused?: unknown }).notifier_paused === true;
   } catch {
     // An unreadable value pauses nothing, as LOCK_DUE reads it.
   }
