@@ -46,6 +46,8 @@ export const TEMPLATE_TASK_FAILED = '3b7e8f1a-4c2d-49a6-b5e9-7f3a1c8d6b4e';
 // Notification Events / Custom Events
 export const TEMPLATE_TEST_NOTIFICATION = 'c425f63e-716a-4bf4-ae24-78348f706c3f';
 export const TEMPLATE_CUSTOM_NOTIFICATION = '39b1e189-c857-4b0c-877a-511144c18516';
+/** Herald addition (issue 19): digests and quiet-hours releases (migration 0091). */
+export const TEMPLATE_NOTIFICATION_DIGEST = '5d3c1a2e-7b9f-4e61-9c8a-2f0e6d4b1a93';
 
 export const GROUP_WORKSPACE_EVENTS = 'Workspace Events';
 export const GROUP_USER_EVENTS = 'User Events';
@@ -113,6 +115,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   e(TEMPLATE_TASK_COMPLETED, 'TemplateTaskCompleted', 'Task Completed', GROUP_TASK_EVENTS),
   e(TEMPLATE_TASK_FAILED, 'TemplateTaskFailed', 'Task Failed', GROUP_TASK_EVENTS),
   e(TEMPLATE_TEST_NOTIFICATION, 'TemplateTestNotification', 'Troubleshooting Notification', GROUP_NOTIFICATION_EVENTS),
+  e(TEMPLATE_NOTIFICATION_DIGEST, 'TemplateNotificationDigest', 'Notification Digest', GROUP_NOTIFICATION_EVENTS),
   e(TEMPLATE_CUSTOM_NOTIFICATION, 'TemplateCustomNotification', 'Custom Notification', GROUP_CUSTOM_EVENTS, true, 'custom'),
 ]);
 
