@@ -1,5 +1,6 @@
 import type { Static, TNull, TSchema } from '@sinclair/typebox';
 import { agentEndpoints } from './agents.js';
+import { noiseEndpoints } from './noise.js';
 import { deploymentEndpoints } from './deployment.js';
 import { inboxEndpoints } from './inbox.js';
 import { notificationEndpoints } from './notifications.js';
@@ -34,6 +35,7 @@ export const endpoints = {
   ...workspaceEndpoints,
   ...provisionerEndpoints,
   ...agentEndpoints,
+  ...noiseEndpoints,
 } as const satisfies Record<string, EndpointSchema>;
 
 export type Endpoints = typeof endpoints;

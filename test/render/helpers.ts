@@ -39,6 +39,7 @@ export interface TemplateRow {
 }
 
 export const MIGRATION_PATH = fileURLToPath(new URL('../../src/db/migrations/0003_notification_catalogue.sql', import.meta.url));
+export const NOISE_MIGRATION_PATH = fileURLToPath(new URL('../../src/db/migrations/0091_noise.sql', import.meta.url));
 
 /**
  * Read the catalogue rows straight from the migration text with a tiny SQL
@@ -47,7 +48,12 @@ export const MIGRATION_PATH = fileURLToPath(new URL('../../src/db/migrations/000
  * uses: one INSERT … VALUES with tuples of '…' / $tag$…$tag$ strings (optionally
  * ::cast), NULL, true, false, and -- comments.
  */
-export function loadCatalogueRows(sql = readFileSync(MIGRATION_PATH, 'utf8')): TemplateRow[] {
+/** Every built-in template: the catalogue migration, plus Herald's later ones (issue 19: Notification Digest). */
+export function loadCatalogueRows(): TemplateRow[] {
+  return [...loadTemplateRows(readFileSync(MIGRATION_PATH, 'utf8')), ...loadTemplateRows(readFileSync(NOISE_MIGRATION_PATH, 'utf8'))].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+export function loadTemplateRows(sql: string): TemplateRow[] {
   const head = /INSERT INTO notification_templates\s*\(([^)]*)\)\s*VALUES/i.exec(sql);
   if (!head) throw new Error('no INSERT INTO notification_templates … VALUES');
   const cols = head[1]!.split(',').map((c) => c.trim().replace(/"/g, ''));
