@@ -1,5 +1,6 @@
 import type { Static, TNull, TSchema } from '@sinclair/typebox';
 import { agentEndpoints } from './agents.js';
+import { noiseEndpoints } from './noise.js';
 import { deploymentEndpoints } from './deployment.js';
 import { inboxEndpoints } from './inbox.js';
 import { lifecycleEndpoints } from './lifecycle.js';
@@ -36,6 +37,7 @@ export const endpoints = {
   ...provisionerEndpoints,
   ...agentEndpoints,
   ...lifecycleEndpoints,
+  ...noiseEndpoints,
 } as const satisfies Record<string, EndpointSchema>;
 
 export type Endpoints = typeof endpoints;

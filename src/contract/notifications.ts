@@ -6,7 +6,7 @@ import { DateTime, MessageResponse, NoContent, Nullable, UserParam, Uuid } from 
 
 /** Delivery methods, as the reference names them. */
 export const NOTIFICATION_METHOD_NAMES = ['smtp', 'webhook', 'inbox'] as const;
-export const MESSAGE_STATUSES = ['pending', 'leased', 'sent', 'permanent_failure', 'temporary_failure', 'unknown', 'inhibited'] as const;
+export const MESSAGE_STATUSES = ['pending', 'leased', 'sent', 'permanent_failure', 'temporary_failure', 'unknown', 'inhibited', 'held', 'grouped'] as const;
 
 export const NotificationSettings = Type.Object({ notifier_paused: Type.Boolean() });
 export type NotificationSettings = Static<typeof NotificationSettings>;
@@ -73,6 +73,10 @@ export const DeliveryMessage = Type.Object({
   next_retry_after: Nullable(DateTime),
   leased_until: Nullable(DateTime),
   targets: Type.Array(Uuid),
+  // Signal over noise (issue 19): held (waiting in a group or digest) and grouped (delivered inside one) events.
+  group_id: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'The group or digest the event opened or was held in.' })),
+  carries_group: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Set on a grouped or digest message: the group it carries.' })),
+  carried_by: Type.Optional(Type.Union([Uuid, Type.Null()], { description: 'Set on a grouped event: the message that delivered it.' })),
 });
 export type DeliveryMessage = Static<typeof DeliveryMessage>;
 export const MessagesResponse = Type.Object({ messages: Type.Array(DeliveryMessage), count: Type.Integer() });

@@ -5,6 +5,8 @@ import type { NotificationsConfig, EmailConfig } from '../lib/config.js';
 import type { Action, MessagePayload, NotificationMethod } from './types.js';
 import { buildPayload, enqueueHelpers } from './prepare.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from './templates/catalogue.js';
+import { route, type TemplateRules, type UserRules } from './grouping/rules.js';
+import { holdMessages, type HeldRow } from './grouping/hold.js';
 
 /** NOTIFY channel that wakes dispatchers on every replica when messages are enqueued. */
 export const ENQUEUED_CHANNEL = 'herald_notifications_enqueued';
@@ -71,15 +73,18 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       if (!reqs.length) return [];
       const templateIds = [...new Set(reqs.map((r) => r.templateId))];
       const userIds = [...new Set(reqs.map((r) => r.userId))];
-      // Templates and users in one statement: one round trip, also inside a transaction.
-      const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string }>(
-        `SELECT 't' AS kind, id, name, actions, method, NULL AS email, NULL AS user_name, NULL AS username
-         FROM notification_templates WHERE id = ANY($1::uuid[])
+      // Templates and users in one statement: one round trip, also inside a transaction. `rules`:
+      // the template's grouping/throttle rules and the user's digest/quiet hours (issue 19), if any.
+      const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string; rules: (TemplateRules & UserRules) | null }>(
+        `SELECT 't' AS kind, id, name, actions, method, NULL AS email, NULL AS user_name, NULL AS username,
+                (SELECT to_jsonb(r) FROM notification_template_rules r WHERE r.template_id = t.id) AS rules
+         FROM notification_templates t WHERE id = ANY($1::uuid[])
          UNION ALL
-         SELECT 'u', id, NULL, NULL, NULL, email, COALESCE(NULLIF(name, ''), NULLIF(username, ''), ''), username
-         FROM users WHERE id = ANY($2::uuid[])`,
+         SELECT 'u', id, NULL, NULL, NULL, email, COALESCE(NULLIF(name, ''), NULLIF(username, ''), ''), username,
+                (SELECT to_jsonb(r) FROM notification_user_rules r WHERE r.user_id = u.id)
+         FROM users u WHERE id = ANY($2::uuid[])`,
         [templateIds, userIds],
-        { name: 'herald_enqueue_meta_many' },
+        { name: 'herald_enqueue_meta_rules' },
       );
       const tr = { rows: meta.rows.filter((r) => r.kind === 't') };
       const ur = { rows: meta.rows.filter((r) => r.kind === 'u') };
@@ -91,6 +96,9 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       // and each payload is parsed once, straight into jsonb.
       const rows: { id: string; tid: string; uid: string; method: NotificationMethod; payload: MessagePayload; targets: string[] | null; by: string }[] = [];
       const owner: number[] = [];
+      // Events with a rule (grouping, throttle, digest, quiet hours) go through holdMessages instead.
+      const held: HeldRow[] = [];
+      const heldOwner: number[] = [];
       reqs.forEach((req, i) => {
         const t = templates.get(req.templateId);
         if (!t) throw new UnknownTemplateError(req.templateId);
@@ -101,13 +109,26 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
           helpers,
         );
         for (const method of methodsFor(req.templateId, t.method)) {
-          rows.push({ id: crypto.randomUUID(), tid: req.templateId, uid: req.userId, method, payload, targets: payload.targets, by: req.createdBy });
+          const row = { id: crypto.randomUUID(), tid: req.templateId, uid: req.userId, method, payload, targets: payload.targets, by: req.createdBy };
+          const routed = t.rules || u.rules ? route({ templateId: req.templateId, method, labels: req.labels, template: t.rules, user: u.rules }, createdAt) : undefined;
+          if (routed) {
+            held.push({ ...row, routed, ord: held.length });
+            heldOwner.push(i);
+            continue;
+          }
+          rows.push(row);
           owner.push(i);
         }
       });
       const out: string[][] = reqs.map(() => []);
+      if (held.length) {
+        const placed = await holdMessages(q, ENQUEUED_CHANNEL, held, createdAt);
+        held.forEach((row, k) => {
+          if (placed.has(row.id)) out[heldOwner[k]].push(row.id);
+        });
+      }
       if (!rows.length) {
-        opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
+        if (!held.length) opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
         return out;
       }
       const r = await q.query<{ id: string }>(

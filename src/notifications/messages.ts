@@ -27,6 +27,10 @@ export interface MessageHistoryRow {
   next_retry_after: Date | null;
   leased_until: Date | null;
   targets: string[] | null;
+  /** Issue 19: the group the event opened or was held in; the group this message carries; the message that carried it. */
+  group_id: string | null;
+  carries_group: string | null;
+  carried_by: string | null;
 }
 
 // A message being delivered is held by a dispatcher's advisory lock, not marked in its row
@@ -57,8 +61,10 @@ export async function listMessages(q: Queryable, f: MessageFilter): Promise<{ ro
     `${HELD}
      SELECT nm.id, nm.notification_template_id, nt.name AS template_name, nm.user_id, u.username,
             nm.method, ${STATUS} AS status, nm.status_reason, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
-            nm.created_by, nm.created_at, nm.updated_at, nm.next_retry_after, nm.leased_until, nm.targets
+            nm.created_by, nm.created_at, nm.updated_at, nm.next_retry_after, nm.leased_until, nm.targets,
+            nm.group_id, nm.carries AS carries_group, CASE WHEN nm.status = 'grouped' THEN ng.message_id END AS carried_by
      FROM notification_messages nm
+     LEFT JOIN notification_groups ng ON ng.id = nm.group_id
      JOIN notification_templates nt ON nt.id = nm.notification_template_id
      JOIN users u ON u.id = nm.user_id
      ${w}

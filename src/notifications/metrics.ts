@@ -188,3 +188,38 @@ export function createPrebuildMetrics(registry: Registry): PrebuildMetrics {
     }),
   };
 }
+
+/** Signal over noise (issue 19): what grouping, digests, quiet hours and throttles held back. */
+export interface NoiseMetrics {
+  /** coderd_notifications_grouped_total{notification_template_id}: events delivered inside a grouped message. */
+  grouped: Counter<TemplateLabel>;
+  /** coderd_notifications_held_total{reason}: events delivered inside a digest (reason digest | quiet_hours). */
+  held: Counter<'reason'>;
+  /** coderd_notifications_throttled_total{notification_template_id}: events a throttle held for the next group. */
+  throttled: Counter<TemplateLabel>;
+}
+
+export function createNoiseMetrics(registry: Registry): NoiseMetrics {
+  const registers = [registry];
+  const name = (n: string) => `${NOTIFICATIONS_NAMESPACE}_${n}`;
+  return {
+    grouped: new Counter({
+      name: name('grouped_total'),
+      help: 'The number of events delivered inside a grouped message instead of one by one (counted when the group is released).',
+      labelNames: ['notification_template_id'] as const,
+      registers,
+    }),
+    held: new Counter({
+      name: name('held_total'),
+      help: 'The number of events held for a digest or quiet hours and delivered inside a digest message.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    throttled: new Counter({
+      name: name('throttled_total'),
+      help: 'The number of events a per-recipient throttle held for the next group instead of sending them.',
+      labelNames: ['notification_template_id'] as const,
+      registers,
+    }),
+  };
+}

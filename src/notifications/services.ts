@@ -5,7 +5,11 @@ import type { Logger } from '../lib/logger.js';
 import { systemClock, type Clock, type Service } from '../lib/service.js';
 import type { DeliveryMethod, NotificationMethod } from './types.js';
 import type { Enqueuer } from './enqueue.js';
-import { createNotificationMetrics } from './metrics.js';
+import { createNoiseMetrics, createNotificationMetrics } from './metrics.js';
+import { ENQUEUED_CHANNEL } from './enqueue.js';
+import { GroupReleaser } from './grouping/release.js';
+import { createGroupingService, type GroupingService } from './grouping/service.js';
+import type { Scheduler } from './dispatch/scheduler.js';
 import { createSmtpMethod } from './dispatch/smtp.js';
 import { createWebhookMethod } from './dispatch/webhook.js';
 import { createInboxMethod } from './dispatch/inbox.js';
@@ -29,6 +33,8 @@ export interface NotificationDeps {
   notifications: NotificationsConfig;
   email: EmailConfig;
   clock?: Clock;
+  /** Where time-driven work (group and digest releases) arms its timers; tests move it with the clock. */
+  scheduler?: Scheduler;
 }
 
 /** The notification area: the services its routes call and the background services the server runs. */
@@ -42,8 +48,12 @@ export interface Notifications {
   /** Renders a template exactly as delivery will (the preview route). */
   preparer: MessagePreparer;
   dispatcher: Dispatcher;
+  /** Grouping, throttles, digests and quiet hours: the rules' API. */
+  grouping: GroupingService;
+  /** Releases due groups and digests (issue 19). */
+  releaser: GroupReleaser;
   /** Started after the server listens, stopped on shutdown. */
-  background: { dispatcher: Service & { instance: Dispatcher }; inboxWatch: Service; inboxSnooze: Service };
+  background: { dispatcher: Service & { instance: Dispatcher }; inboxWatch: Service; inboxSnooze: Service; groupReleaser: Service & { instance: GroupReleaser } };
 }
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
@@ -100,6 +110,15 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     maxPerUser: deps.notifications.inbox.maxWatchersPerUser,
     clock,
   });
+  const releaser = new GroupReleaser({
+    db,
+    log: log.child({ component: 'grouping' }),
+    accessUrl: deps.accessUrl,
+    metrics: createNoiseMetrics(deps.registry),
+    channel: ENQUEUED_CHANNEL,
+    clock,
+    scheduler: deps.scheduler,
+  });
   const snoozeSweeper = new SnoozeSweeper({ db, log: log.child({ component: 'inbox-snooze' }), clock });
   return {
     settings: createSettingsService({ db, log: log.child({ component: 'notifications' }) }),
@@ -123,7 +142,10 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     watchHub,
     preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),
     dispatcher,
+    grouping: createGroupingService({ db, clock, log: log.child({ component: 'grouping' }) }),
+    releaser,
     background: {
+      groupReleaser: { start: () => releaser.start(), stop: () => releaser.stop(), instance: releaser },
       inboxWatch: { start: () => watchHub.start(), stop: () => watchHub.stop() },
       inboxSnooze: snoozeSweeper,
       dispatcher: {

@@ -11,6 +11,7 @@ import { systemClock, type Clock, type Service } from '../lib/service.js';
 import { parseList } from '../lib/client-address.js';
 import { createEnqueuer, type Enqueuer } from '../notifications/enqueue.js';
 import { createNotifications, type Notifications } from '../notifications/services.js';
+import type { Scheduler } from '../notifications/dispatch/scheduler.js';
 import { createPlatform, type Platform } from '../platform/platform.js';
 import { createUserService } from '../auth/users/service.js';
 import { createAuthServices } from '../auth/module.js';
@@ -30,6 +31,8 @@ export interface StartOptions {
   /** An already open database (tests); otherwise opened from the config and closed on stop. */
   db?: Database;
   now?: Clock;
+  /** Timers of time-driven notification work (group and digest releases); tests pair it with `now`. */
+  scheduler?: Scheduler;
 }
 
 export interface RunningServer {
@@ -58,6 +61,7 @@ export interface AssembleDeps {
   registry: Registry;
   enqueuer: Enqueuer;
   clock?: Clock;
+  scheduler?: Scheduler;
 }
 
 export interface Assembly {
@@ -101,6 +105,7 @@ export function assemble(deps: AssembleDeps): Assembly {
     notifications: config.notifications,
     email: config.email,
     clock,
+    scheduler: deps.scheduler,
   });
 
   const modules: RouteModule[] = [
@@ -135,7 +140,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
       log: log.child({ component: 'enqueuer' }),
       now: opts.now,
     });
-    const { modules, services, security, notifications, platform } = assemble({ config, db, log, registry, enqueuer, clock: opts.now });
+    const { modules, services, security, notifications, platform } = assemble({ config, db, log, registry, enqueuer, clock: opts.now, scheduler: opts.scheduler });
 
     let stopping = false;
     const app = await buildApp({

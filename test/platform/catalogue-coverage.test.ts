@@ -38,6 +38,7 @@ const RAISED_BY: Record<string, [string, string]> = {
   TEMPLATE_TEMPLATE_DEPRECATED: ['test/platform/workspaces.test.ts', 'deprecation notifies workspace owners'],
   TEMPLATE_WORKSPACE_BUILDS_FAILED_REPORT: ['test/platform/report.test.ts', 'a week later each template admin gets one report'],
   TEMPLATE_WORKSPACE_RESOURCE_REPLACED: ['test/platform/prebuilds-replacements.test.ts', 'a claim whose plan replaces resources'],
+  TEMPLATE_NOTIFICATION_DIGEST: ['test/noise/rules.test.ts', 'an hourly digest: 50 events in an hour'],
   PREBUILD_FAILURE_LIMIT_REACHED: ['test/platform/prebuilds-limit.test.ts', 'stops a preset after exactly N consecutive failures'],
   TEMPLATE_TASK_WORKING: ['test/platform/tasks.test.ts', 'idle → working: Task Working'],
   TEMPLATE_TASK_IDLE: ['test/platform/tasks.test.ts', 'first idle: Task Idle to the owner'],

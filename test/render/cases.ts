@@ -23,6 +23,19 @@ const failedBuild = (owner: string, ws: string, n: number, id: string) => ({
 
 export const CASES: Case[] = [
   {
+    file: 'TemplateNotificationDigest',
+    id: cat.TEMPLATE_NOTIFICATION_DIGEST,
+    labels: { digest_count: '2', digest_since: '2025-03-04 13:05 (Europe/Berlin)', digest_reason: 'digest' },
+    data: {
+      group: {
+        events: [
+          { template: 'Custom Notification', title: 'Build *done*' },
+          { template: 'Workspace Deleted', title: 'Workspace "dev" deleted' },
+        ],
+      },
+    },
+  },
+  {
     file: 'TemplateWorkspaceDeleted',
     id: cat.TEMPLATE_WORKSPACE_DELETED,
     labels: { name: 'bobby-workspace', reason: 'autodeleted due to dormancy', initiator: 'autobuild' },

@@ -59,7 +59,7 @@ describe('catalogue SQL', () => {
       (a, b) => a.id.localeCompare(b.id),
     );
     expect(fromSql).toEqual(fromTs);
-    expect(rows).toHaveLength(31);
+    expect(rows).toHaveLength(32);
   });
 
   it('disables Workspace Created and Workspace Manually Updated by default, and nothing else', () => {

@@ -39,8 +39,10 @@ export interface TemplateRow {
 }
 
 export const MIGRATION_PATH = fileURLToPath(new URL('../../src/db/migrations/0003_notification_catalogue.sql', import.meta.url));
-/** Later migrations that add built-in templates (issue 21). */
-export const LATER_CATALOGUE_MIGRATIONS = [fileURLToPath(new URL('../../src/db/migrations/0070_lifecycle.sql', import.meta.url))];
+/** Later migrations that add built-in templates (lifecycle, Notification Digest). */
+export const LATER_CATALOGUE_MIGRATIONS = ['0070_lifecycle.sql', '0091_noise.sql'].map((f) =>
+  fileURLToPath(new URL(`../../src/db/migrations/${f}`, import.meta.url)),
+);
 
 /**
  * Read the catalogue rows straight from the migration text with a tiny SQL

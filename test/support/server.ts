@@ -36,11 +36,11 @@ export interface TestServer extends RunningServer {
 /** A real herald server on a fresh database, on a free loopback port. */
 export async function startTestServer(
   engine: EngineName,
-  opts: { config?: DeepPartial<Config>; log?: Logger; database?: TestDatabase; now?: () => Date } = {},
+  opts: { config?: DeepPartial<Config>; log?: Logger; database?: TestDatabase; now?: () => Date; scheduler?: import('../../src/notifications/dispatch/scheduler.js').Scheduler } = {},
 ): Promise<TestServer> {
   const database = opts.database ?? (await freshDatabase(engine));
   const config = testConfig(opts.config);
-  const server = await startServer({ config, log: opts.log ?? silentLogger(), db: database.db, now: opts.now });
+  const server = await startServer({ config, log: opts.log ?? silentLogger(), db: database.db, now: opts.now, scheduler: opts.scheduler });
   return {
     ...server,
     database,

@@ -31,7 +31,9 @@ const DISPATCHABLE = `status IN ('pending', 'temporary_failure', 'leased')
 
 const FETCHED_COLUMNS = `nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
   GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
-  nm.notification_template_id AS template_id, nt.title_template, nt.body_template,
+  nm.notification_template_id AS template_id,
+  COALESCE(CASE WHEN nm.carries IS NOT NULL THEN nr.group_title_template END, nt.title_template) AS title_template,
+  COALESCE(CASE WHEN nm.carries IS NOT NULL THEN nr.group_body_template END, nt.body_template) AS body_template,
   COALESCE(np.disabled, false) AS disabled`;
 
 /** Most candidates one lock statement walks (past rows other replicas hold): a lease takes at most this many. */
@@ -55,8 +57,12 @@ const LOCK_DUE = `SELECT c.id FROM (
   WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
   LIMIT $3`;
 
-/** The template text and the recipient's preference of a message `nm`, for delivery. */
+/**
+ * The template text and the recipient's preference of a message `nm`, for delivery. A message that
+ * carries a group (issue 19) is rendered with the template's grouped text when it has one.
+ */
 const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notification_template_id
+  LEFT JOIN notification_template_rules nr ON nm.carries IS NOT NULL AND nr.template_id = nm.notification_template_id
   LEFT JOIN notification_preferences np
     ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id`;
 

@@ -51,6 +51,8 @@ export const TEMPLATE_TASK_RESUMED = '843ee9c3-a8fb-4846-afa9-977bec578649';
 // Notification Events / Custom Events
 export const TEMPLATE_TEST_NOTIFICATION = 'c425f63e-716a-4bf4-ae24-78348f706c3f';
 export const TEMPLATE_CUSTOM_NOTIFICATION = '39b1e189-c857-4b0c-877a-511144c18516';
+/** Herald addition (issue 19): digests and quiet-hours releases (migration 0091). */
+export const TEMPLATE_NOTIFICATION_DIGEST = '5d3c1a2e-7b9f-4e61-9c8a-2f0e6d4b1a93';
 
 export const GROUP_WORKSPACE_EVENTS = 'Workspace Events';
 export const GROUP_USER_EVENTS = 'User Events';
@@ -121,6 +123,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   e(TEMPLATE_TASK_PAUSED, 'TemplateTaskPaused', 'Task Paused', GROUP_TASK_EVENTS),
   e(TEMPLATE_TASK_RESUMED, 'TemplateTaskResumed', 'Task Resumed', GROUP_TASK_EVENTS),
   e(TEMPLATE_TEST_NOTIFICATION, 'TemplateTestNotification', 'Troubleshooting Notification', GROUP_NOTIFICATION_EVENTS),
+  e(TEMPLATE_NOTIFICATION_DIGEST, 'TemplateNotificationDigest', 'Notification Digest', GROUP_NOTIFICATION_EVENTS),
   e(TEMPLATE_CUSTOM_NOTIFICATION, 'TemplateCustomNotification', 'Custom Notification', GROUP_CUSTOM_EVENTS, true, 'custom'),
 ]);
 
