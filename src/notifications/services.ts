@@ -3,12 +3,15 @@ import type { Database } from '../db/database.js';
 import type { EmailConfig, NotificationsConfig } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { systemClock, type Clock, type Service } from '../lib/service.js';
-import type { DeliveryMethod, NotificationMethod } from './types.js';
+import { CHANNEL_METHODS, type DeliveryMethod, type NotificationMethod } from './types.js';
 import type { Enqueuer } from './enqueue.js';
 import { createNotificationMetrics } from './metrics.js';
 import { createSmtpMethod } from './dispatch/smtp.js';
 import { createWebhookMethod } from './dispatch/webhook.js';
 import { createInboxMethod } from './dispatch/inbox.js';
+import { createSlackMethod } from './dispatch/slack.js';
+import { createTeamsMethod } from './dispatch/teams.js';
+import { createDiscordMethod } from './dispatch/discord.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { InboxWatchHub } from './inbox/watch-hub.js';
 import { createInboxService, type InboxService } from './inbox/service.js';
@@ -75,6 +78,16 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
   } else {
     unavailable.webhook = 'webhook endpoint not defined';
   }
+  const { slack, teams, discord } = notifications;
+  if (slack?.botToken || slack?.webhookUrl) {
+    methods.slack = createSlackMethod({ botToken: slack.botToken, webhookUrl: slack.webhookUrl, channel: slack.channel, apiUrl: slack.apiUrl });
+  } else {
+    unavailable.slack = 'slack: neither a bot token nor a webhook URL is configured';
+  }
+  if (teams?.webhookUrl) methods.teams = createTeamsMethod({ webhookUrl: teams.webhookUrl });
+  else unavailable.teams = 'teams webhook URL not defined';
+  if (discord?.webhookUrl) methods.discord = createDiscordMethod({ webhookUrl: discord.webhookUrl });
+  else unavailable.discord = 'discord webhook URL not defined';
   return { methods, unavailable };
 }
 
@@ -109,6 +122,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       log: log.child({ component: 'notifications' }),
       clock,
       defaultMethod: deps.notifications.method,
+      configuredChannels: CHANNEL_METHODS.filter((m) => methods[m] !== undefined),
     }),
     watchHub,
     preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),

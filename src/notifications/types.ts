@@ -1,7 +1,9 @@
 // Shapes shared by enqueue, dispatch, render and the delivery methods.
 
-export type NotificationMethod = 'smtp' | 'webhook' | 'inbox';
-export const NOTIFICATION_METHODS: readonly NotificationMethod[] = ['smtp', 'webhook', 'inbox'];
+export type NotificationMethod = 'smtp' | 'webhook' | 'inbox' | 'slack' | 'teams' | 'discord' | 'webpush';
+export const NOTIFICATION_METHODS: readonly NotificationMethod[] = ['smtp', 'webhook', 'inbox', 'slack', 'teams', 'discord', 'webpush'];
+/** The chat channels whose destination is a deployment option. */
+export const CHANNEL_METHODS = ['slack', 'teams', 'discord'] as const;
 
 export type MessageStatus =
   | 'pending'
