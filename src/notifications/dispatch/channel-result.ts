@@ -16,22 +16,30 @@ export function permanent(error: string): DeliveryResult {
 }
 
 /** A service's error code from a short text or JSON body, safe to record (no URLs, no tokens). */
-export function errorCode(body: string): string {
+export function errorCode(body: string, secrets: readonly string[] = []): string {
   const s = body.trim();
+  let code: string;
   try {
     const j = JSON.parse(s) as { error?: unknown; message?: unknown; code?: unknown };
     const v = typeof j.error === 'string' ? j.error : typeof j.message === 'string' ? j.message : typeof j.code === 'number' ? String(j.code) : '';
-    return v.replace(/[^\w .:'-]/g, '').slice(0, 80);
+    code = v.replace(/[^\w .:'-]/g, '').slice(0, 80);
   } catch {
-    return /^[\w .:'-]{1,80}$/.test(s) ? s : '';
+    // A plain-text answer is kept only when it is one code word (Slack's "no_service").
+    code = /^[\w.-]{1,64}$/.test(s) ? s : '';
   }
+  // A service that echoes a credential must not put it in status_reason.
+  return secrets.some((x) => x && code.includes(x)) || /\bxox[a-z]-/i.test(code) ? '' : code;
 }
 
-export function classifyHttp(service: string, out: HttpOutcome, o: { retryAfterMs?: (body: string) => number | undefined } = {}): DeliveryResult {
+export function classifyHttp(
+  service: string,
+  out: HttpOutcome,
+  o: { retryAfterMs?: (body: string) => number | undefined; secrets?: readonly string[] } = {},
+): DeliveryResult {
   if ('error' in out) return retryable(out.aborted ? 'request timeout' : `${service}: ${out.error}`);
   const { status, headers, body } = out.answer;
   if (status >= 200 && status < 300) return { ok: true };
-  const code = errorCode(body);
+  const code = errorCode(body, o.secrets);
   const error = `${service}: HTTP ${status}${code ? ` ${code}` : ''}`;
   if (status === 429 || status === 503) {
     return retryable(error, o.retryAfterMs?.(body) ?? parseRetryAfter(header(headers, 'retry-after')));

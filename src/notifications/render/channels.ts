@@ -83,19 +83,23 @@ function slackInline(tokens: Token[] | null): string {
 /** Converts the message Markdown to Slack mrkdwn. */
 export function markdownToSlackMrkdwn(markdown: string): string {
   const tokens = md.parse(markdown ?? '', {});
-  const blocks: string[] = [];
+  // Each block remembers the outermost list it is in: items of one list are joined by a newline.
+  const blocks: { text: string; list: number }[] = [];
   const lists: { ordered: boolean; n: number }[] = [];
+  let listId = 0;
+  let outer = 0;
   let quote = 0;
   let pendingItem = '';
   const push = (text: string) => {
     const prefixed = quote > 0 ? text.split('\n').map((l) => `> ${l}`).join('\n') : text;
+    const list = lists.length > 0 ? outer : 0;
     if (pendingItem) {
-      blocks.push(pendingItem + prefixed);
+      blocks.push({ text: pendingItem + prefixed, list });
       pendingItem = '';
     } else if (lists.length > 0) {
-      blocks.push('   '.repeat(lists.length) + prefixed);
+      blocks.push({ text: '   '.repeat(lists.length) + prefixed, list });
     } else {
-      blocks.push(prefixed);
+      blocks.push({ text: prefixed, list });
     }
   };
   for (let i = 0; i < tokens.length; i++) {
@@ -122,10 +126,9 @@ export function markdownToSlackMrkdwn(markdown: string): string {
         quote--;
         break;
       case 'bullet_list_open':
-        lists.push({ ordered: false, n: 1 });
-        break;
       case 'ordered_list_open':
-        lists.push({ ordered: true, n: Number(t.attrGet('start') ?? '1') || 1 });
+        if (lists.length === 0) outer = ++listId;
+        lists.push({ ordered: t.type === 'ordered_list_open', n: Number(t.attrGet('start') ?? '1') || 1 });
         break;
       case 'bullet_list_close':
       case 'ordered_list_close':
@@ -144,8 +147,8 @@ export function markdownToSlackMrkdwn(markdown: string): string {
   // Paragraphs are separated by a blank line, list items by a single newline.
   let out = '';
   for (let i = 0; i < blocks.length; i++) {
-    if (i > 0) out += /^\s*(• |\d+\. )/.test(blocks[i]) && /^\s*(• |\d+\. )/.test(blocks[i - 1]) ? '\n' : '\n\n';
-    out += blocks[i];
+    if (i > 0) out += blocks[i].list !== 0 && blocks[i].list === blocks[i - 1].list ? '\n' : '\n\n';
+    out += blocks[i].text;
   }
   return out.trim();
 }
