@@ -6,6 +6,7 @@ import { preferenceRoutes } from './routes/preferences.js';
 import { deploymentRoutes, type DescribedOption } from './routes/deployment.js';
 import { inboxRoutes, inboxWatchRoute } from './routes/inbox.js';
 import { customNotificationRoutes } from './routes/custom.js';
+import { webpushRoutes } from './routes/webpush.js';
 
 export interface NotificationRouteOptions {
   directory: Directory;
@@ -29,6 +30,7 @@ export function notificationRoutes(n: Notifications, o: NotificationRouteOptions
       await deploymentRoutes(app, { describeConfig: o.describeConfig });
       await inboxRoutes(app, { inbox: n.inbox });
       await customNotificationRoutes(app, { custom: n.custom, rateLimitPerMinute: o.customRateLimit });
+      await webpushRoutes(app, { webpush: n.webpush, directory: o.directory });
     },
     // The inbox watch authenticates itself: it also takes the token as a query parameter.
     custom: async (app: FastifyInstance): Promise<void> => {

@@ -1,5 +1,6 @@
 import type { Static, TNull, TSchema } from '@sinclair/typebox';
 import { agentEndpoints } from './agents.js';
+import { channelEndpoints } from './channels.js';
 import { deploymentEndpoints } from './deployment.js';
 import { inboxEndpoints } from './inbox.js';
 import { notificationEndpoints } from './notifications.js';
@@ -32,6 +33,7 @@ export const endpoints = {
   ...workspaceEndpoints,
   ...provisionerEndpoints,
   ...agentEndpoints,
+  ...channelEndpoints,
 } as const satisfies Record<string, EndpointSchema>;
 
 export type Endpoints = typeof endpoints;

@@ -12,6 +12,9 @@ import { createInboxMethod } from './dispatch/inbox.js';
 import { createSlackMethod } from './dispatch/slack.js';
 import { createTeamsMethod } from './dispatch/teams.js';
 import { createDiscordMethod } from './dispatch/discord.js';
+import { createWebPushMethod } from './dispatch/webpush.js';
+import { createWebPushService, type WebPushService } from './webpush/service.js';
+import { lazySecretBox, type SecretBox } from '../lib/secrets.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { InboxWatchHub } from './inbox/watch-hub.js';
 import { createInboxService, type InboxService } from './inbox/service.js';
@@ -30,6 +33,8 @@ export interface NotificationDeps {
   accessUrl: string;
   notifications: NotificationsConfig;
   email: EmailConfig;
+  /** Seals stored secrets (VAPID private key, destination secrets); default: a key in ./.herald. */
+  secrets?: SecretBox;
   clock?: Clock;
 }
 
@@ -41,6 +46,7 @@ export interface Notifications {
   custom: CustomNotifications;
   admin: NotificationAdmin;
   watchHub: InboxWatchHub;
+  webpush: WebPushService;
   /** Renders a template exactly as delivery will (the preview route). */
   preparer: MessagePreparer;
   dispatcher: Dispatcher;
@@ -49,7 +55,7 @@ export interface Notifications {
 }
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
-export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notifications' | 'email'>): {
+export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notifications' | 'email'> & { webpush?: WebPushService }): {
   methods: Partial<Record<NotificationMethod, DeliveryMethod>>;
   unavailable: Partial<Record<NotificationMethod, string>>;
 } {
@@ -88,6 +94,8 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
   else unavailable.teams = 'teams webhook URL not defined';
   if (discord?.webhookUrl) methods.discord = createDiscordMethod({ webhookUrl: discord.webhookUrl });
   else unavailable.discord = 'discord webhook URL not defined';
+  if (deps.webpush) methods.webpush = createWebPushMethod(deps.webpush);
+  else unavailable.webpush = 'browser push is not set up';
   return { methods, unavailable };
 }
 
@@ -95,7 +103,15 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
 export function createNotifications(deps: NotificationDeps): Notifications {
   const { db, log } = deps;
   const clock = deps.clock ?? systemClock;
-  const { methods, unavailable } = createMethods(deps);
+  const secrets = deps.secrets ?? lazySecretBox({ keyFile: '', dataDir: './.herald' });
+  const webpush = createWebPushService({
+    db,
+    log: log.child({ component: 'webpush' }),
+    secrets,
+    accessUrl: deps.accessUrl,
+    config: deps.notifications.webpush,
+  });
+  const { methods, unavailable } = createMethods({ ...deps, webpush });
   const dispatcher = new Dispatcher({
     db,
     config: deps.notifications,
@@ -122,9 +138,10 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       log: log.child({ component: 'notifications' }),
       clock,
       defaultMethod: deps.notifications.method,
-      configuredChannels: CHANNEL_METHODS.filter((m) => methods[m] !== undefined),
+      configuredChannels: [...CHANNEL_METHODS, 'webpush' as const].filter((m) => methods[m] !== undefined),
     }),
     watchHub,
+    webpush,
     preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),
     dispatcher,
     background: {

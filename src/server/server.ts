@@ -13,6 +13,7 @@ import { createEnqueuer } from '../notifications/enqueue.js';
 import { createPlatform } from '../platform/platform.js';
 import { platformRoutes } from '../api/platform.js';
 import { createNotifications } from '../notifications/services.js';
+import { lazySecretBox } from '../lib/secrets.js';
 import { notificationRoutes } from '../api/notifications.js';
 import { authenticate } from '../api/auth.js';
 import { createDirectory } from '../platform/directory.js';
@@ -126,6 +127,7 @@ function notificationsModule(ctx: AppContext): Module {
     accessUrl: config.accessUrl,
     notifications: config.notifications,
     email: config.email,
+    secrets: lazySecretBox({ keyFile: config.secretsKeyFile, dataDir: config.dataDir }),
   });
   const routes = notificationRoutes(n, {
     directory: createDirectory(ctx.db),

@@ -40,7 +40,7 @@ describeEachEngine('deployment chat destinations', (engine) => {
   it('lists configured channels in dispatch-methods', async () => {
     const r = await owner.get('/notifications/dispatch-methods');
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ available: ['smtp', 'webhook', 'slack', 'teams', 'discord'], default: 'smtp' });
+    expect(r.body).toEqual({ available: ['smtp', 'webhook', 'slack', 'teams', 'discord', 'webpush'], default: 'smtp' });
   });
 
   it.each([

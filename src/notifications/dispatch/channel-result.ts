@@ -36,7 +36,10 @@ export function classifyHttp(
   out: HttpOutcome,
   o: { retryAfterMs?: (body: string) => number | undefined; secrets?: readonly string[] } = {},
 ): DeliveryResult {
-  if ('error' in out) return retryable(out.aborted ? 'request timeout' : `${service}: ${out.error}`);
+  if ('error' in out) {
+    if (out.blocked) return permanent(`${service}: ${out.error}`);
+    return retryable(out.aborted ? 'request timeout' : `${service}: ${out.error}`);
+  }
   const { status, headers, body } = out.answer;
   if (status >= 200 && status < 300) return { ok: true };
   const code = errorCode(body, o.secrets);

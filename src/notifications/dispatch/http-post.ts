@@ -9,7 +9,7 @@
 import dns from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import type { LookupFunction } from 'node:net';
+import net, { type LookupFunction } from 'node:net';
 
 /** Bytes of a response body kept; the rest is discarded. */
 const KEEP_BYTES = 16 * 1024;
@@ -21,7 +21,8 @@ export interface HttpAnswer {
   body: string;
 }
 
-export type HttpOutcome = { answer: HttpAnswer } | { error: string; aborted: boolean };
+/** `blocked`: the address guard refused the destination (never retried). */
+export type HttpOutcome = { answer: HttpAnswer } | { error: string; aborted: boolean; blocked?: boolean };
 
 /** Refuses a resolved address (returns why) or accepts it (undefined). */
 export type AddressGuard = (address: string, family: number) => string | undefined;
@@ -39,7 +40,7 @@ export interface HttpClient {
     method?: 'GET' | 'POST';
     url: string;
     headers?: Record<string, string>;
-    body?: string;
+    body?: string | Buffer;
     signal: AbortSignal;
   }): Promise<HttpOutcome>;
   close(): void;
@@ -92,6 +93,12 @@ export function createHttpClient(o: { guard?: AddressGuard; userAgent?: string }
         }
         const isHttps = u.protocol === 'https:';
         if (!isHttps && u.protocol !== 'http:') return resolve({ error: 'URL must be http(s)', aborted: false });
+        // Node connects to a literal IP without a lookup, so the guard sees it here.
+        const literal = u.hostname.replace(/^\[|\]$/g, '');
+        if (o.guard && net.isIP(literal)) {
+          const why = o.guard(literal, net.isIP(literal));
+          if (why) return resolve({ error: `request failed: blocked address (${why})`, aborted: false, blocked: true });
+        }
         let done = false;
         const finish = (r: HttpOutcome) => {
           if (done) return;
@@ -112,7 +119,9 @@ export function createHttpClient(o: { guard?: AddressGuard; userAgent?: string }
           finish({ error: 'request timeout', aborted: true });
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        req.once('error', (err) => finish({ error: `request failed: ${describeError(err)}`, aborted: signal.aborted }));
+        req.once('error', (err) =>
+          finish({ error: `request failed: ${describeError(err)}`, aborted: signal.aborted, blocked: err instanceof BlockedAddressError }),
+        );
         req.once('response', (res) => {
           const kept: Buffer[] = [];
           let size = 0;
