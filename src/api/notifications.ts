@@ -7,6 +7,7 @@ import { deploymentRoutes, type DescribedOption } from './routes/deployment.js';
 import { inboxRoutes, inboxWatchRoute } from './routes/inbox.js';
 import { customNotificationRoutes } from './routes/custom.js';
 import { webpushRoutes } from './routes/webpush.js';
+import { destinationRoutes } from './routes/destinations.js';
 
 export interface NotificationRouteOptions {
   directory: Directory;
@@ -31,6 +32,7 @@ export function notificationRoutes(n: Notifications, o: NotificationRouteOptions
       await inboxRoutes(app, { inbox: n.inbox });
       await customNotificationRoutes(app, { custom: n.custom, rateLimitPerMinute: o.customRateLimit });
       await webpushRoutes(app, { webpush: n.webpush, directory: o.directory });
+      await destinationRoutes(app, { destinations: n.destinations, directory: o.directory });
     },
     // The inbox watch authenticates itself: it also takes the token as a query parameter.
     custom: async (app: FastifyInstance): Promise<void> => {

@@ -53,3 +53,10 @@ export const channelEndpoints = {
   'DELETE /users/{user}/webpush/subscription': { params: UserParam, body: DeleteWebpushSubscription, response: { 204: NoContent } },
   'POST /users/{user}/webpush/test': { params: UserParam, response: { 204: NoContent } },
 } as const;
+
+export const destinationEndpoints = {
+  'GET /users/{user}/notifications/destinations': { params: UserParam, response: { 200: Type.Array(UserDestination) } },
+  'POST /users/{user}/notifications/destinations': { params: UserParam, body: CreateUserDestination, response: { 201: CreatedUserDestination } },
+  'POST /users/{user}/notifications/destinations/{destination}/verify': { params: DestinationParam, body: VerifyUserDestination, response: { 200: UserDestination } },
+  'DELETE /users/{user}/notifications/destinations/{destination}': { params: DestinationParam, response: { 204: NoContent } },
+} as const;

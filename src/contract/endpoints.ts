@@ -1,6 +1,6 @@
 import type { Static, TNull, TSchema } from '@sinclair/typebox';
 import { agentEndpoints } from './agents.js';
-import { channelEndpoints } from './channels.js';
+import { channelEndpoints, destinationEndpoints } from './channels.js';
 import { deploymentEndpoints } from './deployment.js';
 import { inboxEndpoints } from './inbox.js';
 import { notificationEndpoints } from './notifications.js';
@@ -34,6 +34,7 @@ export const endpoints = {
   ...provisionerEndpoints,
   ...agentEndpoints,
   ...channelEndpoints,
+  ...destinationEndpoints,
 } as const satisfies Record<string, EndpointSchema>;
 
 export type Endpoints = typeof endpoints;

@@ -39,7 +39,9 @@ export type RenderedMessage =
   | { method: 'slack'; message: SlackMessage }
   | { method: 'teams'; message: Record<string, unknown> }
   | { method: 'discord'; message: Record<string, unknown> }
-  | { method: 'webpush'; notification: WebPushNotification };
+  | { method: 'webpush'; notification: WebPushNotification }
+  /** A user's own destinations: each kind renders as its channel does; the generic webhook body is shown. */
+  | { method: 'destination'; body: WebhookBody };
 
 /** The JSON a browser push carries; the service worker shows it and opens `url` on click. */
 export interface WebPushNotification {
@@ -175,6 +177,8 @@ export function renderFor(method: NotificationMethod, msg: PreparedMessage): Ren
       return { method, message: renderDiscordMessage(msg) };
     case 'webpush':
       return { method, notification: renderWebPush(msg) };
+    case 'destination':
+      return { method, body: renderWebhookBody(msg) };
   }
 }
 

@@ -15,6 +15,7 @@ import { createDiscordMethod } from './dispatch/discord.js';
 import { createWebPushMethod } from './dispatch/webpush.js';
 import { createWebPushService, type WebPushService } from './webpush/service.js';
 import { lazySecretBox, type SecretBox } from '../lib/secrets.js';
+import { createDestinationService, type DestinationService } from './destinations/service.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { InboxWatchHub } from './inbox/watch-hub.js';
 import { createInboxService, type InboxService } from './inbox/service.js';
@@ -47,6 +48,7 @@ export interface Notifications {
   admin: NotificationAdmin;
   watchHub: InboxWatchHub;
   webpush: WebPushService;
+  destinations: DestinationService;
   /** Renders a template exactly as delivery will (the preview route). */
   preparer: MessagePreparer;
   dispatcher: Dispatcher;
@@ -55,7 +57,7 @@ export interface Notifications {
 }
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
-export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notifications' | 'email'> & { webpush?: WebPushService }): {
+export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notifications' | 'email'> & { webpush?: WebPushService; destinations?: DestinationService }): {
   methods: Partial<Record<NotificationMethod, DeliveryMethod>>;
   unavailable: Partial<Record<NotificationMethod, string>>;
 } {
@@ -96,6 +98,8 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
   else unavailable.discord = 'discord webhook URL not defined';
   if (deps.webpush) methods.webpush = createWebPushMethod(deps.webpush);
   else unavailable.webpush = 'browser push is not set up';
+  if (deps.destinations && deps.destinations.kinds().length > 0) methods.destination = deps.destinations.method();
+  else unavailable.destination = 'user destinations are not enabled (--notifications-user-destinations)';
   return { methods, unavailable };
 }
 
@@ -111,7 +115,16 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     accessUrl: deps.accessUrl,
     config: deps.notifications.webpush,
   });
-  const { methods, unavailable } = createMethods({ ...deps, webpush });
+  const destinations = createDestinationService({
+    db,
+    log: log.child({ component: 'destinations' }),
+    secrets,
+    enqueuer: deps.enqueuer,
+    accessUrl: deps.accessUrl,
+    config: deps.notifications.userDestinations,
+    clock,
+  });
+  const { methods, unavailable } = createMethods({ ...deps, webpush, destinations });
   const dispatcher = new Dispatcher({
     db,
     config: deps.notifications,
@@ -138,10 +151,11 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       log: log.child({ component: 'notifications' }),
       clock,
       defaultMethod: deps.notifications.method,
-      configuredChannels: [...CHANNEL_METHODS, 'webpush' as const].filter((m) => methods[m] !== undefined),
+      configuredChannels: [...CHANNEL_METHODS, 'webpush' as const, 'destination' as const].filter((m) => methods[m] !== undefined),
     }),
     watchHub,
     webpush,
+    destinations,
     preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),
     dispatcher,
     background: {
@@ -151,6 +165,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
         async stop() {
           await dispatcher.stop();
           await Promise.allSettled(Object.values(methods).map((m) => m?.close?.()));
+          destinations.close();
         },
         // Tests wait on the dispatcher's lifecycle events through it.
         instance: dispatcher,
