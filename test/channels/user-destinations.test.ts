@@ -1,6 +1,9 @@
 // Destinations users own: verification before use, masking, sealed secrets, the admin's allow-lists,
 // the SSRF guard (checked when added and at every connection) and 410 Gone → disabled + told.
 import { createHmac } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
@@ -26,11 +29,14 @@ describeEachEngine('user destinations', (engine) => {
   let owner: ApiHelper;
   let ownerId: string;
   const codeIn = (text: string) => /\*\*(\d{6})\*\*/.exec(text)?.[1];
+  // The generated secrets key goes here, not into the working directory.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-dest-'));
 
   beforeAll(async () => {
     sink = await startHttpSink({ respond: { status: 204 } });
     server = await startTestServer(engine, {
       config: {
+        dataDir,
         notifications: {
           userDestinations: { kinds: 'discord,webhook,ntfy', allowedHosts: '127.0.0.1', allowPrivateAddresses: true },
           fetchInterval: 200,
@@ -44,6 +50,7 @@ describeEachEngine('user destinations', (engine) => {
   afterAll(async () => {
     await server?.stop();
     await sink?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   const lastMessage = (method = 'destination') =>
