@@ -8,6 +8,8 @@ import { deploymentRoutes, type DescribedOption } from './routes/deployment.js';
 import { inboxRoutes, inboxWatchRoute } from './routes/inbox.js';
 import { customNotificationRoutes } from './routes/custom.js';
 import { noiseRoutes } from './routes/noise.js';
+import { webpushRoutes } from './routes/webpush.js';
+import { destinationRoutes } from './routes/destinations.js';
 
 export interface NotificationRouteOptions {
   directory: Directory;
@@ -31,6 +33,8 @@ export function notificationRoutes(n: Notifications, o: NotificationRouteOptions
       await inboxRoutes(app, { inbox: n.inbox });
       await customNotificationRoutes(app, { custom: n.custom, limit: o.customLimit });
       await noiseRoutes(app, { grouping: n.grouping, directory: o.directory });
+      await webpushRoutes(app, { webpush: n.webpush, directory: o.directory });
+      await destinationRoutes(app, { destinations: n.destinations, directory: o.directory });
     },
     // The inbox watch authenticates itself: it also takes the token as a query parameter.
     custom: async (app: FastifyInstance): Promise<void> => {

@@ -1,6 +1,7 @@
 import type { Static, TNull, TSchema } from '@sinclair/typebox';
 import { agentEndpoints } from './agents.js';
 import { noiseEndpoints } from './noise.js';
+import { channelEndpoints, destinationEndpoints } from './channels.js';
 import { deploymentEndpoints } from './deployment.js';
 import { inboxEndpoints } from './inbox.js';
 import { lifecycleEndpoints } from './lifecycle.js';
@@ -38,6 +39,8 @@ export const endpoints = {
   ...agentEndpoints,
   ...lifecycleEndpoints,
   ...noiseEndpoints,
+  ...channelEndpoints,
+  ...destinationEndpoints,
 } as const satisfies Record<string, EndpointSchema>;
 
 export type Endpoints = typeof endpoints;

@@ -8,5 +8,6 @@ export * from './workspaces.js';
 export * from './agents.js';
 export * from './provisioner.js';
 export * from './deployment.js';
+export * from './channels.js';
 export * from './endpoints.js';
 export * from './client.js';

@@ -5,7 +5,7 @@ import { DateTime, MessageResponse, NoContent, Nullable, UserParam, Uuid } from 
 // preferences and custom notifications.
 
 /** Delivery methods, as the reference names them. */
-export const NOTIFICATION_METHOD_NAMES = ['smtp', 'webhook', 'inbox'] as const;
+export const NOTIFICATION_METHOD_NAMES = ['smtp', 'webhook', 'inbox', 'slack', 'teams', 'discord', 'webpush', 'destination'] as const;
 export const MESSAGE_STATUSES = ['pending', 'leased', 'sent', 'permanent_failure', 'temporary_failure', 'unknown', 'inhibited', 'held', 'grouped'] as const;
 
 export const NotificationSettings = Type.Object({ notifier_paused: Type.Boolean() });

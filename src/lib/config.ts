@@ -18,7 +18,8 @@ export interface EmailConfig {
 }
 
 export interface NotificationsConfig {
-  method: 'smtp' | 'webhook';
+  /** Any delivery method but inbox (which is always on). */
+  method: 'smtp' | 'webhook' | 'slack' | 'teams' | 'discord' | 'webpush';
   dispatchTimeout: number;
   maxSendAttempts: number;
   retryInterval: number;
@@ -28,6 +29,14 @@ export interface NotificationsConfig {
   leaseCount: number;
   fetchInterval: number;
   webhook: { endpoint: string; secret: string };
+  /** Deployment destinations of the chat channels; empty: the channel is unavailable. */
+  slack: { webhookUrl: string; botToken: string; channel: string; apiUrl: string };
+  teams: { webhookUrl: string };
+  discord: { webhookUrl: string };
+  /** VAPID keys (base64url); empty: generated once and stored encrypted. */
+  webpush: { vapidPublicKey: string; vapidPrivateKey: string; subject: string; allowInsecureEndpoints: boolean };
+  /** Kinds users may add (comma-separated; empty: none), allowed hosts, and the SSRF test escape hatch. */
+  userDestinations: { kinds: string; allowedHosts: string; allowPrivateAddresses: boolean };
   /** maxWatchersPerUser: open watch sockets per user on one replica (0: no cap). */
   inbox: { enabled: boolean; maxWatchersPerUser: number };
   customRateLimit: number;
@@ -39,6 +48,8 @@ export interface Config {
   accessUrl: string;
   pgConnectionUrl: string;
   dataDir: string;
+  /** File holding the 32-byte key that encrypts stored secrets; empty: <dataDir>/secrets.key, generated. */
+  secretsKeyFile: string;
   logLevel: string;
   apiRateLimit: number;
   /** Comma-separated lists (docs/install.md, behind a reverse proxy). */

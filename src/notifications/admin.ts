@@ -31,6 +31,8 @@ export interface NotificationAdminDeps {
   clock: Clock;
   /** The deployment's default delivery method. */
   defaultMethod: string;
+  /** Chat channels with a deployment destination (listed as available beside smtp and webhook). */
+  configuredChannels?: readonly string[];
 }
 
 function demand(actor: Actor, perm: Permission): void {
@@ -64,7 +66,7 @@ export function createNotificationAdmin(deps: NotificationAdminDeps): Notificati
       const t = await editable(actor, id);
       if (!(NOTIFICATION_METHODS as readonly string[]).includes(method)) {
         throw new Invalid('Invalid request to update notification template method', undefined, [
-          { field: 'method', detail: `"${method}" is not a valid method; smtp, webhook, inbox are the available options` },
+          { field: 'method', detail: `"${method}" is not a valid method; ${NOTIFICATION_METHODS.join(', ')} are the available options` },
         ]);
       }
       if (t.method === method) return 'unchanged';
@@ -79,7 +81,8 @@ export function createNotificationAdmin(deps: NotificationAdminDeps): Notificati
       log.info({ template: t.name, by: actor.user.username }, 'notification template method reset to the default');
       return 'changed';
     },
-    dispatchMethods: () => ({ available: ['smtp', 'webhook'], default: deps.defaultMethod }),
+    // As the reference: smtp and webhook always (inbox is implicit); the chat channels once configured.
+    dispatchMethods: () => ({ available: ['smtp', 'webhook', ...(deps.configuredChannels ?? [])], default: deps.defaultMethod }),
     async sendTestNotification(actor) {
       demand(actor, 'deployment_config:update');
       await deps.enqueuer.enqueueMany([

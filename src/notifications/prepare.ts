@@ -11,6 +11,7 @@ import { renderActions, renderTitleBody, type TemplateRowForRender } from './ren
 import { renderEmail, type RenderedEmail } from './render/email.js';
 import { markdownToHtml, markdownToPlaintext } from './render/markdown.js';
 import type { NewInboxRow } from './inbox/store.js';
+import { renderAdaptiveCard, renderDiscordMessage, renderSlackMessage, type SlackMessage } from './render/channels.js';
 import { getAppearance } from './dispatch/queries.js';
 import { getTemplate } from './templates/store.js';
 
@@ -34,7 +35,36 @@ export interface WebhookBody {
 export type RenderedMessage =
   | { method: 'smtp'; email: RenderedEmail }
   | { method: 'webhook'; body: WebhookBody }
-  | { method: 'inbox'; row: NewInboxRow };
+  | { method: 'inbox'; row: NewInboxRow }
+  | { method: 'slack'; message: SlackMessage }
+  | { method: 'teams'; message: Record<string, unknown> }
+  | { method: 'discord'; message: Record<string, unknown> }
+  | { method: 'webpush'; notification: WebPushNotification }
+  /** A user's own destinations: each kind renders as its channel does; the generic webhook body is shown. */
+  | { method: 'destination'; body: WebhookBody };
+
+/** The JSON a browser push carries; the service worker shows it and opens `url` on click. */
+export interface WebPushNotification {
+  title: string;
+  body: string;
+  icon: string;
+  /** The first action's URL, else the inbox. */
+  url: string;
+  actions: Action[];
+  msg_id: string;
+}
+
+export function renderWebPush(msg: PreparedMessage): WebPushNotification {
+  const actions = (msg.payload.actions ?? []).filter((a) => /^https?:\/\//i.test(a.url));
+  return {
+    title: markdownToPlaintext(msg.titleMarkdown),
+    body: markdownToPlaintext(msg.bodyMarkdown),
+    icon: msg.helpers.logo_url,
+    url: actions[0]?.url ?? `${msg.helpers.base_url}/notifications`,
+    actions,
+    msg_id: msg.id,
+  };
+}
 
 /** The recipient as the payload names them. */
 export interface PayloadUser {
@@ -139,6 +169,16 @@ export function renderFor(method: NotificationMethod, msg: PreparedMessage): Ren
       return { method, body: renderWebhookBody(msg) };
     case 'inbox':
       return { method, row: renderInboxRow(msg) };
+    case 'slack':
+      return { method, message: renderSlackMessage(msg) };
+    case 'teams':
+      return { method, message: renderAdaptiveCard(msg) };
+    case 'discord':
+      return { method, message: renderDiscordMessage(msg) };
+    case 'webpush':
+      return { method, notification: renderWebPush(msg) };
+    case 'destination':
+      return { method, body: renderWebhookBody(msg) };
   }
 }
 

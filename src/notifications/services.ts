@@ -3,7 +3,7 @@ import type { Database } from '../db/database.js';
 import type { EmailConfig, NotificationsConfig } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
 import { systemClock, type Clock, type Service } from '../lib/service.js';
-import type { DeliveryMethod, NotificationMethod } from './types.js';
+import { CHANNEL_METHODS, type DeliveryMethod, type NotificationMethod } from './types.js';
 import type { Enqueuer } from './enqueue.js';
 import { createNoiseMetrics, createNotificationMetrics } from './metrics.js';
 import { ENQUEUED_CHANNEL } from './enqueue.js';
@@ -13,6 +13,13 @@ import type { Scheduler } from './dispatch/scheduler.js';
 import { createSmtpMethod } from './dispatch/smtp.js';
 import { createWebhookMethod } from './dispatch/webhook.js';
 import { createInboxMethod } from './dispatch/inbox.js';
+import { createSlackMethod } from './dispatch/slack.js';
+import { createTeamsMethod } from './dispatch/teams.js';
+import { createDiscordMethod } from './dispatch/discord.js';
+import { createWebPushMethod } from './dispatch/webpush.js';
+import { createWebPushService, type WebPushService } from './webpush/service.js';
+import { lazySecretBox, type SecretBox } from '../lib/secrets.js';
+import { createDestinationService, type DestinationService } from './destinations/service.js';
 import { Dispatcher } from './dispatch/dispatcher.js';
 import { InboxWatchHub } from './inbox/watch-hub.js';
 import { createInboxService, type InboxService } from './inbox/service.js';
@@ -32,6 +39,8 @@ export interface NotificationDeps {
   accessUrl: string;
   notifications: NotificationsConfig;
   email: EmailConfig;
+  /** Seals stored secrets (VAPID private key, destination secrets); default: a key in ./.herald. */
+  secrets?: SecretBox;
   clock?: Clock;
   /** Where time-driven work (group and digest releases) arms its timers; tests move it with the clock. */
   scheduler?: Scheduler;
@@ -45,6 +54,8 @@ export interface Notifications {
   custom: CustomNotifications;
   admin: NotificationAdmin;
   watchHub: InboxWatchHub;
+  webpush: WebPushService;
+  destinations: DestinationService;
   /** Renders a template exactly as delivery will (the preview route). */
   preparer: MessagePreparer;
   dispatcher: Dispatcher;
@@ -57,7 +68,7 @@ export interface Notifications {
 }
 
 /** Delivery methods from the configuration; a method that cannot work says why. */
-export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notifications' | 'email'>): {
+export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notifications' | 'email'> & { webpush?: WebPushService; destinations?: DestinationService }): {
   methods: Partial<Record<NotificationMethod, DeliveryMethod>>;
   unavailable: Partial<Record<NotificationMethod, string>>;
 } {
@@ -86,6 +97,20 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
   } else {
     unavailable.webhook = 'webhook endpoint not defined';
   }
+  const { slack, teams, discord } = notifications;
+  if (slack?.botToken || slack?.webhookUrl) {
+    methods.slack = createSlackMethod({ botToken: slack.botToken, webhookUrl: slack.webhookUrl, channel: slack.channel, apiUrl: slack.apiUrl });
+  } else {
+    unavailable.slack = 'slack: neither a bot token nor a webhook URL is configured';
+  }
+  if (teams?.webhookUrl) methods.teams = createTeamsMethod({ webhookUrl: teams.webhookUrl });
+  else unavailable.teams = 'teams webhook URL not defined';
+  if (discord?.webhookUrl) methods.discord = createDiscordMethod({ webhookUrl: discord.webhookUrl });
+  else unavailable.discord = 'discord webhook URL not defined';
+  if (deps.webpush) methods.webpush = createWebPushMethod(deps.webpush);
+  else unavailable.webpush = 'browser push is not set up';
+  if (deps.destinations && deps.destinations.kinds().length > 0) methods.destination = deps.destinations.method();
+  else unavailable.destination = 'user destinations are not enabled (--notifications-user-destinations)';
   return { methods, unavailable };
 }
 
@@ -93,7 +118,24 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
 export function createNotifications(deps: NotificationDeps): Notifications {
   const { db, log } = deps;
   const clock = deps.clock ?? systemClock;
-  const { methods, unavailable } = createMethods(deps);
+  const secrets = deps.secrets ?? lazySecretBox({ keyFile: '', dataDir: './.herald' });
+  const webpush = createWebPushService({
+    db,
+    log: log.child({ component: 'webpush' }),
+    secrets,
+    accessUrl: deps.accessUrl,
+    config: deps.notifications.webpush,
+  });
+  const destinations = createDestinationService({
+    db,
+    log: log.child({ component: 'destinations' }),
+    secrets,
+    enqueuer: deps.enqueuer,
+    accessUrl: deps.accessUrl,
+    config: deps.notifications.userDestinations,
+    clock,
+  });
+  const { methods, unavailable } = createMethods({ ...deps, webpush, destinations });
   const dispatcher = new Dispatcher({
     db,
     config: deps.notifications,
@@ -138,8 +180,11 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       log: log.child({ component: 'notifications' }),
       clock,
       defaultMethod: deps.notifications.method,
+      configuredChannels: [...CHANNEL_METHODS, 'webpush' as const, 'destination' as const].filter((m) => methods[m] !== undefined),
     }),
     watchHub,
+    webpush,
+    destinations,
     preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),
     dispatcher,
     grouping: createGroupingService({ db, clock, log: log.child({ component: 'grouping' }) }),
@@ -153,6 +198,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
         async stop() {
           await dispatcher.stop();
           await Promise.allSettled(Object.values(methods).map((m) => m?.close?.()));
+          destinations.close();
         },
         // Tests wait on the dispatcher's lifecycle events through it.
         instance: dispatcher,

@@ -1,7 +1,10 @@
 // Shapes shared by enqueue, dispatch, render and the delivery methods.
 
-export type NotificationMethod = 'smtp' | 'webhook' | 'inbox';
-export const NOTIFICATION_METHODS: readonly NotificationMethod[] = ['smtp', 'webhook', 'inbox'];
+/** `destination`: every active destination the recipient added themselves (destinations/service.ts). */
+export type NotificationMethod = 'smtp' | 'webhook' | 'inbox' | 'slack' | 'teams' | 'discord' | 'webpush' | 'destination';
+export const NOTIFICATION_METHODS: readonly NotificationMethod[] = ['smtp', 'webhook', 'inbox', 'slack', 'teams', 'discord', 'webpush', 'destination'];
+/** The chat channels whose destination is a deployment option. */
+export const CHANNEL_METHODS = ['slack', 'teams', 'discord'] as const;
 
 export type MessageStatus =
   | 'pending'

@@ -128,8 +128,8 @@ function validateConfig(cfg: Config): void {
     if (!/^[A-Za-z0-9-]+$/.test(h)) throw new ConfigError(`--proxy-trusted-headers: "${h}" is not a header name`);
   }
   const n = cfg.notifications;
-  if (!['smtp', 'webhook'].includes(n.method)) {
-    throw new ConfigError(`--notifications-method: given default notification method "${n.method}" is invalid (smtp or webhook)`);
+  if (!['smtp', 'webhook', 'slack', 'teams', 'discord', 'webpush'].includes(n.method)) {
+    throw new ConfigError(`--notifications-method: given default notification method "${n.method}" is invalid (smtp, webhook, slack, teams, discord or webpush)`);
   }
   if (n.dispatchTimeout >= n.leasePeriod) {
     throw new ConfigError('--notifications-dispatch-timeout: dispatch timeout must be less than lease period');
@@ -150,6 +150,17 @@ function validateConfig(cfg: Config): void {
   if (n.webhook.secret && !/^whsec_[A-Za-z0-9+/=]+$/.test(n.webhook.secret)) {
     throw new ConfigError('--notifications-webhook-secret must look like whsec_<base64>');
   }
+  for (const [flag, url] of [
+    ['notifications-slack-webhook-url', n.slack.webhookUrl],
+    ['notifications-slack-api-url', n.slack.apiUrl],
+    ['notifications-teams-webhook-url', n.teams.webhookUrl],
+    ['notifications-discord-webhook-url', n.discord.webhookUrl],
+  ] as const) {
+    if (url && !isHttpUrl(url)) throw new ConfigError(`--${flag} must be an http(s) URL`);
+  }
+  const kinds = n.userDestinations.kinds.split(',').map((k) => k.trim()).filter(Boolean);
+  const badKind = kinds.find((k) => !['slack', 'teams', 'discord', 'webhook', 'ntfy'].includes(k));
+  if (badKind) throw new ConfigError(`--notifications-user-destinations: unknown kind "${badKind}" (slack, teams, discord, webhook, ntfy)`);
   const pw = cfg.email.auth.passwordFile;
   if (pw) {
     try {
@@ -160,6 +171,14 @@ function validateConfig(cfg: Config): void {
   }
   if (cfg.email.smarthost && !/^[^\s]+:\d+$/.test(cfg.email.smarthost)) {
     throw new ConfigError(`--email-smarthost "${cfg.email.smarthost}" must be host:port`);
+  }
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(s).protocol);
+  } catch {
+    return false;
   }
 }
 

@@ -15,6 +15,7 @@ import type { Scheduler } from '../notifications/dispatch/scheduler.js';
 import { createPlatform, type Platform } from '../platform/platform.js';
 import { createUserService } from '../auth/users/service.js';
 import { createAuthServices } from '../auth/module.js';
+import { lazySecretBox } from '../lib/secrets.js';
 import { authenticate } from '../api/auth.js';
 import { notificationRoutes } from '../api/notifications.js';
 import { platformRoutes } from '../api/platform.js';
@@ -104,6 +105,7 @@ export function assemble(deps: AssembleDeps): Assembly {
     accessUrl: config.accessUrl,
     notifications: config.notifications,
     email: config.email,
+    secrets: lazySecretBox({ keyFile: config.secretsKeyFile, dataDir: config.dataDir }),
     clock,
     scheduler: deps.scheduler,
   });

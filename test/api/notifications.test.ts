@@ -115,7 +115,7 @@ describeEachEngine('notification settings, templates and preferences API', (engi
     expect(listed.find((t) => t.id === TEMPLATE_TEST_NOTIFICATION)?.method).toBe('webhook');
     expect((await owner.delete(path)).status).toBe(200);
     expect((await owner.delete(path)).status).toBe(304);
-    expect((await owner.get('/notifications/dispatch-methods')).body).toEqual({ available: ['smtp', 'webhook'], default: 'smtp' });
+    expect((await owner.get('/notifications/dispatch-methods')).body).toEqual({ available: ['smtp', 'webhook', 'webpush'], default: 'smtp' });
   });
 
   it('test notification and delivery history are for owners only', async () => {

@@ -160,7 +160,7 @@ describeEachEngine('notification engine', (engine) => {
     expect((await owner.put(`/notifications/templates/${TEMPLATE_TEST_NOTIFICATION}/method`, { method: 'inbox' })).status).toBe(304);
     const bad = await owner.put(`/notifications/templates/${TEMPLATE_TEST_NOTIFICATION}/method`, { method: 'pigeon' });
     expect(bad.status).toBe(400);
-    expect(bad.body.validations[0]).toEqual({ field: 'method', detail: '"pigeon" is not a valid method; smtp, webhook, inbox are the available options' });
+    expect(bad.body.validations[0]).toEqual({ field: 'method', detail: '"pigeon" is not a valid method; smtp, webhook, inbox, slack, teams, discord, webpush, destination are the available options' });
     expect((await owner.post('/notifications/test')).status).toBe(204);
     expect((await rows()).map((r) => r.method)).toEqual(['inbox']);
     const list = await owner.get('/notifications/templates/system');
