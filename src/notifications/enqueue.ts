@@ -61,8 +61,13 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   function methodsFor(templateId: string, override: NotificationMethod | null): NotificationMethod[] {
     const methods: NotificationMethod[] = override ? [override] : defaultEnabled ? [cfg.method] : [];
     if (cfg.inbox.enabled && !methods.includes('inbox')) methods.push('inbox');
-    // A passcode must never sit in the inbox of someone who may not be the account holder.
-    if (templateId === TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE) return methods.filter((m) => m !== 'inbox');
+    // A passcode must never sit in the inbox of someone who may not be the account holder. Without any
+    // other method it is still enqueued for the default method, so that the failure ("e-mail is not
+    // configured") shows in the delivery history instead of vanishing.
+    if (templateId === TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE) {
+      const out = methods.filter((m) => m !== 'inbox');
+      return out.length ? out : [override ?? cfg.method];
+    }
     return methods;
   }
 
@@ -122,7 +127,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
              SELECT 1 FROM notification_templates nt
              LEFT JOIN notification_preferences np
                ON np.notification_template_id = nt.id AND np.user_id = m.uid
-             WHERE nt.id = m.tid
+             WHERE nt.id = m.tid AND NOT nt.critical
                AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))
            ON CONFLICT (dedupe_hash) DO NOTHING
            RETURNING id)

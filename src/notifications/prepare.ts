@@ -98,12 +98,13 @@ export interface PrepareInput extends TemplateRowForRender {
   id: string;
   templateId: string;
   payload: MessagePayload;
+  critical?: boolean;
 }
 
 /** Renders title and body to Markdown (user values escaped). Throws on a template error. */
 export function prepare(m: PrepareInput, helpers: TemplateHelpers): PreparedMessage {
   const { title, body } = renderTitleBody(m, m.payload, helpers);
-  return { id: m.id, templateId: m.templateId, payload: m.payload, titleMarkdown: title, bodyMarkdown: body, helpers };
+  return { id: m.id, templateId: m.templateId, payload: m.payload, titleMarkdown: title, bodyMarkdown: body, helpers, critical: m.critical === true };
 }
 
 export function renderWebhookBody(msg: PreparedMessage): WebhookBody {

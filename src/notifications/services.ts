@@ -67,6 +67,7 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
     inbox: createInboxMethod(deps.db),
   };
   const unavailable: Partial<Record<NotificationMethod, string>> = {};
+  if (!email.smarthost) unavailable.smtp = 'e-mail is not configured: no SMTP smarthost is set';
   if (notifications.webhook.endpoint) {
     methods.webhook = createWebhookMethod({
       endpoint: notifications.webhook.endpoint,
