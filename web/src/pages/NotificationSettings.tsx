@@ -1,3 +1,4 @@
+import { useTitle } from './Entities.js';
 import { useEffect, useState } from 'react';
 import { api, errorText, type DispatchMethods, type NotificationTemplate, type Preference, type User } from '../api.js';
 import { useLocation } from '../router.js';
@@ -44,6 +45,7 @@ export function MethodIcon({ method }: { method: string }) {
 const toMap = (prefs: Preference[]) => Object.fromEntries(prefs.map((p) => [p.id, p.disabled]));
 
 export function NotificationSettingsPage() {
+  useTitle('Notification settings');
   const { user } = useSession();
   const toast = useToast();
   const { search } = useLocation();
