@@ -157,15 +157,15 @@ async function loadWorkspace(owner: string, name: string): Promise<{ workspace: 
   try {
     return { workspace: await api.workspaceByName(owner, name), deleted: false };
   } catch (err) {
-    if (is(err, 410)) {
-      try {
-        return { workspace: await api.workspaceByName(owner, name, true), deleted: true };
-      } catch {
-        return { missing: true };
-      }
+    if (!is(err, 410) && !is(err, 404)) throw err;
+    // Deleted workspaces are only found when asked for.
+    try {
+      const workspace = await api.workspaceByName(owner, name, true);
+      return workspace.deleted ? { workspace, deleted: true } : { missing: true };
+    } catch (again) {
+      if (is(again, 404) || is(again, 410)) return { missing: true };
+      throw again;
     }
-    if (is(err, 404)) return { missing: true };
-    throw err;
   }
 }
 
