@@ -15,7 +15,8 @@ import { getAppearance } from './dispatch/queries.js';
 import { getTemplate } from './templates/store.js';
 
 export const DEFAULT_APP_NAME = 'Herald';
-export const DEFAULT_LOGO_URL = '/icon/herald.svg';
+/** Herald's logo, a PNG (e-mail clients do not show SVG), served by the dashboard (web/public). */
+export const DEFAULT_LOGO_URL = '/icon/herald.png';
 
 export const WEBHOOK_BODY_VERSION = '1.1';
 
@@ -56,13 +57,21 @@ export interface PayloadInput {
   targets?: string[] | null;
 }
 
-/** The template helpers at `now`: the site's name and logo, or Herald's. */
-export function templateHelpers(accessUrl: string, appearance: { application_name: string; logo_url: string }, now: Date): TemplateHelpers {
+/**
+ * The template helpers at `now`: the site's name and logo, else the configured e-mail logo
+ * (--notifications-email-logo-url), else Herald's.
+ */
+export function templateHelpers(
+  accessUrl: string,
+  appearance: { application_name: string; logo_url: string },
+  now: Date,
+  emailLogoUrl = '',
+): TemplateHelpers {
   return {
     base_url: accessUrl,
     current_year: String(now.getUTCFullYear()),
     app_name: appearance.application_name || DEFAULT_APP_NAME,
-    logo_url: appearance.logo_url || `${accessUrl}${DEFAULT_LOGO_URL}`,
+    logo_url: appearance.logo_url || emailLogoUrl || `${accessUrl.replace(/\/+$/, '')}${DEFAULT_LOGO_URL}`,
   };
 }
 
@@ -166,6 +175,8 @@ export interface MessagePreparer {
 export interface MessagePreparerOptions {
   db: Queryable;
   accessUrl: string;
+  /** --notifications-email-logo-url */
+  emailLogoUrl?: string;
   clock?: Clock;
   /** How long the dispatcher reuses the appearance it read; default 5 s. */
   appearanceTtlMs?: number;
@@ -181,7 +192,7 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
     if (o.fresh || !cached || now.getTime() - cached.at > ttl || now.getTime() < cached.at) {
       cached = { at: now.getTime(), value: await getAppearance(opts.db) };
     }
-    return templateHelpers(opts.accessUrl, cached.value, now);
+    return templateHelpers(opts.accessUrl, cached.value, now, opts.emailLogoUrl);
   }
 
   return {

@@ -122,7 +122,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       defaultMethod: deps.notifications.method,
     }),
     watchHub,
-    preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),
+    preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, emailLogoUrl: deps.notifications.emailLogoUrl, clock }),
     dispatcher,
     background: {
       inboxWatch: { start: () => watchHub.start(), stop: () => watchHub.stop() },
