@@ -40,10 +40,10 @@ describe('renderEmail', () => {
     expect(renderEmail(message({ titleMarkdown: 'two\nlines' })).subject).toBe('two lines');
   });
 
-  test('plaintext part: greeting, body, actions, each after a blank line', () => {
+  test('plaintext part: greeting, body, one line per action', () => {
     expect(renderEmail(message()).text).toBe(
       'Hi Bobby,\n\nYour workspace bobby-workspace was deleted.\n\nThe specified reason was "autodeleted due to dormancy (autobuild)".\n\n' +
-        'View workspaces: http://test.com/workspaces\n\nView templates: http://test.com/templates\n',
+        'View workspaces: http://test.com/workspaces\nView templates: http://test.com/templates\n',
     );
     expect(renderEmail(message({}, { actions: [] })).text).toBe(
       'Hi Bobby,\n\nYour workspace bobby-workspace was deleted.\n\nThe specified reason was "autodeleted due to dormancy (autobuild)".\n',

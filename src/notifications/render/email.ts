@@ -103,8 +103,8 @@ export function renderEmail(msg: PreparedMessage): RenderedEmail {
     `</html>\n`;
 
   const textParts = [`Hi ${userName},`, bodyText];
-  // Blank lines between paragraphs and between actions: plain-text readers run lines together otherwise.
-  if (actions.length) textParts.push(actions.map((a) => `${a.label}: ${a.url}`).join('\n\n'));
+  // A blank line between greeting, paragraphs and the actions; one line per action (as the reference).
+  if (actions.length) textParts.push(actions.map((a) => `${a.label}: ${a.url}`).join('\n'));
   const text = textParts.filter((p) => p !== '').join('\n\n') + '\n';
 
   return { subject, html, text };
