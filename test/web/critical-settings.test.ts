@@ -1,4 +1,4 @@
-// Critical notifications in the dashboard (issue 17 item 4): the password-reset code's switch is
+// Critical notifications in the dashboard (issue 17 item 4), and the lists' empty states on an empty deployment: the password-reset code's switch is
 // locked ("Required"), the group switch leaves it on, an old "stop receiving" link for it is refused
 // with a message, and nothing is stored.
 
@@ -46,6 +46,15 @@ describe.skipIf(!hasChromium)('dashboard: critical notifications', () => {
       expect(prefs.find((p) => p.id === OTP)).toBeUndefined();
       expect(prefs.length).toBeGreaterThan(0);
       expect(errors()).toEqual([]);
+    });
+
+    it('an empty deployment shows the empty states of the lists', { timeout: 60_000 }, async () => {
+      const { page, context } = await browser.page(server.url, { width: 375, height: 740 });
+      await useSession(context, server.url, owner);
+      for (const [path, text] of [['/workspaces', 'No workspaces yet.'], ['/templates', 'No templates yet.'], ['/workspaces?filter=owner:me', 'No workspaces yet.']]) {
+        await page.goto(path);
+        await page.locator('.state-empty', { hasText: text }).waitFor();
+      }
     });
 
     it('without e-mail the reset page says so (the same for any address)', { timeout: 60_000 }, async () => {
