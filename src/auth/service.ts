@@ -2,7 +2,7 @@ import type { Database } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
-import { Conflict, Forbidden, Invalid, Unauthorized } from '../lib/errors.js';
+import { Conflict, Forbidden, Invalid, Unauthorized, Unavailable } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/service.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../notifications/templates/catalogue.js';
@@ -20,6 +20,8 @@ export type AuthConfig = Config['auth'];
 export const OTP_CREATED_BY = 'change-password-with-one-time-passcode';
 const INCORRECT_LOGIN = 'Incorrect email or password.';
 const INCORRECT_PASSCODE = 'Incorrect email or one-time passcode.';
+export const PASSCODE_UNDELIVERABLE =
+  'Password reset e-mails cannot be sent: e-mail is not configured on this deployment. Ask an administrator to reset your password.';
 const PASSWORD_AUTH_DISABLED = 'Password authentication is disabled.';
 /** Token scopes Herald can honour. The reference's narrower `application_connect` is refused, not widened. */
 export const TOKEN_SCOPES = ['all'] as const;
@@ -50,6 +52,8 @@ export interface AuthDeps {
   enqueuer: Pick<Enqueuer, 'enqueueMany'>;
   config: AuthConfig;
   clock?: Clock;
+  /** Whether a password-reset code can be delivered (e-mail or a webhook is configured); default true. */
+  passcodeDeliverable?: boolean;
 }
 
 /** Only people who log in with a password (not system, not suspended) get or use a passcode. */
@@ -183,6 +187,9 @@ export function createAuthService(deps: AuthDeps): AuthService {
         // Never an error answer: it would tell a known address from an unknown one.
         log.error({ err }, 'one-time passcode request failed');
       }
+      // A deployment-wide fact, said after the same work for every address (the failed delivery is
+      // in the admin's history): whoever asks learns nothing about the account.
+      if (deps.passcodeDeliverable === false) throw new Unavailable(PASSCODE_UNDELIVERABLE);
     },
 
     async changePasswordWithPasscode({ email, password, code, clientAddress }) {

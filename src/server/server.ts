@@ -79,7 +79,14 @@ export function assemble(deps: AssembleDeps): Assembly {
   const { config, db, log, registry, enqueuer } = deps;
   const clock = deps.clock ?? systemClock;
 
-  const { auth, limiter } = createAuthServices({ db, log, enqueuer, config: config.auth, clock });
+  const { auth, limiter } = createAuthServices({
+    db,
+    log,
+    enqueuer,
+    config: config.auth,
+    clock,
+    passcodeDeliverable: !!config.email.smarthost || !!config.notifications.webhook.endpoint,
+  });
   const security: Security = {
     authenticator: auth,
     limiter,

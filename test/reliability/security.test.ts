@@ -249,7 +249,8 @@ describe(`security [${engine}]`, () => {
     const unknown = `nobody-${Date.now()}@example.com`;
     // A replica of its own on the same database, without the login limit: the limit is shared by
     // every replica and the tests above have spent it, and this one is about the answers, not the limit.
-    const replica = await startTestServer(engine, { database: server.database, config: { auth: { loginRateLimit: 0 } } });
+    // E-mail configured as on the main server (without it, both answers are the same 503).
+    const replica = await startTestServer(engine, { database: server.database, config: { auth: { loginRateLimit: 0 }, email: { from: 'Herald <noreply@example.com>', smarthost: smtp.smarthost, hello: 'localhost' } } });
     onTestFinished(() => replica.stop());
     const a = await replica.api.post('/users/login', { email: known.email, password: 'Wrong-Passw0rd!!' });
     const b = await replica.api.post('/users/login', { email: unknown, password: 'Wrong-Passw0rd!!' });

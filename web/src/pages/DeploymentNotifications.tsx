@@ -1,3 +1,4 @@
+import { useTitle } from './Entities.js';
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorText, type ConfigOption, type DeliveryMessage, type DispatchMethods, type NotificationTemplate } from '../api.js';
 import { Link, useLocation } from '../router.js';
@@ -12,6 +13,7 @@ const TABS = [
 ] as const;
 
 export function DeploymentNotificationsPage() {
+  useTitle('Deployment notifications');
   const { search } = useLocation();
   const tab = TABS.find(([id]) => id === search.get('tab'))?.[0] ?? 'events';
   return (
