@@ -6,6 +6,8 @@ import { HttpError } from '../errors.js';
 import { userParam } from '../params.js';
 import { errors, UserParam } from '../../contract/common.js';
 import {
+  AgentParam,
+  BuildByNumberParam,
   BuildPageQuery as PageQuery,
   BuildParam,
   CreateBuild,
@@ -133,5 +135,26 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
     '/workspacebuilds/:workspacebuild/logs',
     { schema: { tags, params: BuildParam, response: errors(401, 404) } },
     async (req) => gone(workspaces.buildLogs(viewerOf(req), req.params.workspacebuild)),
+  );
+
+  app.get<{ Params: Static<typeof BuildByNumberParam> }>(
+    '/users/:user/workspace/:name/builds/:buildnumber',
+    { schema: { tags, params: BuildByNumberParam, response: errors(400, 401, 404) } },
+    async (req) => {
+      const owner = await userParam(p.directory, req, req.params.user);
+      return workspaces.getBuildByNumber(viewerOf(req), owner.id, req.params.name, req.params.buildnumber);
+    },
+  );
+
+  app.get<{ Params: Static<typeof BuildParam> }>(
+    '/workspacebuilds/:workspacebuild/parameters',
+    { schema: { tags, params: BuildParam, response: errors(401, 404) } },
+    async (req) => workspaces.buildParameters(viewerOf(req), req.params.workspacebuild),
+  );
+
+  app.get<{ Params: Static<typeof AgentParam> }>(
+    '/workspaceagents/:workspaceagent',
+    { schema: { tags: ['Agents'], params: AgentParam, response: errors(401, 404) } },
+    async (req) => workspaces.getAgent(viewerOf(req), req.params.workspaceagent),
   );
 }
