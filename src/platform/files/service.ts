@@ -19,6 +19,7 @@ export interface FileService {
 export function createFileService(deps: { db: Database }): FileService {
   return {
     async upload(userId, mimetype, data) {
+      if (!data.length) throw new Invalid('The uploaded file is empty.', 'Send a tar or zip archive as the request body.', [{ field: 'body', detail: 'empty' }]);
       const type = mimetype.split(';')[0].trim().toLowerCase();
       if (!(FILE_MIMETYPES as readonly string[]).includes(type)) {
         throw new Invalid(`Unsupported content type header "${type}".`, `These values are supported: ${FILE_MIMETYPES.map((m) => `"${m}"`).join(', ')}`);
