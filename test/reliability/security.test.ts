@@ -121,7 +121,9 @@ describe(`security [${engine}]`, () => {
           : (await createUser(owner, variant === 'owner]' ? ['owner'] : [])).id;
       const path = pattern
         .replace(':user', target)
-        .replace(/:(id|workspace|workspacebuild|templateversion|job|notification_template)\b/g, '00000000-0000-4000-8000-000000000000')
+        .replace(/:(id|workspace|workspacebuild|workspaceagent|templateversion|job|notification_template)\b/g, '00000000-0000-4000-8000-000000000000')
+        .replace(/:(buildnumber)\b/g, '1')
+        .replace(/:(versionname)\b/g, 'nonexistent')
         .replace(/:(organization)\b/g, 'coder')
         .replace(/:(name)\b/g, 'nonexistent');
       actual[entry] = {} as Record<ActorName, number>;
