@@ -12,7 +12,15 @@ export async function fileRoutes(app: FastifyInstance, files: FileService): Prom
     }
     scope.post(
       '/files',
-      { bodyLimit: MAX_FILE_BYTES, schema: { tags: ['Files'], response: errors(400, 401, 403, 413, 415) } },
+      {
+        bodyLimit: MAX_FILE_BYTES,
+        schema: {
+          tags: ['Files'],
+          description:
+            'Reference compatibility (its upload flow): the body is a tar (`application/x-tar`) or zip (`application/zip`) archive, at most 10 MiB; answers `{hash}` (the file id; 201, or 200 when the caller uploaded the same bytes before). Pass it as `file_id` to `POST /organizations/{organization}/templateversions`: a `herald.json` in the tar supplies the definition, parameters, presets and readme the request leaves out. Template admins and owners.',
+          response: errors(400, 401, 403, 413, 415),
+        },
+      },
       async (req, reply) => {
         const actor = authorize(req, 'template:create');
         const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

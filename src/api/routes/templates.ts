@@ -100,7 +100,7 @@ export async function templateRoutes(app: FastifyInstance, p: { templates: Templ
 
   app.get<{ Params: Static<typeof VersionByNameParam> }>(
     '/organizations/:organization/templates/:name/versions/:versionname',
-    { schema: { tags, params: VersionByNameParam, response: errors(400, 401, 404) } },
+    { schema: { tags, description: 'Reference compatibility (notification links): a template version by template name and version name.', params: VersionByNameParam, response: errors(400, 401, 404) } },
     async (req) => {
       actorOf(req);
       const o = await org(req.params.organization);

@@ -118,7 +118,7 @@ export async function userRoutes(app: FastifyInstance, s: UserRouteServices): Pr
 
   app.post<{ Body: Static<typeof AuthorizationRequest> }>(
     '/authcheck',
-    { schema: { tags: ['Authorization'], body: AuthorizationRequest, response: { 200: AuthorizationResponse, ...errors(400, 401) } } },
+    { schema: { tags: ['Authorization'], description: 'Reference compatibility (the dashboard\'s permission checks): answers each named `{object: {resource_type, owner_id?}, action}` from Herald\'s roles; resource types Herald does not have answer false (owners: true).', body: AuthorizationRequest, response: { 200: AuthorizationResponse, ...errors(400, 401) } } },
     async (req) => {
       const actor = actorOf(req);
       return checkAll({ userId: actor.user.id, roles: actor.roles }, req.body.checks);
@@ -134,7 +134,7 @@ export async function userRoutes(app: FastifyInstance, s: UserRouteServices): Pr
 
 export async function publicUserRoutes(app: FastifyInstance, s: UserRouteServices): Promise<void> {
   // Anonymous, as in the reference: the login page asks before anyone is signed in.
-  app.get('/users/authmethods', { schema: { tags: ['Users'], response: { 200: AuthMethods } } }, async () => ({
+  app.get('/users/authmethods', { schema: { tags: ['Users'], description: 'Reference compatibility (the login page): the sign-in methods. Herald signs in with passwords only. Anonymous.', response: { 200: AuthMethods } } }, async () => ({
     terms_of_service_url: '',
     password: { enabled: true },
     github: { enabled: false, default_provider_configured: false },
@@ -144,7 +144,7 @@ export async function publicUserRoutes(app: FastifyInstance, s: UserRouteService
   // Anonymous too: the setup and password-reset pages check a password before there is a session.
   app.post<{ Body: Static<typeof ValidatePassword> }>(
     '/users/validate-password',
-    { schema: { tags: ['Users'], body: ValidatePassword, response: { 200: ValidatePasswordResponse, ...errors(400, 429) } } },
+    { schema: { tags: ['Users'], description: 'Reference compatibility: checks a password against the password rules, `{valid, details}`. Anonymous.', body: ValidatePassword, response: { 200: ValidatePasswordResponse, ...errors(400, 429) } } },
     async (req) => {
       const problem = validatePassword(req.body.password);
       return { valid: !problem, details: problem ?? '' };
