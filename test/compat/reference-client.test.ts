@@ -8,6 +8,7 @@ import { createUser, OWNER, setupOwner, startTestServer, type ApiHelper, type Te
 import { appStatus, collectTokens, waitForBuild } from '../platform/helpers.js';
 import { SIGNED_OUT } from '../../src/auth/service.js';
 import { FORBIDDEN_DETAIL } from '../../src/api/errors.js';
+import { ApiClient } from '../../src/contract/client.js';
 import {
   axiosLikeRequest,
   keysOf,
@@ -215,6 +216,9 @@ describeEachEngine('the reference client against Herald', (engine) => {
       expect((await fails(client.getTemplateVersionByName('coder', 'ref-tpl', 'v9'))).status).toBe(404);
       const unknownFile = await fails(client.createTemplateVersion('coder', { file_id: '7d5d1c47-0000-4000-8000-000000000002' }));
       expect(unknownFile.status).toBe(404);
+      // Herald's own typed client uploads bytes as they are.
+      const own = await new ApiClient({ baseUrl: server.url, token: owner.token }).call('POST /files', { body: tar('herald.json', '{"readme":"x"}') });
+      expect(own.hash).toMatch(/^[0-9a-f-]{36}$/);
       // A member may not upload.
       expect((await fails(new ReferenceClient(server.url, member.api.token).uploadFile(tar('herald.json', '{}')))).status).toBe(403);
     });
