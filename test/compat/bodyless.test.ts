@@ -16,12 +16,22 @@ const ROUTES = Object.entries(endpoints as Record<string, EndpointSchema>)
   .map(([key, e]) => ({ method: key.split(' ')[0], path: key.split(' ')[1], schema: e }))
   .filter((r) => r.method !== 'GET');
 
-function send(baseUrl: string, method: string, path: string, token: string, contentType: string, body = ''): Promise<{ status: number; body: any }> {
+/** One request; `chunked` sends the (empty) body with Transfer-Encoding: chunked instead of a length. */
+function send(
+  baseUrl: string,
+  method: string,
+  path: string,
+  token: string,
+  contentType: string,
+  body = '',
+  chunked = false,
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const data = Buffer.from(body);
+    const length: Record<string, string | number> = chunked ? { 'Transfer-Encoding': 'chunked' } : { 'Content-Length': data.length };
     const req = http.request(
       new URL(`/api/v2${path}`, baseUrl),
-      { method, headers: { 'Content-Type': contentType, 'Content-Length': data.length, 'Coder-Session-Token': token } },
+      { method, headers: { 'Content-Type': contentType, ...length, 'Coder-Session-Token': token } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -81,18 +91,22 @@ describeEachEngine('body-less requests under any content type', (engine) => {
     const refused: string[] = [];
     for (const route of ROUTES) {
       for (const type of CONTENT_TYPES) {
-        const { path, token } = await prepare(route);
-        const r = await send(server.url, route.method, path, token, type);
-        if (refusedForItsBody(r)) refused.push(`${route.method} ${route.path} [${type}]: ${r.status} ${JSON.stringify(r.body)}`);
+        for (const chunked of [false, true]) {
+          const { path, token } = await prepare(route);
+          const r = await send(server.url, route.method, path, token, type, '', chunked);
+          if (refusedForItsBody(r)) refused.push(`${route.method} ${route.path} [${type}${chunked ? ', chunked' : ''}]: ${r.status} ${JSON.stringify(r.body)}`);
+        }
       }
     }
     expect(refused).toEqual([]);
     // The rule is about empty bodies only: bytes that are not JSON are refused for their type.
     const notJson: string[] = [];
     for (const route of ROUTES.filter((x) => !x.path.includes('/me/') && !x.path.startsWith('/provisionerdaemons'))) {
-      const { path, token } = await prepare(route);
-      const r = await send(server.url, route.method, path, token, 'application/x-www-form-urlencoded', 'a=1');
-      if (r.status !== 415) notJson.push(`${route.method} ${route.path}: ${r.status}`);
+      for (const [type, chunked] of [['application/x-www-form-urlencoded', false], ['text/plain', true]] as const) {
+        const { path, token } = await prepare(route);
+        const r = await send(server.url, route.method, path, token, type, 'a=1', chunked);
+        if (r.status !== 415) notJson.push(`${route.method} ${route.path} [${type}]: ${r.status}`);
+      }
     }
     expect(notJson).toEqual([]);
   });
@@ -104,10 +118,11 @@ describeEachEngine('body-less requests under any content type', (engine) => {
         fc.constantFrom(...CONTENT_TYPES),
         fc.constantFrom('', '; charset=utf-8', ';charset=ISO-8859-1', '; boundary=x'),
         fc.boolean(),
-        async (route, type, params, upper) => {
+        fc.boolean(),
+        async (route, type, params, upper, chunked) => {
           const { path, token } = await prepare(route);
           const spelled = (upper ? type.toUpperCase() : type) + params;
-          const r = await send(server.url, route.method, path, token, spelled);
+          const r = await send(server.url, route.method, path, token, spelled, '', chunked);
           expect(refusedForItsBody(r), `${route.method} ${route.path} [${spelled}]: ${r.status} ${JSON.stringify(r.body)}`).toBe(false);
         },
       ),
