@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, OWNER, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
-import { appStatus, collectTokens, waitForBuild } from '../platform/helpers.js';
+import { collectTokens, waitForBuild } from '../platform/helpers.js';
 import { SIGNED_OUT } from '../../src/auth/service.js';
 import { FORBIDDEN_DETAIL } from '../../src/api/errors.js';
 import { ApiClient } from '../../src/contract/client.js';
@@ -250,21 +250,24 @@ describeEachEngine('the reference client against Herald', (engine) => {
     });
 
     it('reports app statuses with the reference checks, and shows them on the agent', async () => {
-      const token = tokens.get('main')!;
+      const agentClient = new ReferenceClient(server.url, tokens.get('main')!);
       const long = 'x'.repeat(161);
       // Slug first, then length, then state.
-      const slug = await appStatus(server.api, token, { app_slug: 'nope', state: 'sleeping', message: long });
+      const slug = await fails(agentClient.patchAppStatus({ app_slug: 'nope', state: 'sleeping', message: long }));
       expect([slug.status, slug.body.message, slug.body.detail]).toEqual([400, 'Failed to get workspace app.', 'No app found with slug "nope"']);
-      const length = await appStatus(server.api, token, { app_slug: 'code-server', state: 'sleeping', message: long });
+      const length = await fails(agentClient.patchAppStatus({ app_slug: 'code-server', state: 'sleeping', message: long }));
       expect([length.status, length.body.message, length.body.detail]).toEqual([400, 'Message is too long.', 'Message must be less than 160 characters.']);
-      const state = await appStatus(server.api, token, { app_slug: 'code-server', state: 'sleeping', message: 'ok' });
+      const state = await fails(agentClient.patchAppStatus({ app_slug: 'code-server', state: 'sleeping', message: 'ok' }));
       expect([state.status, state.body.message, state.body.detail]).toEqual([400, 'Invalid state provided.', 'invalid state: "sleeping"']);
-      expect((await appStatus(server.api, token, { app_slug: 'code-server', state: 'working', message: 'Building' })).status).toBe(200);
+      await agentClient.patchAppStatus({ app_slug: 'code-server', state: 'working', message: 'Building' });
+      // Nothing of the refused reports was stored.
+      expect((await client.getWorkspace(workspace.id)).latest_app_status?.message).toBe('Building');
 
       const agentId = workspace.latest_build.resources[0].agents[0].id;
       const agent = await client.getWorkspaceAgent(agentId);
       expect(missing(agent, KEYS.agent)).toEqual([]);
       expect('auth_token' in agent).toBe(false);
+      expect(agent.apps[0].statuses).toHaveLength(1);
       const [status] = agent.apps[0].statuses;
       expect(missing(status, KEYS.status)).toEqual([]);
       expect(status).toMatchObject({ state: 'working', message: 'Building', icon: '', needs_user_attention: false });

@@ -465,4 +465,7 @@ export class ReferenceClient {
     this.call<WorkspaceBuild>('GET', `/users/${user}/workspace/${workspace}/builds/${n}`);
   getWorkspaceBuildParameters = (buildId: string) => this.call<WorkspaceBuildParameter[]>('GET', `/workspacebuilds/${buildId}/parameters`);
   getWorkspaceAgent = (id: string) => this.call<WorkspaceAgent>('GET', `/workspaceagents/${id}`);
+  /** The agent SDK's PatchAppStatus: this client's token is the agent's. */
+  patchAppStatus = (req: { app_slug: string; state: string; message: string; uri?: string }) =>
+    this.call<undefined>('PATCH', '/workspaceagents/me/app-status', { json: req });
 }
