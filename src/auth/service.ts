@@ -61,6 +61,9 @@ const eligible = (u: UserRow | undefined): u is UserRow =>
   !!u && !u.is_system && u.login_type === 'password' && u.status !== 'suspended';
 
 
+/** The reference's message for every request whose session cannot be used. */
+export const SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.';
+
 export function createAuthService(deps: AuthDeps): AuthService {
   const { db, log, config } = deps;
   const clock = deps.clock ?? systemClock;
@@ -80,14 +83,17 @@ export function createAuthService(deps: AuthDeps): AuthService {
 
   return {
     async authenticate(token) {
-      if (!token) throw new Unauthorized('You must be logged in to do that.', 'No session token was provided.');
+      // The reference's texts: one message for every failed sign-in, the detail says which.
+      if (!token) throw new Unauthorized(SIGNED_OUT, `Cookie "coder_session_token" or query parameter must be provided.`);
       const parsed = parseToken(token);
-      const key = parsed ? await q.getApiKey(db, parsed.id) : undefined;
-      if (!parsed || !key || !secretMatches(parsed.secret, key.hashed_secret)) throw new Unauthorized('Invalid API key.');
-      if (key.expires_at.getTime() <= Date.now()) throw new Unauthorized('API key expired.');
+      if (!parsed) throw new Unauthorized(SIGNED_OUT, 'Invalid API key format.');
+      const key = await q.getApiKey(db, parsed.id);
+      if (!key) throw new Unauthorized(SIGNED_OUT, 'API key is invalid.');
+      if (!secretMatches(parsed.secret, key.hashed_secret)) throw new Unauthorized(SIGNED_OUT, 'API key secret is invalid.');
+      if (key.expires_at.getTime() <= Date.now()) throw new Unauthorized(SIGNED_OUT, 'API key expired.');
       const user = await getUserById(db, key.user_id);
-      if (!user) throw new Unauthorized('Invalid API key.', 'The user of this key no longer exists.');
-      if (user.status === 'suspended') throw new Unauthorized('Your account is suspended. Contact an admin to reactivate your account.');
+      if (!user) throw new Unauthorized(SIGNED_OUT, 'The user of this key no longer exists.');
+      if (user.status === 'suspended') throw new Unauthorized(`User is not active (status = "suspended"). Contact an admin to reactivate your account.`);
       // Bookkeeping at most once a minute per key (the columns have minute resolution anyway), and
       // never slowing or failing the request.
       const now = Date.now();

@@ -151,7 +151,7 @@ function SettingsTab() {
   const { data, error } = useLoad(() => api.deploymentConfig());
   if (error) return <ErrorBox>Failed to load the deployment configuration: {error}</ErrorBox>;
   if (!data) return <p>Loading…</p>;
-  const shown = data.options.filter((o) => o.group === 'Notifications' || o.group === 'Email');
+  const shown = data.options.filter((o) => o.group.name === 'Notifications' || o.group.name === 'Email');
   return (
     <section className="card">
       <h2>Notification configuration</h2>
