@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { ApiClient, CliError } from '../support/client.js';
+import { ApiClient, CliError, resolveUserId } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
 import { MESSAGE_STATUSES, NOTIFICATION_METHOD_NAMES, type DeliveryMessage, type MessagesQuery, type NotificationTemplate } from '../../contract/index.js';
 
@@ -141,14 +141,15 @@ Examples:
     )
     .addOption(new Option('--method <method>', 'only this delivery method').choices(NOTIFICATION_METHOD_NAMES))
     .option('--template <id>', 'only this template id')
-    .option('--user <id>', 'only messages to this user id')
+    .option('--user <user>', 'only messages to this user (username, e-mail or id)')
     .option('--limit <n>', 'at most this many (1-500)', '50')
     .addOption(outputOption())
     .action(async (o: { status?: MessagesQuery['status']; method?: MessagesQuery['method']; template?: string; user?: string; limit: string; output: string }) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError('--limit must be a whole number from 1 to 500');
-      const query: MessagesQuery = { limit, status: o.status, method: o.method, template_id: o.template, user_id: o.user };
       const client = ApiClient.fromSession();
+      const userId = o.user ? await wrap('unable to list notification messages', () => resolveUserId(client, o.user!)) : undefined;
+      const query: MessagesQuery = { limit, status: o.status, method: o.method, template_id: o.template, user_id: userId };
       const r = await wrap('unable to list notification messages', () => client.call('GET /notifications/messages', { query }));
       printRows(r.messages, MESSAGE_COLUMNS, o.output);
     });
