@@ -20,7 +20,8 @@ export interface NotificationAdmin {
   /** Back to the deployment default. */
   resetTemplateMethod(actor: Actor, templateId: string): Promise<'changed' | 'unchanged'>;
   dispatchMethods(): { available: string[]; default: string };
-  sendTestNotification(actor: Actor): Promise<void>;
+  /** Sends the caller a test notification through every configured method; answers those methods. */
+  sendTestNotification(actor: Actor): Promise<NotificationMethod[]>;
   messages(actor: Actor, f: MessageFilter): Promise<{ messages: ReturnType<typeof toMessageJson>[]; count: number }>;
 }
 
@@ -31,6 +32,8 @@ export interface NotificationAdminDeps {
   clock: Clock;
   /** The deployment's default delivery method. */
   defaultMethod: string;
+  /** The methods that can deliver: SMTP with a smarthost, a webhook with an endpoint, the inbox when enabled. */
+  configuredMethods: NotificationMethod[];
 }
 
 function demand(actor: Actor, perm: Permission): void {
@@ -82,8 +85,11 @@ export function createNotificationAdmin(deps: NotificationAdminDeps): Notificati
     dispatchMethods: () => ({ available: ['smtp', 'webhook'], default: deps.defaultMethod }),
     async sendTestNotification(actor) {
       demand(actor, 'deployment_config:update');
+      const methods = deps.configuredMethods;
+      if (!methods.length) return [];
       await deps.enqueuer.enqueueMany([
         {
+          methods,
           userId: actor.user.id,
           templateId: TEMPLATE_TEST_NOTIFICATION,
           labels: {},
@@ -91,6 +97,7 @@ export function createNotificationAdmin(deps: NotificationAdminDeps): Notificati
           createdBy: 'send-test-notification',
         },
       ]);
+      return methods;
     },
     async messages(actor, f) {
       demand(actor, 'notification_message:read');

@@ -119,6 +119,11 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       log: log.child({ component: 'notifications' }),
       clock,
       defaultMethod: deps.notifications.method,
+      configuredMethods: [
+        ...(deps.email.smarthost ? (['smtp'] as const) : []),
+        ...(deps.notifications.webhook.endpoint ? (['webhook'] as const) : []),
+        ...(deps.notifications.inbox.enabled ? (['inbox'] as const) : []),
+      ],
     }),
     watchHub,
     preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ApiClient, CliError, resolveUserId } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
+import { TEMPLATE_TEST_NOTIFICATION } from '../../notifications/templates/catalogue.js';
 import { MESSAGE_STATUSES, NOTIFICATION_METHOD_NAMES, type DeliveryMessage, type MessagesQuery, type NotificationTemplate } from '../../contract/index.js';
 
 type Template = NotificationTemplate;
@@ -100,7 +101,8 @@ Examples:
       const client = ApiClient.fromSession();
       await wrap('unable to send test notification', () => client.call('POST /notifications/test'));
       process.stderr.write(
-        "A test notification has been sent. If you don't receive the notification, check Herald's logs for any errors.\n",
+        "A test notification has been sent through every configured method (e-mail, webhook, inbox). Its delivery, per method: " +
+          `herald notifications messages --template ${TEMPLATE_TEST_NOTIFICATION}. If you don't receive it, check Herald's logs for errors.\n`,
       );
     });
 
