@@ -18,7 +18,7 @@ function run(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ cod
   let output = '';
   child.stdout.on('data', (d) => (output += d));
   child.stderr.on('data', (d) => (output += d));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, output })));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, output })));
 }
 
 describe('runnable documentation examples', { timeout: 240_000 }, () => {
