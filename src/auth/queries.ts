@@ -37,6 +37,18 @@ export async function deleteApiKey(q: Queryable, id: string): Promise<void> {
   await q.query(`DELETE FROM api_keys WHERE id = $1`, [id]);
 }
 
+/** A user's API tokens (not their login sessions), newest first. */
+export async function listTokens(q: Queryable, userId: string): Promise<ApiKeyRow[]> {
+  const r = await q.query<ApiKeyRow>(`SELECT * FROM api_keys WHERE user_id = $1 AND login_type = 'token' ORDER BY created_at DESC, id`, [userId]);
+  return r.rows;
+}
+
+/** Deletes one of the user's keys; false when the user has no such key. */
+export async function deleteUserApiKey(q: Queryable, userId: string, id: string): Promise<boolean> {
+  const r = await q.query(`DELETE FROM api_keys WHERE id = $1 AND user_id = $2`, [id, userId]);
+  return (r.rowCount ?? 0) > 0;
+}
+
 export async function deleteApiKeysByUser(q: Queryable, userId: string): Promise<number> {
   return (await q.query(`DELETE FROM api_keys WHERE user_id = $1`, [userId])).rowCount;
 }

@@ -2,12 +2,12 @@ import type { Database } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
-import { Conflict, Forbidden, Invalid, Unauthorized, Unavailable } from '../lib/errors.js';
+import { Conflict, Forbidden, Invalid, NotFound, Unauthorized, Unavailable } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/service.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../notifications/templates/catalogue.js';
 import { getUserByEmail, getUserById, touchLastSeen, updateUserHashedPassword, type UserRow } from './users/queries.js';
-import type { Actor } from '../access/actor.js';
+import type { Actor, ApiKeyRow } from '../access/actor.js';
 import { generatePasscode, hashPasscode, verifyPasscode } from './otp.js';
 import { checkPassword, hashPassword, verifyPassword } from './passwords.js';
 import * as q from './queries.js';
@@ -39,6 +39,10 @@ export interface AuthService extends Authenticator {
   logout(actor: Actor): Promise<void>;
   /** An API token for `target` (the caller, or anyone for an owner). `lifetimeNs` as the reference's Go duration. */
   createToken(actor: Actor, target: UserRow, input: { lifetimeNs?: number; scope?: string; tokenName?: string }): Promise<string>;
+  /** `target`'s API tokens (the caller's own, or anyone's for an owner). */
+  listTokens(actor: Actor, target: UserRow): Promise<ApiKeyRow[]>;
+  /** Revokes one of `target`'s keys by id (a token, or a session of theirs); NotFound when they have none by that id. */
+  deleteKey(actor: Actor, target: UserRow, keyId: string): Promise<void>;
   /** Password reset, step one: e-mails a passcode to an eligible account; silent about everything else. */
   requestPasscode(input: { email: string; clientAddress: string }): Promise<void>;
   /** Password reset, step two: sets the password if the passcode is the stored, unexpired one; revokes every session. */
@@ -149,6 +153,16 @@ export function createAuthService(deps: AuthDeps): AuthService {
         if (isUniqueViolation(err)) throw new Conflict(`A token with name "${input.tokenName}" already exists.`);
         throw err;
       }
+    },
+
+    async listTokens(actor, target) {
+      if (target.id !== actor.user.id && !actor.roles.includes('owner')) throw new Forbidden();
+      return q.listTokens(db, target.id);
+    },
+
+    async deleteKey(actor, target, keyId) {
+      if (target.id !== actor.user.id && !actor.roles.includes('owner')) throw new Forbidden();
+      if (!(await q.deleteUserApiKey(db, target.id, keyId))) throw new NotFound(`API key "${keyId.replace(/[^\x20-\x7e]/g, '?')}" not found.`);
     },
 
     async requestPasscode({ email, clientAddress }) {

@@ -1,9 +1,12 @@
 import { Command } from 'commander';
 import { serverCommand } from './commands/server.js';
-import { loginCommand, logoutCommand } from './commands/login.js';
+import { loginCommand, logoutCommand, whoamiCommand } from './commands/login.js';
+import { tokensCommand } from './commands/tokens.js';
+import { agentCommand } from './commands/agent.js';
+import { completionCommands } from './commands/completion.js';
 import { usersCommand } from './commands/users.js';
 import { templatesCommand } from './commands/templates.js';
-import { createWorkspaceCommand, deleteCommand, listWorkspacesCommand, startCommand, stopCommand, updateCommand } from './commands/workspaces.js';
+import { createWorkspaceCommand, deleteCommand, listWorkspacesCommand, showCommand, startCommand, stopCommand, updateCommand } from './commands/workspaces.js';
 import { notificationsCommand } from './commands/notifications.js';
 import { resetPasswordCommand } from './commands/reset-password.js';
 
@@ -17,11 +20,17 @@ export function buildProgram(): Command {
   program.addCommand(serverCommand());
   program.addCommand(loginCommand());
   program.addCommand(logoutCommand());
+  program.addCommand(whoamiCommand());
+  program.addCommand(tokensCommand());
   program.addCommand(usersCommand());
   program.addCommand(notificationsCommand());
   program.addCommand(resetPasswordCommand());
   program.addCommand(templatesCommand());
   program.addCommand(createWorkspaceCommand());
-  for (const c of [startCommand(), stopCommand(), deleteCommand(), updateCommand(), listWorkspacesCommand()]) program.addCommand(c);
+  for (const c of [startCommand(), stopCommand(), deleteCommand(), updateCommand(), listWorkspacesCommand(), showCommand()]) program.addCommand(c);
+  program.addCommand(agentCommand());
+  const [completion, complete] = completionCommands(program);
+  program.addCommand(completion);
+  program.addCommand(complete, { hidden: true });
   return program;
 }

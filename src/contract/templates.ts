@@ -79,6 +79,13 @@ export const CreateTemplateVersion = Type.Object({
   provisioner: Type.Optional(Type.String()),
   /** An archive uploaded with POST /files; its herald.json fills definition, parameters, presets and readme left out here. */
   file_id: Type.Optional(Uuid),
+  example_id: Type.Optional(Type.String()),
+  tags: Type.Optional(Type.Record(Type.String(), Type.String())),
+  user_variable_values: Type.Optional(Type.Array(Type.Unknown())),
+}, {
+  // A misspelt key ("definiton") or a definition pasted without its wrapper is a 400 naming the key,
+  // not a silently empty version.
+  additionalProperties: false,
 });
 export type CreateTemplateVersion = Static<typeof CreateTemplateVersion>;
 

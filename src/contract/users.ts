@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { MessageResponse, NoContent, SearchQuery, User, UserParam, Uuid } from './common.js';
+import { DateTime, MessageResponse, NoContent, SearchQuery, User, UserParam, Uuid } from './common.js';
 
 // Users, sessions and the one-time-passcode password reset.
 
@@ -42,6 +42,22 @@ export const CreateToken = Type.Object({
 export type CreateToken = Static<typeof CreateToken>;
 export const CreateTokenResponse = Type.Object({ key: Type.String() });
 export type CreateTokenResponse = Static<typeof CreateTokenResponse>;
+
+/** codersdk.APIKey: a token as listed (never its secret). */
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  user_id: Uuid,
+  last_used: DateTime,
+  expires_at: DateTime,
+  created_at: DateTime,
+  updated_at: DateTime,
+  login_type: Type.String(),
+  scope: Type.String(),
+  token_name: Type.String(),
+  lifetime_seconds: Type.Integer(),
+});
+export type ApiKey = Static<typeof ApiKey>;
+export const KeyParam = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }), keyid: Type.String({ minLength: 1, maxLength: 64 }) });
 
 export const UserListQuery = SearchQuery;
 export const UserList = Type.Object({ users: Type.Array(User), count: Type.Integer() });
@@ -112,4 +128,6 @@ export const userEndpoints = {
   'PUT /users/{user}/status/activate': { params: UserParam, response: { 200: User } },
   'PUT /users/{user}/roles': { params: UserParam, body: Roles, response: { 200: User } },
   'POST /users/{user}/keys/tokens': { params: UserParam, body: CreateToken, response: { 201: CreateTokenResponse } },
+  'GET /users/{user}/keys/tokens': { params: UserParam, response: { 200: Type.Array(ApiKey) } },
+  'DELETE /users/{user}/keys/{keyid}': { params: KeyParam, response: { 204: NoContent } },
 } as const;

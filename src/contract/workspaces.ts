@@ -245,7 +245,14 @@ export const BuildLog = Type.Object({
 });
 export type BuildLog = Static<typeof BuildLog>;
 
+export const AgentTokenParam = Type.Object({ workspace: Uuid });
+export const AgentTokenQuery = Type.Object({ agent: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) });
+/** Herald: a rotated agent token, shown once. */
+export const AgentToken = Type.Object({ agent_id: Uuid, agent_name: Type.String(), agent_token: Type.String() });
+export type AgentToken = Static<typeof AgentToken>;
+
 export const workspaceEndpoints = {
+  'POST /workspaces/{workspace}/agent-token': { params: AgentTokenParam, querystring: AgentTokenQuery, response: { 201: AgentToken } },
   'POST /users/{user}/workspaces': { params: UserParam, body: CreateWorkspace, response: { 201: Workspace } },
   'GET /workspaces': { querystring: WorkspaceListQuery, response: { 200: WorkspaceList } },
   'GET /workspaces/{workspace}': { params: WorkspaceParam, querystring: IncludeDeleted, response: { 200: Workspace } },

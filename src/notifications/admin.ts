@@ -20,7 +20,8 @@ export interface NotificationAdmin {
   /** Back to the deployment default. */
   resetTemplateMethod(actor: Actor, templateId: string): Promise<'changed' | 'unchanged'>;
   dispatchMethods(): { available: string[]; default: string };
-  sendTestNotification(actor: Actor): Promise<void>;
+  /** Sends the caller a test notification through every configured method; answers those methods. */
+  sendTestNotification(actor: Actor): Promise<NotificationMethod[]>;
   messages(actor: Actor, f: MessageFilter): Promise<{ messages: ReturnType<typeof toMessageJson>[]; count: number }>;
 }
 
@@ -33,6 +34,8 @@ export interface NotificationAdminDeps {
   defaultMethod: string;
   /** Chat channels with a deployment destination (listed as available beside smtp and webhook). */
   configuredChannels?: readonly string[];
+  /** The methods that can deliver: SMTP with a smarthost, a webhook with an endpoint, the inbox when enabled. */
+  configuredMethods: NotificationMethod[];
 }
 
 function demand(actor: Actor, perm: Permission): void {
@@ -85,8 +88,11 @@ export function createNotificationAdmin(deps: NotificationAdminDeps): Notificati
     dispatchMethods: () => ({ available: ['smtp', 'webhook', ...(deps.configuredChannels ?? [])], default: deps.defaultMethod }),
     async sendTestNotification(actor) {
       demand(actor, 'deployment_config:update');
+      const methods = deps.configuredMethods;
+      if (!methods.length) return [];
       await deps.enqueuer.enqueueMany([
         {
+          methods,
           userId: actor.user.id,
           templateId: TEMPLATE_TEST_NOTIFICATION,
           labels: {},
@@ -94,6 +100,7 @@ export function createNotificationAdmin(deps: NotificationAdminDeps): Notificati
           createdBy: 'send-test-notification',
         },
       ]);
+      return methods;
     },
     async messages(actor, f) {
       demand(actor, 'notification_message:read');

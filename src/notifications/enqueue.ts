@@ -21,6 +21,8 @@ export interface EnqueueRequest {
   data?: Record<string, unknown> | null;
   createdBy: string;
   targets?: string[];
+  /** Exactly these methods instead of the template's and the deployment's (the test notification). */
+  methods?: NotificationMethod[];
 }
 
 export interface Enqueuer {
@@ -114,7 +116,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
           { templateId: req.templateId, templateName: t.name, templateActions: t.actions, user: { id: u.id, email: u.email, name: u.user_name, username: u.username }, labels: req.labels, data: req.data, targets: req.targets },
           helpers,
         );
-        for (const method of methodsFor(req.templateId, t.method)) {
+        for (const method of req.methods ?? methodsFor(req.templateId, t.method)) {
           const row = { id: crypto.randomUUID(), tid: req.templateId, uid: req.userId, method, payload, targets: payload.targets, by: req.createdBy };
           const routed = t.rules || u.rules ? route({ templateId: req.templateId, method, labels: req.labels, template: t.rules, user: u.rules }, createdAt) : undefined;
           if (routed) {

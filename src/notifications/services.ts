@@ -182,6 +182,13 @@ export function createNotifications(deps: NotificationDeps): Notifications {
       clock,
       defaultMethod: deps.notifications.method,
       configuredChannels: [...CHANNEL_METHODS, 'webpush' as const, 'destination' as const].filter((m) => methods[m] !== undefined),
+      // The test notification goes through every one of these.
+      configuredMethods: [
+        ...(deps.email.smarthost ? (['smtp'] as const) : []),
+        ...(deps.notifications.webhook.endpoint ? (['webhook'] as const) : []),
+        ...CHANNEL_METHODS.filter((m) => methods[m] !== undefined),
+        ...(deps.notifications.inbox.enabled ? (['inbox'] as const) : []),
+      ],
     }),
     watchHub,
     webpush,

@@ -41,7 +41,7 @@ describe('herald login, logout and users', { timeout: 120_000 }, () => {
     const shown = JSON.parse((await runCli(['users', 'show', 'bob', '-o', 'json'], { env })).stdout);
     expect(shown[0].status).toBe('suspended');
     expect((await runCli(['users', 'activate', 'bob'], { env })).code).toBe(0);
-    expect((await runCli(['users', 'delete', 'bob'], { env })).stderr).toContain('User bob has been deleted.');
+    expect((await runCli(['users', 'delete', 'bob', '--yes'], { env })).stderr).toContain('User bob has been deleted.');
   });
 
   it('fails with one clear line and a non-zero exit', async () => {

@@ -60,6 +60,8 @@ describe('herald notifications (CLI, end to end)', () => {
       [TEMPLATE_TEST_NOTIFICATION],
     );
     expect(n.rows[0].n).toBeGreaterThan(0);
+    // Then how each configured method delivered it (this deployment has the inbox only).
+    expect(r.stdout).toMatch(/^METHOD\s+STATUS\s+ATTEMPTS\s+LAST ERROR\ninbox\s+sent\s+1\s*$/);
   });
 
   it('sends a custom notification from arguments and from standard input', async () => {

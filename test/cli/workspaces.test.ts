@@ -46,7 +46,7 @@ describe('herald templates and workspaces (CLI, end to end)', { timeout: 120_000
 
     const pushed = await cli('templates', 'push', 'docker', '-f', path.join(dir, 'v2.json'));
     expect(pushed.code, pushed.stderr).toBe(0);
-    const versions = JSON.parse((await cli('templates', 'versions', 'docker', '-o', 'json')).stdout);
+    const versions = JSON.parse((await cli('templates', 'versions', 'list', 'docker', '-o', 'json')).stdout);
     expect(versions).toHaveLength(2);
 
     for (const cmd of ['stop', 'start', 'update']) {
@@ -61,7 +61,7 @@ describe('herald templates and workspaces (CLI, end to end)', { timeout: 120_000
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect((await cli('create', 'x', '-t', 'missing')).code).toBe(1);
 
-    const del = await cli('delete', 'dev');
+    const del = await cli('delete', 'dev', '--yes');
     expect(del.code, del.stderr).toBe(0);
   });
 });

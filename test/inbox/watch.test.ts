@@ -19,11 +19,15 @@ describeEachEngine('inbox watch (WebSocket)', (engine) => {
 
   it('streams a custom notification sent through the API, end to end, with the unread count', async () => {
     const u = await createUser(owner);
-    await addInboxRows(server.db, u.id, [{ title: 'earlier' }]);
     const w = await openWatch(server.url, { token: u.api.token });
+    // The earlier row's NOTIFY reaches the hub asynchronously: had the row been written before the
+    // watch opened, its frame could still arrive after the watch registered (and come first, with
+    // the count before the custom one). Written after, and its frame awaited, the order is fixed.
+    await addInboxRows(server.db, u.id, [{ title: 'earlier' }]);
+    await w.waitFrames(1, 3000);
     const started = Date.now();
     expect((await u.api.post('/notifications/custom', { content: { title: 'Build done', message: 'All **green**' } })).status).toBe(204);
-    const [f] = await w.waitFrames(1, 3000);
+    const f = (await w.waitFrames(2, 3000))[1];
     expect(Date.now() - started).toBeLessThan(2000);
     expect(f.unread_count).toBe(2);
     expect(f.notification).toMatchObject({

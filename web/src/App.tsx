@@ -172,6 +172,10 @@ function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () =
         </nav>
         <div className="navbar-end">
           <InboxBell />
+          {/* Help: the documentation the server serves at /docs. */}
+          <a className="navbar-help" href="/docs" target="_blank" rel="noopener" title="Documentation">
+            Help
+          </a>
           <span className="navbar-user" title={user.email}>
             {user.username}
           </span>

@@ -1,4 +1,4 @@
-import type { Static } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { AuthService } from '../../auth/service.js';
 import type { UserService } from '../../auth/users/service.js';
@@ -12,6 +12,8 @@ import {
   CreateToken,
   CreateTokenResponse,
   CreateUser,
+  ApiKey,
+  KeyParam,
   Login,
   LoginResponse,
   Roles,
@@ -122,6 +124,37 @@ export async function userRoutes(app: FastifyInstance, s: UserRouteServices): Pr
     async (req) => {
       const actor = actorOf(req);
       return checkAll({ userId: actor.user.id, roles: actor.roles }, req.body.checks);
+    },
+  );
+
+  app.get<{ Params: Static<typeof UserParam> }>(
+    '/users/:user/keys/tokens',
+    { schema: { tags: ['Users'], params: UserParam, response: { 200: Type.Array(ApiKey), ...errors(400, 401, 403) } } },
+    async (req) => {
+      const actor = actorOf(req);
+      const keys = await s.auth.listTokens(actor, await userParam(s.directory, req, req.params.user));
+      return keys.map((k) => ({
+        id: k.id,
+        user_id: k.user_id,
+        last_used: new Date(k.last_used).toISOString(),
+        expires_at: new Date(k.expires_at).toISOString(),
+        created_at: new Date(k.created_at).toISOString(),
+        updated_at: new Date(k.updated_at).toISOString(),
+        login_type: k.login_type,
+        scope: k.scope,
+        token_name: k.token_name,
+        lifetime_seconds: Number(k.lifetime_seconds),
+      }));
+    },
+  );
+
+  app.delete<{ Params: Static<typeof KeyParam> }>(
+    '/users/:user/keys/:keyid',
+    { schema: { tags: ['Users'], params: KeyParam, response: { 204: Type.Null(), ...errors(400, 401, 403, 404) } } },
+    async (req, reply) => {
+      const actor = actorOf(req);
+      await s.auth.deleteKey(actor, await userParam(s.directory, req, req.params.user), req.params.keyid);
+      return reply.status(204).send();
     },
   );
 

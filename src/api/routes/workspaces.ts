@@ -12,6 +12,9 @@ import {
   CreateBuild,
   CreateWorkspace,
   IncludeDeleted,
+  AgentToken,
+  AgentTokenParam,
+  AgentTokenQuery,
   WorkspaceListQuery as ListQuery,
   WorkspaceParam,
 } from '../../contract/workspaces.js';
@@ -72,6 +75,20 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
     '/workspaces/:workspace',
     { schema: { tags, params: WorkspaceParam, querystring: IncludeDeleted, response: errors(401, 404, 410) } },
     async (req) => workspaces.get(viewerOf(req), req.params.workspace, req.query.include_deleted),
+  );
+
+  app.post<{ Params: Static<typeof AgentTokenParam>; Querystring: Static<typeof AgentTokenQuery> }>(
+    '/workspaces/:workspace/agent-token',
+    {
+      schema: {
+        tags,
+        params: AgentTokenParam,
+        querystring: AgentTokenQuery,
+        description: "Herald: rotates the token of an agent of the workspace's latest build (?agent=name) and answers it once. Workspace owner only.",
+        response: { 201: AgentToken, ...errors(400, 401, 403, 404, 410) },
+      },
+    },
+    async (req, reply) => reply.status(201).send(await workspaces.rotateAgentToken(viewerOf(req), req.params.workspace, req.query.agent)),
   );
 
   app.get<{ Params: Static<typeof UserParam> & { name: string }; Querystring: Static<typeof IncludeDeleted> }>(

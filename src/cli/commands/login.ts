@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { ApiClient, ApiError, CliError } from '../support/client.js';
 import { prompt } from '../support/prompt.js';
+import { outputOption, printRows } from '../support/output.js';
 import { clearSession, readSession, writeSession } from '../support/session.js';
 
 export function loginCommand(): Command {
@@ -19,6 +20,7 @@ export function loginCommand(): Command {
         throw new CliError(`"${url}" is not a URL`);
       }
       const client = new ApiClient(url);
+      await checkHerald(client, url);
       let isNew = false;
       try {
         await client.call('GET /users/first');
@@ -37,6 +39,32 @@ export function loginCommand(): Command {
       const me = await new ApiClient(url, session_token).call('GET /users/me');
       writeSession({ url, token: session_token });
       process.stderr.write(`Welcome to Herald, ${me.username}! You are logged in to ${url}.\n`);
+    });
+}
+
+/** A server that does not answer GET /api/v2/buildinfo as Herald (or the reference) does is something else. */
+async function checkHerald(client: ApiClient, url: string): Promise<void> {
+  let info: unknown;
+  try {
+    info = await client.call('GET /buildinfo');
+  } catch (err) {
+    if (!(err instanceof ApiError)) throw err;
+    throw new CliError(`${url} does not look like a Herald server (GET /api/v2/buildinfo answered ${err.status}); check the URL.`);
+  }
+  if (!info || typeof info !== 'object' || typeof (info as { version?: unknown }).version !== 'string') {
+    throw new CliError(`${url} does not look like a Herald server (GET /api/v2/buildinfo is not Herald's answer); check the URL.`);
+  }
+}
+
+export function whoamiCommand(): Command {
+  return new Command('whoami')
+    .description('Show who you are logged in as, and where.')
+    .addOption(outputOption())
+    .action(async (o: { output: string }) => {
+      const api = ApiClient.fromSession();
+      const me = await api.call('GET /users/me');
+      if (o.output === 'json') printRows([{ url: api.url, ...me }], [], 'json');
+      else process.stdout.write(`Herald is running at ${api.url}, and you're authenticated as ${me.username} (${me.email}; roles: ${me.roles.map((r) => r.name).join(', ') || 'member'}).\n`);
     });
 }
 

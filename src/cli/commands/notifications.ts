@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
-import { ApiClient, CliError } from '../support/client.js';
+import { ApiClient, CliError, resolveUserId } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
+import { TEMPLATE_TEST_NOTIFICATION } from '../../notifications/templates/catalogue.js';
 import { MESSAGE_STATUSES, NOTIFICATION_METHOD_NAMES, type DeliveryMessage, type MessagesQuery, type NotificationTemplate } from '../../contract/index.js';
 
 type Template = NotificationTemplate;
@@ -95,13 +96,32 @@ Examples:
 
   cmd
     .command('test')
-    .description('Send a test notification')
-    .action(async () => {
+    .description('Send a test notification through every configured method, and show how each delivery went')
+    .option('--timeout <seconds>', 'how long to wait for the deliveries (0: do not wait)', '15')
+    .addOption(outputOption())
+    .action(async (o: { timeout: string; output: string }) => {
       const client = ApiClient.fromSession();
+      const timeout = Number(o.timeout);
+      if (!Number.isFinite(timeout) || timeout < 0) throw new CliError('--timeout must be a number of seconds');
+      const me = await wrap('unable to send test notification', () => client.call('GET /users/me'));
+      const query: MessagesQuery = { template_id: TEMPLATE_TEST_NOTIFICATION, user_id: me.id, limit: 50 };
+      const before = new Set((await wrap('unable to send test notification', () => client.call('GET /notifications/messages', { query }))).messages.map((m) => m.id));
       await wrap('unable to send test notification', () => client.call('POST /notifications/test'));
-      process.stderr.write(
-        "A test notification has been sent. If you don't receive the notification, check Herald's logs for any errors.\n",
-      );
+      process.stderr.write("A test notification has been sent. If you don't receive the notification, check Herald's logs for any errors.\n");
+      if (timeout === 0) return;
+      // One message per method; each settles as sent or failed (a paused notifier leaves them pending).
+      const deadline = Date.now() + timeout * 1000;
+      let mine: Message[] = [];
+      for (;;) {
+        const r = await wrap('unable to list notification messages', () => client.call('GET /notifications/messages', { query }));
+        mine = r.messages.filter((m) => !before.has(m.id));
+        if ((mine.length && mine.every((m) => !['pending', 'leased'].includes(m.status))) || Date.now() > deadline) break;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      printRows(mine, [['method', (m) => m.method], ['status', (m) => m.status], ['attempts', (m) => m.attempt_count], ['last error', (m) => (m.status === 'sent' ? '' : (m.status_reason ?? ''))]], o.output);
+      if (mine.some((m) => !['sent', 'pending', 'leased'].includes(m.status))) {
+        throw new CliError("a delivery of the test notification failed: see its error above and Herald's logs");
+      }
     });
 
   cmd
@@ -141,14 +161,15 @@ Examples:
     )
     .addOption(new Option('--method <method>', 'only this delivery method').choices(NOTIFICATION_METHOD_NAMES))
     .option('--template <id>', 'only this template id')
-    .option('--user <id>', 'only messages to this user id')
+    .option('--user <user>', 'only messages to this user (username, e-mail or id)')
     .option('--limit <n>', 'at most this many (1-500)', '50')
     .addOption(outputOption())
     .action(async (o: { status?: MessagesQuery['status']; method?: MessagesQuery['method']; template?: string; user?: string; limit: string; output: string }) => {
       const limit = Number(o.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new CliError('--limit must be a whole number from 1 to 500');
-      const query: MessagesQuery = { limit, status: o.status, method: o.method, template_id: o.template, user_id: o.user };
       const client = ApiClient.fromSession();
+      const userId = o.user ? await wrap('unable to list notification messages', () => resolveUserId(client, o.user!)) : undefined;
+      const query: MessagesQuery = { limit, status: o.status, method: o.method, template_id: o.template, user_id: userId };
       const r = await wrap('unable to list notification messages', () => client.call('GET /notifications/messages', { query }));
       printRows(r.messages, MESSAGE_COLUMNS, o.output);
     });

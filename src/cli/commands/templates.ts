@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { confirm } from '../support/prompt.js';
 import { ApiClient, CliError } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
 import type { CreateTemplateVersion, Template } from '../../contract/index.js';
@@ -20,6 +21,13 @@ function readVersionFile(file: string): CreateTemplateVersion {
     throw new CliError(`${file} is not a valid version file: ${(err as Error).message}`);
   }
 }
+
+/** Commander parser for `--flag=true|false` (a bare `--flag` is true). */
+export const parseBool = (flag: string) => (v: string): boolean => {
+  if (/^(true|yes|1)$/i.test(v)) return true;
+  if (/^(false|no|0)$/i.test(v)) return false;
+  throw new CliError(`${flag} takes true or false, not "${v}"`);
+};
 
 export async function findTemplate(api: ApiClient, org: string, name: string): Promise<Template> {
   return api.call('GET /organizations/{organization}/templates/{name}', { params: { organization: org, name } });
@@ -69,12 +77,16 @@ export function templatesCommand(): Command {
   org(
     cmd
       .command('push')
-      .description('Upload a new version of a template from a version file.')
+      .description('Upload a new version of a template from a version file and make it the active version.')
       .argument('<template>', 'template name')
       .requiredOption('-f, --file <version.json>', 'the version')
       .option('--name <name>', 'version name')
       .option('-m, --message <message>', 'version message')
-      .option('--activate', 'make it the active version', false)
+      .addOption(
+        new Option('--activate [bool]', 'make it the active version (--activate=false to only upload it)')
+          .default(true)
+          .argParser(parseBool('--activate')),
+      )
       .addOption(outputOption()),
   ).action(async (template: string, o: { org: string; file: string; name?: string; message?: string; activate: boolean; output: string }) => {
     const api = ApiClient.fromSession();
@@ -85,19 +97,61 @@ export function templatesCommand(): Command {
     printRows([v], [['id', (x) => x.id], ['name', (x) => x.name], ['active', () => o.activate]], o.output);
   });
 
+  const versions = cmd.command('versions').description("Manage a template's versions.");
+  org(versions.command('list').alias('ls').description("List a template's versions.").argument('<template>', 'template name').addOption(outputOption())).action(
+    async (template: string, o: { org: string; output: string }) => {
+      const api = ApiClient.fromSession();
+      const t = await findTemplate(api, o.org, template);
+      const rows = await api.call('GET /templates/{id}/versions', { params: { id: t.id } });
+      printRows(rows, [
+        ['name', (v) => v.name],
+        ['created at', (v) => v.created_at],
+        ['created by', (v) => v.created_by.username],
+        ['active', (v) => (v.id === t.active_version_id ? 'Active' : '')],
+        ['message', (v) => v.message],
+      ], o.output);
+    },
+  );
   org(
-    cmd.command('versions').description("List a template's versions.").argument('<template>', 'template name').addOption(outputOption()),
-  ).action(async (template: string, o: { org: string; output: string }) => {
+    versions
+      .command('promote')
+      .description('Make a version of a template its active version.')
+      .requiredOption('-t, --template <template>', 'template name')
+      .requiredOption('--template-version <version>', 'version name or id'),
+  ).action(async (o: { org: string; template: string; templateVersion: string }) => {
+    const api = ApiClient.fromSession();
+    const t = await findTemplate(api, o.org, o.template);
+    const all = await api.call('GET /templates/{id}/versions', { params: { id: t.id } });
+    const v = all.find((x) => x.name === o.templateVersion || x.id === o.templateVersion);
+    if (!v) throw new CliError(`template ${t.name} has no version "${o.templateVersion}"`);
+    await api.call('PATCH /templates/{id}/versions', { params: { id: t.id }, body: { id: v.id } });
+    process.stderr.write(`Version ${v.name} is now the active version of template ${t.name}.\n`);
+  });
+
+  org(
+    cmd
+      .command('edit')
+      .description("Edit a template's settings.")
+      .argument('<template>', 'template name')
+      .option('--name <name>', 'new name')
+      .option('--display-name <name>', 'display name')
+      .option('--description <text>', 'description')
+      .option('--icon <url>', 'icon URL')
+      .option('--deprecated <message>', 'deprecate it with this message ("" un-deprecates it)')
+      .addOption(outputOption()),
+  ).action(async (template: string, o: { org: string; name?: string; displayName?: string; description?: string; icon?: string; deprecated?: string; output: string }) => {
     const api = ApiClient.fromSession();
     const t = await findTemplate(api, o.org, template);
-    const rows = await api.call('GET /templates/{id}/versions', { params: { id: t.id } });
-    printRows(rows, [
-      ['name', (v) => v.name],
-      ['created at', (v) => v.created_at],
-      ['created by', (v) => v.created_by.username],
-      ['active', (v) => (v.id === t.active_version_id ? 'Active' : '')],
-      ['message', (v) => v.message],
-    ], o.output);
+    const body = {
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...(o.displayName !== undefined ? { display_name: o.displayName } : {}),
+      ...(o.description !== undefined ? { description: o.description } : {}),
+      ...(o.icon !== undefined ? { icon: o.icon } : {}),
+      ...(o.deprecated !== undefined ? { deprecation_message: o.deprecated } : {}),
+    };
+    if (!Object.keys(body).length) throw new CliError('nothing to change: pass at least one of --name, --display-name, --description, --icon, --deprecated');
+    const updated = await api.call('PATCH /templates/{id}', { params: { id: t.id }, body });
+    printRows([updated], [['name', (x) => x.name], ['display name', (x) => x.display_name], ['description', (x) => x.description], ['deprecated', (x) => (x.deprecated ? x.deprecation_message : '')]], o.output);
   });
 
   org(
@@ -131,23 +185,31 @@ export function templatesCommand(): Command {
   org(
     cmd
       .command('deprecate')
-      .description('Deprecate a template (an empty message un-deprecates it).')
+      .description('Deprecate a template: new workspaces cannot use it (an empty message un-deprecates it).')
       .argument('<template>', 'template name')
-      .argument('<message>', 'deprecation message'),
-  ).action(async (template: string, message: string, o: { org: string }) => {
+      .argument('[message]', 'deprecation message (or --message)')
+      .option('-m, --message <message>', 'deprecation message'),
+  ).action(async (template: string, positional: string | undefined, o: { org: string; message?: string }) => {
+    const message = o.message ?? positional;
+    if (message === undefined) throw new CliError('a deprecation message is required: --message "<why>" (an empty one un-deprecates)');
     const api = ApiClient.fromSession();
     const t = await findTemplate(api, o.org, template);
     await api.call('PATCH /templates/{id}', { params: { id: t.id }, body: { deprecation_message: message } });
     process.stdout.write(message ? `Template ${t.name} deprecated.\n` : `Template ${t.name} is no longer deprecated.\n`);
   });
 
-  org(cmd.command('delete').description('Delete a template (it must have no workspaces).').argument('<template>', 'template name')).action(
-    async (template: string, o: { org: string }) => {
-      const api = ApiClient.fromSession();
-      const t = await findTemplate(api, o.org, template);
-      await api.call('DELETE /templates/{id}', { params: { id: t.id } });
-      process.stdout.write(`Template ${t.name} deleted.\n`);
-    },
-  );
+  org(
+    cmd
+      .command('delete')
+      .description('Delete a template (it must have no workspaces).')
+      .argument('<template>', 'template name')
+      .option('-y, --yes', 'do not ask for confirmation'),
+  ).action(async (template: string, o: { org: string; yes?: boolean }) => {
+    const api = ApiClient.fromSession();
+    const t = await findTemplate(api, o.org, template);
+    await confirm(`Delete template ${t.name}?`, o.yes);
+    await api.call('DELETE /templates/{id}', { params: { id: t.id } });
+    process.stdout.write(`Template ${t.name} deleted.\n`);
+  });
   return cmd;
 }

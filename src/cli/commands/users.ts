@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ApiClient } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
-import { prompt } from '../support/prompt.js';
+import { confirm, prompt } from '../support/prompt.js';
 import type { CreateUser, UserJson } from '../../contract/index.js';
 
 type User = UserJson;
@@ -81,7 +81,9 @@ export function usersCommand(): Command {
     .alias('rm')
     .description('Delete a user.')
     .argument('<user>', 'username or id')
-    .action(async (user: string) => {
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (user: string, o: { yes?: boolean }) => {
+      await confirm(`Delete user ${user}?`, o.yes);
       await ApiClient.fromSession().call('DELETE /users/{user}', { params: { user } });
       process.stderr.write(`User ${user} has been deleted.\n`);
     });

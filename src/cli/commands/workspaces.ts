@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ApiClient, CliError } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
 import { findTemplate } from './templates.js';
+import { confirm } from '../support/prompt.js';
 import type { Workspace } from '../../contract/index.js';
 
 
@@ -15,7 +16,7 @@ const COLUMNS: [string, (w: Workspace) => unknown][] = [
 ];
 
 /** "name" (own) or "owner/name". */
-async function findWorkspace(api: ApiClient, ref: string): Promise<Workspace> {
+export async function findWorkspace(api: ApiClient, ref: string): Promise<Workspace> {
   const [owner, name] = ref.includes('/') ? ref.split('/', 2) : ['me', ref];
   if (!name) throw new CliError(`invalid workspace "${ref}": use <name> or <owner>/<name>`);
   return api.call('GET /users/{user}/workspace/{name}', { params: { user: owner, name } });
@@ -31,10 +32,43 @@ function parseParameters(values: string[]): { name: string; value: string }[] {
 
 const collect = (v: string, acc: string[]) => [...acc, v];
 
-async function wait(api: ApiClient, id: string): Promise<Workspace> {
+const TERMINAL = (status: string) => !['pending', 'starting', 'stopping', 'deleting', 'canceling'].includes(status);
+
+/**
+ * Follows a build to its end as the reference's CLI does: each stage as it starts, the provisioner's
+ * log lines under it, then the outcome, on stderr (stdout keeps the result, for -o json).
+ */
+async function followBuild(api: ApiClient, workspaceId: string, buildId: string): Promise<Workspace> {
+  const started = Date.now();
+  let lastLog = 0;
+  let stage = '';
+  let queued = false;
+  const flush = async () => {
+    const logs = await api.call('GET /workspacebuilds/{workspacebuild}/logs', { params: { workspacebuild: buildId } });
+    for (const l of logs) {
+      if (l.id <= lastLog) continue;
+      lastLog = l.id;
+      if (l.stage && l.stage !== stage) {
+        stage = l.stage;
+        process.stderr.write(`==> ${stage}\n`);
+      }
+      if (l.output) process.stderr.write(`    ${l.output}\n`);
+    }
+  };
   for (;;) {
-    const w = await api.call('GET /workspaces/{workspace}', { params: { workspace: id }, query: { include_deleted: true } });
-    if (!['pending', 'starting', 'stopping', 'deleting'].includes(w.latest_build?.status ?? '')) return w;
+    const b = await api.call('GET /workspacebuilds/{workspacebuild}', { params: { workspacebuild: buildId } });
+    if (!queued && b.job.status === 'pending') {
+      queued = true;
+      process.stderr.write('==> Queued\n');
+    }
+    await flush();
+    if (TERMINAL(b.status)) {
+      const secs = ((Date.now() - started) / 1000).toFixed(1);
+      process.stderr.write(
+        b.status === 'failed' ? `==> Build #${b.build_number} failed after ${secs}s\n` : `==> Build #${b.build_number} (${b.transition}) finished: ${b.status}, in ${secs}s\n`,
+      );
+      return api.call('GET /workspaces/{workspace}', { params: { workspace: workspaceId }, query: { include_deleted: true } });
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
 }
@@ -45,18 +79,20 @@ function report(w: Workspace, output: string): void {
 }
 
 function buildCommand(name: string, transition: 'start' | 'stop' | 'delete', description: string): Command {
-  return new Command(name)
+  const cmd = new Command(name)
     .description(description)
     .argument('<workspace>', 'workspace name or owner/name')
     .option('--parameter <name=value>', 'rich parameter value (repeatable)', collect, [])
     .option('--no-wait', 'return once the build is queued')
-    .addOption(outputOption())
-    .action(async (ref: string, o: { parameter: string[]; wait: boolean; output: string }) => {
+    .addOption(outputOption());
+  if (transition === 'delete') cmd.option('-y, --yes', 'do not ask for confirmation');
+  return cmd.action(async (ref: string, o: { parameter: string[]; wait: boolean; output: string; yes?: boolean }) => {
       const api = ApiClient.fromSession();
       const w = await findWorkspace(api, ref);
-      await api.call('POST /workspaces/{workspace}/builds', { params: { workspace: w.id }, body: { transition, rich_parameter_values: parseParameters(o.parameter) } });
+      if (transition === 'delete') await confirm(`Delete workspace ${w.owner_name}/${w.name}?`, o.yes);
+      const b = await api.call('POST /workspaces/{workspace}/builds', { params: { workspace: w.id }, body: { transition, rich_parameter_values: parseParameters(o.parameter) } });
       const latest = () => api.call('GET /workspaces/{workspace}', { params: { workspace: w.id }, query: { include_deleted: true } });
-      report(o.wait ? await wait(api, w.id) : await latest(), o.output);
+      report(o.wait ? await followBuild(api, w.id, b.id) : await latest(), o.output);
     });
 }
 
@@ -83,7 +119,7 @@ export function createWorkspaceCommand(): Command {
           ...(o.preset ? { template_version_preset_id: o.preset } : {}),
         },
       });
-      report(o.wait ? await wait(api, w.id) : w, o.output);
+      report(o.wait && w.latest_build ? await followBuild(api, w.id, w.latest_build.id) : w, o.output);
     });
 }
 
@@ -101,11 +137,11 @@ export function updateCommand(): Command {
     .action(async (ref: string, o: { parameter: string[]; wait: boolean; output: string }) => {
       const api = ApiClient.fromSession();
       const w = await findWorkspace(api, ref);
-      await api.call('POST /workspaces/{workspace}/builds', {
+      const b = await api.call('POST /workspaces/{workspace}/builds', {
         params: { workspace: w.id },
         body: { transition: 'start', template_version_id: w.template_active_version_id, rich_parameter_values: parseParameters(o.parameter) },
       });
-      report(o.wait ? await wait(api, w.id) : await api.call('GET /workspaces/{workspace}', { params: { workspace: w.id } }), o.output);
+      report(o.wait ? await followBuild(api, w.id, b.id) : await api.call('GET /workspaces/{workspace}', { params: { workspace: w.id } }), o.output);
     });
 }
 
@@ -120,5 +156,38 @@ export function listWorkspacesCommand(): Command {
       const q = o.search ?? (o.all ? '' : 'owner:me');
       const r = await ApiClient.fromSession().call('GET /workspaces', { query: { q } });
       printRows(r.workspaces, COLUMNS, o.output);
+    });
+}
+
+/** `herald show <workspace>`: the workspace, its resources, agents, apps and each app's latest status. */
+export function showCommand(): Command {
+  return new Command('show')
+    .description('Show a workspace: its resources, agents, apps and app statuses.')
+    .argument('<workspace>', 'workspace name or owner/name')
+    .addOption(outputOption())
+    .action(async (ref: string, o: { output: string }) => {
+      const api = ApiClient.fromSession();
+      const w = await findWorkspace(api, ref);
+      if (o.output === 'json') return printRows([w], [], 'json');
+      printRows([w], COLUMNS, 'table');
+      const rows: { resource: string; agent: string; agentStatus: string; app: string; status: string }[] = [];
+      for (const r of w.latest_build?.resources ?? []) {
+        if (!r.agents.length) rows.push({ resource: `${r.type}.${r.name}`, agent: '', agentStatus: '', app: '', status: '' });
+        for (const a of r.agents) {
+          if (!a.apps.length) rows.push({ resource: `${r.type}.${r.name}`, agent: a.name, agentStatus: a.status, app: '', status: '' });
+          for (const app of a.apps) {
+            const last = [...app.statuses].sort((x, y) => y.created_at.localeCompare(x.created_at))[0];
+            rows.push({
+              resource: `${r.type}.${r.name}`,
+              agent: a.name,
+              agentStatus: a.status,
+              app: app.slug,
+              status: last ? `${last.state}: ${last.message}${last.uri ? ` (${last.uri})` : ''}` : '',
+            });
+          }
+        }
+      }
+      process.stdout.write('\n');
+      printRows(rows, [['resource', (x) => x.resource], ['agent', (x) => x.agent], ['agent status', (x) => x.agentStatus], ['app', (x) => x.app], ['app status', (x) => x.status]], 'table');
     });
 }

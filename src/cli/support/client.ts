@@ -23,6 +23,20 @@ export class ApiError extends CliError {
 
 type Args<K extends EndpointKey> = object extends Input<K> ? [input?: Input<K>] : [input: Input<K>];
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A user's id from a username, e-mail, id or "me" (as the reference's --user flags take). */
+export async function resolveUserId(api: ApiClient, user: string): Promise<string> {
+  if (UUID.test(user)) return user;
+  if (user.includes('@')) {
+    const r = await api.call('GET /users', { query: { q: user } });
+    const u = r.users.find((x) => x.email.toLowerCase() === user.toLowerCase());
+    if (!u) throw new CliError(`no user with e-mail "${user}"`);
+    return u.id;
+  }
+  return (await api.call('GET /users/{user}', { params: { user } })).id;
+}
+
 /** The contract's typed client, with the CLI's errors: an error answer or an unreachable server is a CliError. */
 export class ApiClient {
   private readonly client: ContractClient;
@@ -48,7 +62,11 @@ export class ApiClient {
     try {
       return await (this.client.call as (k: K, ...a: Args<K>) => Promise<Output<K>>)(key, ...args);
     } catch (err) {
-      if (err instanceof ContractApiError) throw new ApiError(err.status, err.body);
+      if (err instanceof ContractApiError) {
+        // A revoked or expired session: say what to do rather than only "Invalid API key".
+        if (err.status === 401 && this.token) throw new CliError(`${describeApiError(err)}\nYour session has ended: run "herald login ${this.url}" to log in again.`);
+        throw new ApiError(err.status, err.body);
+      }
       const e = err as Error & { cause?: Error };
       throw new CliError(`cannot reach ${this.url}: ${e.cause?.message ?? e.message}`);
     }

@@ -24,3 +24,14 @@ export async function readStdin(): Promise<string> {
   for await (const c of process.stdin) chunks.push(c as Buffer);
   return Buffer.concat(chunks).toString('utf8');
 }
+
+/**
+ * Asks "<question> (yes/no)" before a destructive action; `yes` (--yes/-y) skips it. Without a
+ * terminal there is no one to ask: the action is refused unless --yes was given.
+ */
+export async function confirm(question: string, yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY) throw new CliError(`${question} Refusing without confirmation: pass --yes (-y) to confirm.`);
+  const answer = (await prompt(`${question} (yes/no) `)).trim().toLowerCase();
+  if (answer !== 'yes' && answer !== 'y') throw new CliError('Canceled.');
+}

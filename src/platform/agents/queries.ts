@@ -108,3 +108,8 @@ export function presentAppStatus(s: AppStatusRow) {
     needs_user_attention: false,
   };
 }
+
+/** Replaces an agent's token (only its hash is kept); the old token stops working at once. */
+export async function setAgentToken(q: Queryable, agentId: string, token: string): Promise<void> {
+  await q.query(`UPDATE workspace_agents SET auth_token_hash = $2, auth_token_pending = NULL WHERE id = $1`, [agentId, hashAgentToken(token)]);
+}

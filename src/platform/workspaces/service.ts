@@ -1,4 +1,6 @@
+import crypto from 'node:crypto';
 import type { Database, Queryable } from '../../db/database.js';
+import { setAgentToken } from '../agents/queries.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { Conflict, Forbidden, Invalid, NotFound, Gone } from '../../lib/errors.js';
 import type { EventDeps } from '../deps.js';
@@ -269,6 +271,11 @@ export interface WorkspaceService {
   buildParameters(viewer: Viewer, buildId: string): Promise<NameValue[]>;
   /** codersdk.WorkspaceAgent: an agent of a workspace the viewer may see, with its apps and their statuses. */
   getAgent(viewer: Viewer, agentId: string): Promise<AgentJson>;
+  /**
+   * A new token for an agent of the workspace's latest build (by name; may be omitted when there is
+   * one agent), shown once; the old one stops working. Only the workspace's owner may do it.
+   */
+  rotateAgentToken(viewer: Viewer, workspaceId: string, agentName: string | undefined): Promise<{ agent_id: string; agent_name: string; agent_token: string }>;
 }
 
 export type AgentJson = BuildJson['resources'][number]['agents'][number];
@@ -327,6 +334,20 @@ export function createWorkspaceService(deps: CreateWorkspaceDeps & { db: Databas
       const out = await snapshot(db, async (q) => (await presentWorkspaces(q, [readable(viewer, await wq.getWorkspace(q, id), includeDeleted)]))[0]);
       await withAgentTokens(db, [out.latest_build], viewer.user.id);
       return out;
+    },
+
+    async rotateAgentToken(viewer, workspaceId, agentName) {
+      const w = await this.get(viewer, workspaceId);
+      if (w.owner_id !== viewer.user.id) throw new Forbidden("Only the workspace's owner can get its agent token.");
+      const agents = (w.latest_build?.resources ?? []).flatMap((r) => r.agents as unknown as { id: string; name: string }[]);
+      const agent = agentName === undefined ? (agents.length === 1 ? agents[0] : undefined) : agents.find((a) => a.name === agentName);
+      if (!agent) {
+        const names = agents.map((a) => a.name).join(', ') || 'none';
+        throw new Invalid(agentName === undefined ? `The workspace has ${agents.length} agents: name one (${names}).` : `The workspace has no agent "${agentName}" (agents: ${names}).`);
+      }
+      const token = crypto.randomUUID();
+      await setAgentToken(db, agent.id, token);
+      return { agent_id: agent.id, agent_name: agent.name, agent_token: token };
     },
 
     async getByOwnerAndName(viewer, ownerId, name, includeDeleted) {
