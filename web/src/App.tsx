@@ -8,6 +8,7 @@ import { LoginPage, SetupPage } from './pages/Login.js';
 import { ChangePasswordPage, RequestPasscodePage } from './pages/ResetPassword.js';
 import { HomePage } from './pages/Home.js';
 import { NotificationSettingsPage } from './pages/NotificationSettings.js';
+import { NotificationsPage } from './pages/Notifications.js';
 import { DeploymentNotificationsPage } from './pages/DeploymentNotifications.js';
 
 type Session = { state: 'loading' } | { state: 'error'; error: string } | { state: 'anonymous'; hasFirstUser: boolean } | { state: 'signed-in'; user: User };
@@ -87,6 +88,8 @@ function Routes({ pathname, user }: { pathname: string; user: User }) {
       return <HomePage />;
     case '/settings/notifications':
       return <NotificationSettingsPage />;
+    case '/notifications':
+      return <NotificationsPage />;
     case '/deployment/notifications':
       return hasRole(user, 'owner') ? <DeploymentNotificationsPage /> : <NotFound text="Only owners can manage the deployment's notifications." />;
     default:
@@ -117,6 +120,7 @@ function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () =
   };
   const nav = [
     { to: '/', label: 'Home' },
+    { to: '/notifications', label: 'Inbox' },
     { to: '/settings/notifications', label: 'Notifications' },
     ...(hasRole(user, 'owner') ? [{ to: '/deployment/notifications', label: 'Deployment' }] : []),
   ];
