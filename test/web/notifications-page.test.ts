@@ -1,6 +1,8 @@
 // Issue 18 in a browser: tabs and filters, read/unread, archive and snooze kept in step across two
 // tabs, the full page with search, the error state with Retry, the channel grid, and a keyboard walk.
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { describeEachEngine } from '../support/db.js';
@@ -19,6 +21,17 @@ const focused = (page: Page) =>
     const a = document.activeElement;
     return !a || a === document.body ? 'BODY' : `${a.tagName}:${a.getAttribute('aria-label') ?? a.textContent?.trim().slice(0, 40)}`;
   });
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+/** Serious and critical axe-core violations on the page as it is now (rule id and the first target). */
+async function axeSerious(page: Page): Promise<string[]> {
+  await page.addScriptTag({ content: AXE });
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run({ resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
+}
 
 describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the full page', () => {
   let browser: TestBrowser;
@@ -162,6 +175,32 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       await page.getByLabel('Search notifications').fill('job green');
       await page.getByTestId('inbox-item').filter({ hasText: 'Job 7 done' }).waitFor();
       await expect.poll(() => page.getByTestId('inbox-item').count()).toBe(1);
+      // A grouped message is one item that expands to its events (issue 19).
+      await insertInboxRows(server.db, [
+        {
+          id: randomUUID(),
+          user_id: user.id,
+          template_id: TEMPLATE_WORKSPACE_DELETED,
+          targets: null,
+          title: '3 more workspaces deleted',
+          content: 'Deleted: a, b, c',
+          actions: [],
+          group: { count: 30, events: ['a', 'b', 'c'].map((x) => ({ title: `Workspace ${x} deleted`, created_at: new Date().toISOString() })) },
+        },
+      ]);
+      await page.getByLabel('Search notifications').fill('more workspaces');
+      const grouped = page.getByTestId('inbox-item').filter({ hasText: '3 more workspaces deleted' });
+      const toggle = grouped.getByRole('button', { name: 'Show 30 events' });
+      await expect(toggle.getAttribute('aria-expanded')).resolves.toBe('false');
+      await toggle.click();
+      const events = grouped.getByRole('list', { name: '30 grouped events' }).getByRole('listitem');
+      await expect.poll(() => events.allTextContents()).toEqual([
+        expect.stringContaining('Workspace a deleted'),
+        expect.stringContaining('Workspace b deleted'),
+        expect.stringContaining('Workspace c deleted'),
+        'and 27 more',
+      ]);
+      await expect(grouped.getByRole('button', { name: 'Hide 30 events' }).getAttribute('aria-expanded')).resolves.toBe('true');
       await page.getByLabel('Search notifications').fill('nothing-like-this');
       await page.getByText('Nothing matches these filters.').waitFor();
       if (shots) await screenshot(page, 'notifications-page');
@@ -228,6 +267,28 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
         expect(await focused(page)).not.toBe('BODY');
       }
       expect(errors()).toEqual([]);
+    });
+
+    it('axe-core: no serious violations on the dashboard pages and the popover, light and dark', async () => {
+      const user = await createUser(owner, [], { username: 'axel', name: 'Axel Member' });
+      await seed(user.id);
+      for (const colorScheme of ['light', 'dark'] as const) {
+        for (const who of [user.api, owner]) {
+          const { page, context } = await browser.page(server.url, { colorScheme });
+          await useSession(context, server.url, who);
+          const paths = ['/', '/notifications', '/settings/notifications', ...(who === owner ? ['/deployment/notifications'] : [])];
+          for (const path of paths) {
+            await page.goto(path);
+            await page.getByRole('button', { name: 'Sign out' }).waitFor();
+            await page.waitForLoadState('networkidle');
+            expect(await axeSerious(page), `${colorScheme} ${path}`).toEqual([]);
+          }
+          await bell(page).click();
+          await dialogOf(page).locator('.inbox-empty, .inbox-list').first().waitFor();
+          expect(await axeSerious(page), `${colorScheme} popover`).toEqual([]);
+          await context.close();
+        }
+      }
     });
   });
 });

@@ -244,9 +244,6 @@ function NotificationIcon({ n }: { n: InboxNotification }) {
   return <InfoIcon />;
 }
 
-/** Grouped messages (issue 19) carry their members; shown as one item that expands. */
-type GroupInfo = { count: number; events: { title: string; created_at: string }[] };
-const groupOf = (n: InboxNotification): GroupInfo | undefined => (n as { group?: GroupInfo }).group ?? undefined;
 
 /** Moves the focus to the next item's first control (or the list) before an item leaves the list. */
 function focusAfterRemoval(li: HTMLElement | null) {
@@ -260,7 +257,8 @@ export function InboxItem({ n, inbox, onFollow }: { n: InboxNotification; inbox:
   const li = useRef<HTMLLIElement>(null);
   const [snoozing, setSnoozing] = useState(false);
   const [expanded, setExpanded] = useState(false);
-  const group = groupOf(n);
+  // A grouped message (issue 19) is one item that expands to the events it stands for.
+  const group = n.group;
   const titleId = `inbox-title-${n.id}`;
   const follow = async (e: MouseEvent<HTMLAnchorElement>, url: string) => {
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) {
@@ -299,12 +297,13 @@ export function InboxItem({ n, inbox, onFollow }: { n: InboxNotification; inbox:
               {expanded ? 'Hide' : 'Show'} {group.count} events
             </button>
             {expanded && (
-              <ul className="inbox-group-events">
+              <ul className="inbox-group-events" aria-label={`${group.count} grouped events`}>
                 {group.events.map((ev, i) => (
                   <li key={i}>
                     {ev.title} <RelativeTime iso={ev.created_at} />
                   </li>
                 ))}
+                {group.count > group.events.length && <li className="muted">and {group.count - group.events.length} more</li>}
               </ul>
             )}
           </div>
