@@ -270,6 +270,54 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       expect(errors()).toEqual([]);
     });
 
+    it('method radios: arrow keys move the choice without saving, Enter saves, the focus stays', async () => {
+      const { page, context, errors } = await browser.page(server.url);
+      await useSession(context, server.url, owner);
+      const saves: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'PUT' && r.url().includes('/method')) saves.push(r.url());
+      });
+      await page.goto('/deployment/notifications');
+      const row = page.locator(`li[data-template-id="${TEMPLATE_WORKSPACE_DELETED}"]`);
+      const smtp = row.getByRole('radio', { name: 'SMTP' });
+      await smtp.focus();
+      await page.keyboard.press('ArrowRight');
+      const webhook = row.getByRole('radio', { name: 'Webhook' });
+      await expect(webhook.isChecked()).resolves.toBe(true);
+      await row.getByText('Press Enter to save').waitFor();
+      expect(saves).toEqual([]);
+      await page.keyboard.press('Enter');
+      await page.locator('.toast', { hasText: 'Notification method updated' }).waitFor();
+      expect(saves).toHaveLength(1);
+      const system = (await owner.get('/notifications/templates/system')).body as { id: string; method: string }[];
+      expect(system.find((t) => t.id === TEMPLATE_WORKSPACE_DELETED)?.method).toBe('webhook');
+      await expect(webhook.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+      await row.getByRole('button', { name: 'Use default' }).click();
+      await row.locator('input[value="smtp"]:checked').waitFor();
+      expect(errors()).toEqual([]);
+    });
+
+    it('full page: scrolling to the end loads older notifications', async () => {
+      const user = await createUser(owner, [], { username: 'ola', name: 'Ola Member' });
+      await server.db.query(
+        `INSERT INTO inbox_notifications (id, user_id, template_id, title, content, icon, actions, created_at)
+         SELECT gen_random_uuid(), $1, $2, 'Item ' || i, 'Number ' || i, '', '[]'::jsonb, now() - make_interval(mins => i)
+         FROM generate_series(1, 30) AS i`,
+        [user.id, TEMPLATE_CUSTOM_NOTIFICATION],
+      );
+      const { page, context, errors } = await browser.page(server.url);
+      await useSession(context, server.url, user.api);
+      await page.goto('/notifications');
+      const items = page.locator('main').getByTestId('inbox-item');
+      await items.nth(24).waitFor();
+      await expect(items.count()).resolves.toBe(25);
+      await items.nth(24).scrollIntoViewIfNeeded();
+      await page.mouse.wheel(0, 2000);
+      await items.nth(29).waitFor();
+      await expect(items.last().textContent()).resolves.toContain('Number 30');
+      expect(errors()).toEqual([]);
+    });
+
     it('axe-core: no serious violations on the dashboard pages and the popover, light and dark', async () => {
       const user = await createUser(owner, [], { username: 'axel', name: 'Axel Member' });
       await seed(user.id);

@@ -78,6 +78,7 @@ export function useInbox(view: InboxView) {
   const [loadError, setLoadError] = useState<string>();
   const [socketDown, setSocketDown] = useState(false);
   const reconnectNow = useRef<() => void>(() => undefined);
+  const moreInFlight = useRef(false);
   const viewRef = useRef(view);
   viewRef.current = view;
   const key = `${view.tab}|${view.kind}|${view.q}`;
@@ -204,7 +205,8 @@ export function useInbox(view: InboxView) {
     },
     async loadMore() {
       const last = items[items.length - 1];
-      if (!last) return;
+      if (!last || moreInFlight.current) return;
+      moreInFlight.current = true;
       setLoadingMore(true);
       try {
         const page = await api.inbox(last.id, query(viewRef.current));
@@ -213,6 +215,7 @@ export function useInbox(view: InboxView) {
       } catch (err) {
         toast('error', `Failed to load more notifications: ${errorText(err)}`);
       } finally {
+        moreInFlight.current = false;
         setLoadingMore(false);
       }
     },
@@ -366,6 +369,21 @@ export function InboxListView({
   onFollow?: () => void;
   idPrefix: string;
 }) {
+  // Infinite scroll: the next page loads when the end of the list comes into view ("Load more" stays
+  // for the keyboard and for browsers without IntersectionObserver).
+  const sentinel = useRef<HTMLLIElement>(null);
+  const { hasMore, loadMore } = inbox;
+  const more = useRef(loadMore);
+  more.current = loadMore;
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !hasMore || typeof IntersectionObserver === 'undefined') return;
+    const io = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting)) void more.current();
+    });
+    io.observe(el);
+    return () => io.disconnect();
+  }, [hasMore, inbox.items.length]);
   const tabs: [InboxTab, string][] = [
     ['all', 'All'],
     ['unread', 'Unread'],
@@ -422,6 +440,7 @@ export function InboxListView({
           {inbox.items.map((n) => (
             <InboxItem key={n.id} n={n} inbox={inbox} onFollow={onFollow} />
           ))}
+          {hasMore && <li ref={sentinel} className="inbox-sentinel" aria-hidden="true" />}
         </ul>
       )}
       {inbox.hasMore && inbox.items.length > 0 && !inbox.loadError && (
