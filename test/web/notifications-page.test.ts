@@ -292,8 +292,10 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       const system = (await owner.get('/notifications/templates/system')).body as { id: string; method: string }[];
       expect(system.find((t) => t.id === TEMPLATE_WORKSPACE_DELETED)?.method).toBe('webhook');
       await expect(webhook.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
-      await row.getByRole('button', { name: 'Use default' }).click();
+      await row.getByRole('button', { name: 'Use default' }).focus();
+      await page.keyboard.press('Enter');
       await row.locator('input[value="smtp"]:checked').waitFor();
+      await expect.poll(() => page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120))).toContain('value="smtp"');
       expect(errors()).toEqual([]);
     });
 

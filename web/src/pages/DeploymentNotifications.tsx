@@ -118,7 +118,16 @@ function EventsTab() {
                   </span>
                   <MethodRadios t={t} choices={choices} current={current} onSave={(m) => void change(t, m)} />
                   {t.method && (
-                    <button type="button" className="link small" onClick={() => busy !== t.id && void change(t, null)}>
+                    <button
+                      type="button"
+                      className="link small"
+                      onClick={(e) => {
+                        if (busy === t.id) return;
+                        // The button goes away after the reset: the focus moves to the chosen radio, not to <body>.
+                        const li = e.currentTarget.closest('li');
+                        void change(t, null).then(() => li?.querySelector<HTMLInputElement>(`input[value="${methods.default}"]`)?.focus());
+                      }}
+                    >
                       Use default
                     </button>
                   )}
