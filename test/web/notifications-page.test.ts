@@ -81,7 +81,6 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       const db = dialogOf(b.page);
       // Titles are shown with the content.
       await expect(itemNamed(da, 'Backup finished').locator('.inbox-title').textContent()).resolves.toContain('Backup finished');
-      if (shots) await screenshot(a.page, 'inbox-tabs');
 
       // Archive in tab A: gone from tab B within a second, listed under B's Archived tab.
       await itemNamed(da, 'Backup finished').getByRole('button', { name: 'Archive' }).click();
@@ -204,7 +203,6 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       await expect(grouped.getByRole('button', { name: 'Hide 30 events' }).getAttribute('aria-expanded')).resolves.toBe('true');
       await page.getByLabel('Search notifications').fill('nothing-like-this');
       await page.getByText('Nothing matches these filters.').waitFor();
-      if (shots) await screenshot(page, 'notifications-page');
       expect(errors()).toEqual([]);
     });
 
@@ -255,7 +253,6 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
         return prefs.templates.find((t) => t.id === TEMPLATE_WORKSPACE_DELETED)?.channels.inbox;
       }).toBe(false);
       await expect(box.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
-      if (shots) await screenshot(page, 'settings-channel-grid');
       // A walk through the settings page, from the skip link to its last control, never lands on <body>.
       await page.reload();
       await page.getByRole('checkbox', { name: 'Workspace Deleted via Inbox' }).waitFor();
@@ -333,10 +330,13 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
             await page.getByRole('button', { name: 'Sign out' }).waitFor();
             await page.waitForLoadState('networkidle');
             expect(await axeSerious(page), `${colorScheme} ${path}`).toEqual([]);
+            const shot = { '/notifications': 'notifications-page', '/settings/notifications': 'settings-channel-grid' }[path];
+            if (shots && who === user.api && shot) await screenshot(page, `${shot}-${colorScheme}`);
           }
           await bell(page).click();
           await dialogOf(page).locator('.inbox-empty, .inbox-list').first().waitFor();
           expect(await axeSerious(page), `${colorScheme} popover`).toEqual([]);
+          if (shots && who === user.api) await screenshot(page, `inbox-popover-${colorScheme}`);
           await context.close();
         }
       }

@@ -320,21 +320,6 @@ export function InboxItem({ n, inbox, onFollow }: { n: InboxNotification; inbox:
             ))}
           </div>
         )}
-        {snoozing && (
-          <div className="inbox-snooze" role="group" aria-label="Snooze until">
-            {snoozeChoices().map((c) => (
-              <button key={c.label} type="button" className="btn btn-small" onClick={() => void leave(() => inbox.snooze(n, c.until))}>
-                {c.label}
-              </button>
-            ))}
-            <button type="button" className="link" onClick={() => setSnoozing(false)}>
-              Cancel
-            </button>
-          </div>
-        )}
-      </div>
-      <div className="inbox-meta">
-        <RelativeTime iso={n.created_at} />
         <div className="inbox-item-buttons">
           {/* One button whose label flips, so the focus stays on it after the save. */}
           <button type="button" className="btn btn-small" onClick={() => void inbox.setRead(n, unread)}>
@@ -350,6 +335,21 @@ export function InboxItem({ n, inbox, onFollow }: { n: InboxNotification; inbox:
             {n.archived_at ? 'Unarchive' : 'Archive'}
           </button>
         </div>
+        {snoozing && (
+          <div className="inbox-snooze" role="group" aria-label="Snooze until">
+            {snoozeChoices().map((c) => (
+              <button key={c.label} type="button" className="btn btn-small" onClick={() => void leave(() => inbox.snooze(n, c.until))}>
+                {c.label}
+              </button>
+            ))}
+            <button type="button" className="link" onClick={() => setSnoozing(false)}>
+              Cancel
+            </button>
+          </div>
+        )}
+      </div>
+      <div className="inbox-meta">
+        <RelativeTime iso={n.created_at} />
       </div>
     </li>
   );
