@@ -23,7 +23,10 @@ export const badRequest = (message: string, detail?: string, validations?: Valid
   new HttpError(400, message, detail, validations);
 export const unauthorized = (message = 'You must be logged in to do that.', detail?: string) =>
   new HttpError(401, message, detail);
-export const forbidden = (message = 'Forbidden.', detail?: string) => new HttpError(403, message, detail);
+/** The reference's 403 texts (httpapi.Forbidden). */
+export const FORBIDDEN_DETAIL =
+  "You don't have permission to view this content. If you believe this is a mistake, please contact your administrator or try signing in with different credentials.";
+export const forbidden = (message = 'Forbidden.', detail: string | undefined = FORBIDDEN_DETAIL) => new HttpError(403, message, detail);
 export const notFound = (message = 'Resource not found or you do not have access to this resource') =>
   new HttpError(404, message);
 export const conflict = (message: string, detail?: string) => new HttpError(409, message, detail);
@@ -47,7 +50,9 @@ function toValidations(errors: AjvError[], context: string | undefined): Validat
       field = field ? `${field}.${e.params.additionalProperty}` : String(e.params.additionalProperty);
     }
     if (!field) field = context === 'body' ? 'body' : (context ?? 'request');
-    const detail = e.keyword === 'required' ? 'Validation failed for tag "required" with value: ""' : (e.message ?? 'invalid');
+    // An empty required string is the reference's "required" failure too.
+    const emptyRequired = e.keyword === 'required' || (e.keyword === 'minLength' && e.params?.limit === 1);
+    const detail = emptyRequired ? 'Validation failed for tag "required" with value: ""' : (e.message ?? 'invalid');
     const key = `${field}\0${detail}`;
     if (seen.has(key)) continue;
     seen.add(key);

@@ -20,6 +20,8 @@ export interface NotificationRouteOptions {
   authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
   /** The effective configuration, for GET /deployment/config. */
   describeConfig: () => DescribedOption[];
+  /** The reference's DeploymentValues (notification settings, secrets masked), for GET /deployment/config. */
+  deploymentValues: () => Record<string, unknown>;
 }
 
 /** The notification area's HTTP routes, by scope: `authed` behind the session check, `custom` authenticating itself. */
@@ -29,7 +31,7 @@ export function notificationRoutes(n: Notifications, o: NotificationRouteOptions
       await notificationAdminRoutes(app, { settings: n.settings, admin: n.admin });
       await templatePreviewRoute(app, { admin: n.admin, preparer: n.preparer });
       await preferenceRoutes(app, { preferences: n.preferences, directory: o.directory });
-      await deploymentRoutes(app, { describeConfig: o.describeConfig });
+      await deploymentRoutes(app, { describeConfig: o.describeConfig, deploymentValues: o.deploymentValues });
       await inboxRoutes(app, { inbox: n.inbox });
       await customNotificationRoutes(app, { custom: n.custom, limit: o.customLimit });
       await noiseRoutes(app, { grouping: n.grouping, directory: o.directory });

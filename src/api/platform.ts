@@ -3,6 +3,7 @@ import type { Platform } from '../platform/platform.js';
 import { templateRoutes } from './routes/templates.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 import { agentRoutes } from './routes/agents.js';
+import { fileRoutes } from './routes/files.js';
 import { provisionerDaemonRoutes, provisionerKeyRoutes } from './routes/provisioner.js';
 import { agentLifecycleRoutes, lifecycleRoutes } from './routes/lifecycle.js';
 
@@ -13,6 +14,7 @@ export function platformRoutes(platform: Omit<Platform, 'services'>) {
     authed: async (app: FastifyInstance): Promise<void> => {
       await templateRoutes(app, platform);
       await workspaceRoutes(app, platform);
+      await fileRoutes(app, platform.files);
       await provisionerKeyRoutes(app, platform);
       await lifecycleRoutes(app, platform.lifecycle);
     },

@@ -19,6 +19,8 @@ export function createAuthServices(deps: {
   enqueuer: Pick<Enqueuer, 'enqueueMany'>;
   config: AuthConfig;
   clock?: Clock;
+  /** Whether a password-reset code can be delivered (e-mail or a webhook is configured); default true. */
+  passcodeDeliverable?: boolean;
 }): AuthServices {
   const limiter = createRateLimiter({ db: deps.db, log: deps.log.child({ component: 'rate-limit' }), clock: deps.clock });
   const auth = createAuthService({ ...deps, log: deps.log.child({ component: 'auth' }), limiter });

@@ -2,7 +2,7 @@ import type { Database } from '../db/database.js';
 import { isUniqueViolation } from '../db/database.js';
 import type { Config } from '../lib/config.js';
 import type { Logger } from '../lib/logger.js';
-import { Conflict, Forbidden, Invalid, Unauthorized } from '../lib/errors.js';
+import { Conflict, Forbidden, Invalid, Unauthorized, Unavailable } from '../lib/errors.js';
 import { systemClock, type Clock } from '../lib/service.js';
 import type { Enqueuer } from '../notifications/enqueue.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from '../notifications/templates/catalogue.js';
@@ -20,6 +20,8 @@ export type AuthConfig = Config['auth'];
 export const OTP_CREATED_BY = 'change-password-with-one-time-passcode';
 const INCORRECT_LOGIN = 'Incorrect email or password.';
 const INCORRECT_PASSCODE = 'Incorrect email or one-time passcode.';
+export const PASSCODE_UNDELIVERABLE =
+  'Password reset e-mails cannot be sent: e-mail is not configured on this deployment. Ask an administrator to reset your password.';
 const PASSWORD_AUTH_DISABLED = 'Password authentication is disabled.';
 /** Token scopes Herald can honour. The reference's narrower `application_connect` is refused, not widened. */
 export const TOKEN_SCOPES = ['all'] as const;
@@ -50,12 +52,17 @@ export interface AuthDeps {
   enqueuer: Pick<Enqueuer, 'enqueueMany'>;
   config: AuthConfig;
   clock?: Clock;
+  /** Whether a password-reset code can be delivered (e-mail or a webhook is configured); default true. */
+  passcodeDeliverable?: boolean;
 }
 
 /** Only people who log in with a password (not system, not suspended) get or use a passcode. */
 const eligible = (u: UserRow | undefined): u is UserRow =>
   !!u && !u.is_system && u.login_type === 'password' && u.status !== 'suspended';
 
+
+/** The reference's message for every request whose session cannot be used. */
+export const SIGNED_OUT = 'You are signed out or your session has expired. Please sign in again to continue.';
 
 export function createAuthService(deps: AuthDeps): AuthService {
   const { db, log, config } = deps;
@@ -76,14 +83,17 @@ export function createAuthService(deps: AuthDeps): AuthService {
 
   return {
     async authenticate(token) {
-      if (!token) throw new Unauthorized('You must be logged in to do that.', 'No session token was provided.');
+      // The reference's texts: one message for every failed sign-in, the detail says which.
+      if (!token) throw new Unauthorized(SIGNED_OUT, `Cookie "coder_session_token" or query parameter must be provided.`);
       const parsed = parseToken(token);
-      const key = parsed ? await q.getApiKey(db, parsed.id) : undefined;
-      if (!parsed || !key || !secretMatches(parsed.secret, key.hashed_secret)) throw new Unauthorized('Invalid API key.');
-      if (key.expires_at.getTime() <= Date.now()) throw new Unauthorized('API key expired.');
+      if (!parsed) throw new Unauthorized(SIGNED_OUT, 'Invalid API key format.');
+      const key = await q.getApiKey(db, parsed.id);
+      if (!key) throw new Unauthorized(SIGNED_OUT, 'API key is invalid.');
+      if (!secretMatches(parsed.secret, key.hashed_secret)) throw new Unauthorized(SIGNED_OUT, 'API key secret is invalid.');
+      if (key.expires_at.getTime() <= Date.now()) throw new Unauthorized(SIGNED_OUT, 'API key expired.');
       const user = await getUserById(db, key.user_id);
-      if (!user) throw new Unauthorized('Invalid API key.', 'The user of this key no longer exists.');
-      if (user.status === 'suspended') throw new Unauthorized('Your account is suspended. Contact an admin to reactivate your account.');
+      if (!user) throw new Unauthorized(SIGNED_OUT, 'The user of this key no longer exists.');
+      if (user.status === 'suspended') throw new Unauthorized(`User is not active (status = "suspended"). Contact an admin to reactivate your account.`);
       // Bookkeeping at most once a minute per key (the columns have minute resolution anyway), and
       // never slowing or failing the request.
       const now = Date.now();
@@ -183,6 +193,9 @@ export function createAuthService(deps: AuthDeps): AuthService {
         // Never an error answer: it would tell a known address from an unknown one.
         log.error({ err }, 'one-time passcode request failed');
       }
+      // A deployment-wide fact, said after the same work for every address (the failed delivery is
+      // in the admin's history): whoever asks learns nothing about the account.
+      if (deps.passcodeDeliverable === false) throw new Unavailable(PASSCODE_UNDELIVERABLE);
     },
 
     async changePasswordWithPasscode({ email, password, code, clientAddress }) {

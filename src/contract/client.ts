@@ -63,13 +63,15 @@ export class ApiClient {
   /** A request by method and path, for what the table does not type. Answers the parsed JSON (undefined when empty). */
   async send(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = {};
-    if (body !== undefined) headers['content-type'] = 'application/json';
+    // Bytes (POST /files: a template archive) go as they are; everything else as JSON.
+    const raw = body instanceof Uint8Array;
+    if (body !== undefined) headers['content-type'] = raw ? 'application/x-tar' : 'application/json';
     if (this.options.token) headers['Coder-Session-Token'] = this.options.token;
     const res = await (this.options.fetch ?? fetch)(this.url(path), {
       method,
       headers,
       credentials: this.options.credentials,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : raw ? (body as unknown as RequestInit['body']) : JSON.stringify(body),
     });
     const text = res.status === 204 || res.status === 304 ? '' : await res.text();
     let data: unknown;

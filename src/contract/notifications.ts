@@ -25,6 +25,7 @@ export const NotificationTemplate = Type.Object({
   method: Type.String({ description: '"" means the deployment default' }),
   kind: Type.String(),
   enabled_by_default: Type.Boolean(),
+  critical: Type.Boolean({ description: 'Herald: a critical notification cannot be disabled (e.g. the password-reset code)' }),
 });
 export type NotificationTemplate = Static<typeof NotificationTemplate>;
 

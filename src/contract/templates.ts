@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TemplateScheduleFields } from './lifecycle.js';
 import { DateTime, MessageResponse, NameValue, Nullable, OrgParam, Uuid } from './common.js';
+import { ProvisionerJob } from './workspaces.js';
 
 // Templates, their versions, rich parameters and presets.
 
@@ -9,6 +10,13 @@ export const VersionName = Type.String({ minLength: 1, maxLength: 64, pattern: '
 export const TemplateIdParam = Type.Object({ id: Uuid });
 export const VersionParam = Type.Object({ templateversion: Uuid });
 export const TemplateByNameParam = Type.Object({ organization: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String() });
+export const VersionByNameParam = Type.Object({
+  organization: Type.String({ minLength: 1, maxLength: 64 }),
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  versionname: Type.String({ minLength: 1, maxLength: 64 }),
+});
+/** codersdk.UploadResponse: the id of the stored file (the reference names it hash). */
+export const UploadResponse = Type.Object({ hash: Uuid });
 
 const ParameterType = Type.Union([Type.Literal('string'), Type.Literal('number'), Type.Literal('bool'), Type.Literal('list(string)')]);
 const Monotonic = Type.Union([Type.Literal(''), Type.Literal('increasing'), Type.Literal('decreasing')]);
@@ -69,7 +77,8 @@ export const CreateTemplateVersion = Type.Object({
   // Accepted for compatibility with the reference's request; the definition replaces the file.
   storage_method: Type.Optional(Type.String()),
   provisioner: Type.Optional(Type.String()),
-  file_id: Type.Optional(Type.String()),
+  /** An archive uploaded with POST /files; its herald.json fills definition, parameters, presets and readme left out here. */
+  file_id: Type.Optional(Uuid),
 });
 export type CreateTemplateVersion = Static<typeof CreateTemplateVersion>;
 
@@ -96,7 +105,9 @@ export const PromoteVersion = Type.Object({ id: Uuid });
 export type PromoteVersion = Static<typeof PromoteVersion>;
 export const TemplateListQuery = Type.Object({ deprecated: Type.Optional(Type.Boolean()) });
 
-/** codersdk.Template (the fields Herald has). */
+const Percentiles = Type.Object({ P50: Nullable(Type.Integer()), P95: Nullable(Type.Integer()) });
+
+/** codersdk.Template: every field of the reference's type (see docs/architecture.md for the ones Herald fills with defaults). */
 export const Template = Type.Object({
   id: Uuid,
   created_at: DateTime,
@@ -113,6 +124,24 @@ export const Template = Type.Object({
   deprecation_message: Type.String(),
   created_by_id: Uuid,
   created_by_name: Type.String(),
+  organization_display_name: Type.String(),
+  organization_icon: Type.String(),
+  active_user_count: Type.Integer(),
+  build_time_stats: Type.Object({ start: Percentiles, stop: Percentiles, delete: Percentiles }),
+  allow_user_cancel_workspace_jobs: Type.Boolean(),
+  max_port_share_level: Type.String(),
+  cors_behavior: Type.String(),
+  use_classic_parameter_flow: Type.Boolean(),
+  default_ttl_ms: Type.Integer(),
+  activity_bump_ms: Type.Integer(),
+  allow_user_autostart: Type.Boolean(),
+  allow_user_autostop: Type.Boolean(),
+  autostop_requirement: Type.Object({ days_of_week: Type.Array(Type.String()), weeks: Type.Integer() }),
+  autostart_requirement: Type.Object({ days_of_week: Type.Array(Type.String()) }),
+  failure_ttl_ms: Type.Integer(),
+  time_til_dormant_ms: Type.Integer(),
+  time_til_dormant_autodelete_ms: Type.Integer(),
+  require_active_version: Type.Boolean(),
 });
 export type Template = Static<typeof Template>;
 
@@ -128,8 +157,9 @@ export const TemplateVersion = Type.Object({
   readme: Type.String(),
   archived: Type.Boolean(),
   provisioner: Type.String(),
-  job: Type.Object({ status: Type.String(), error: Type.String() }),
-  created_by: Type.Object({ id: Uuid, username: Type.String() }),
+  job: ProvisionerJob,
+  created_by: Type.Object({ id: Uuid, username: Type.String(), name: Type.String(), avatar_url: Type.String() }),
+  warnings: Type.Array(Type.String()),
 });
 export type TemplateVersion = Static<typeof TemplateVersion>;
 
@@ -174,6 +204,11 @@ export const templateEndpoints = {
   'POST /organizations/{organization}/templates': { params: OrgParam, body: CreateTemplate, response: { 201: Template } },
   'GET /organizations/{organization}/templates': { params: OrgParam, querystring: TemplateListQuery, response: { 200: Type.Array(Template) } },
   'GET /organizations/{organization}/templates/{name}': { params: TemplateByNameParam, response: { 200: Template } },
+  'GET /organizations/{organization}/templates/{name}/versions/{versionname}': { params: VersionByNameParam, response: { 200: TemplateVersion } },
+  'POST /files': {
+    body: Type.Unsafe<Uint8Array>({ type: 'string', format: 'binary', description: 'A tar (application/x-tar) or zip (application/zip) archive, at most 10 MiB' }),
+    response: { 200: UploadResponse, 201: UploadResponse },
+  },
   'GET /templates': { querystring: TemplateListQuery, response: { 200: Type.Array(Template) } },
   'GET /templates/{id}': { params: TemplateIdParam, response: { 200: Template } },
   'PATCH /templates/{id}': { params: TemplateIdParam, body: UpdateTemplate, response: { 200: Template } },

@@ -19,8 +19,10 @@ export const CreateUser = Type.Object({
   name: Type.Optional(Name),
   password: Type.Optional(Password),
   login_type: Type.Optional(Type.Union([Type.Literal('password'), Type.Literal('none'), Type.Literal('')])),
-  organization_ids: Type.Optional(Type.Array(Uuid)),
-  user_status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('dormant')])),
+  /** The organizations to join; the nil UUID (or none) means the default organization. */
+  organization_ids: Type.Optional(Type.Array(Uuid, { maxItems: 16 })),
+  /** null (as the reference's dashboard sends it) or absent: active. */
+  user_status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('dormant'), Type.Null()])),
 });
 export type CreateUser = Static<typeof CreateUser>;
 
@@ -45,17 +47,56 @@ export const UserListQuery = SearchQuery;
 export const UserList = Type.Object({ users: Type.Array(User), count: Type.Integer() });
 export type UserList = Static<typeof UserList>;
 
-// Any string: a malformed address gets the same 204 as an unknown one.
-export const RequestOneTimePasscode = Type.Object({ email: Type.String({ maxLength: 320 }) });
+// An e-mail address, as the reference validates it (400); a well-formed unknown one still gets 204.
+export const RequestOneTimePasscode = Type.Object({ email: Email });
 export type RequestOneTimePasscode = Static<typeof RequestOneTimePasscode>;
+// Each field is required and may not be empty ("Validation failed." with the field, as the reference).
 export const ChangePasswordWithOneTimePasscode = Type.Object({
-  email: Type.String({ maxLength: 320 }),
-  password: Type.String({ maxLength: 256 }),
-  one_time_passcode: Type.String({ maxLength: 128 }),
+  email: Email,
+  password: Type.String({ minLength: 1, maxLength: 256 }),
+  one_time_passcode: Type.String({ minLength: 1, maxLength: 128 }),
 });
 export type ChangePasswordWithOneTimePasscode = Static<typeof ChangePasswordWithOneTimePasscode>;
 
+/** codersdk.AuthMethods: Herald signs in with passwords only. */
+export const AuthMethods = Type.Object({
+  terms_of_service_url: Type.String(),
+  password: Type.Object({ enabled: Type.Boolean() }),
+  github: Type.Object({ enabled: Type.Boolean(), default_provider_configured: Type.Boolean() }),
+  oidc: Type.Object({ enabled: Type.Boolean(), signInText: Type.String(), iconUrl: Type.String() }),
+});
+export type AuthMethods = Static<typeof AuthMethods>;
+
+/** codersdk.AuthorizationRequest: named checks of "may I <action> <object>?". */
+export const AuthorizationRequest = Type.Object({
+  checks: Type.Record(
+    Type.String({ maxLength: 128 }),
+    Type.Object({
+      object: Type.Object({
+        resource_type: Type.String({ minLength: 1, maxLength: 64 }),
+        owner_id: Type.Optional(Type.String({ maxLength: 64 })),
+        organization_id: Type.Optional(Type.String({ maxLength: 64 })),
+        resource_id: Type.Optional(Type.String({ maxLength: 64 })),
+        any_org: Type.Optional(Type.Boolean()),
+      }),
+      action: Type.String({ minLength: 1, maxLength: 64 }),
+    }),
+    { maxProperties: 256 },
+  ),
+});
+export type AuthorizationRequest = Static<typeof AuthorizationRequest>;
+export const AuthorizationResponse = Type.Record(Type.String(), Type.Boolean());
+export type AuthorizationResponse = Static<typeof AuthorizationResponse>;
+
+export const ValidatePassword = Type.Object({ password: Type.String({ maxLength: 256 }) });
+export type ValidatePassword = Static<typeof ValidatePassword>;
+export const ValidatePasswordResponse = Type.Object({ valid: Type.Boolean(), details: Type.String() });
+export type ValidatePasswordResponse = Static<typeof ValidatePasswordResponse>;
+
 export const userEndpoints = {
+  'GET /users/authmethods': { response: { 200: AuthMethods } },
+  'POST /users/validate-password': { body: ValidatePassword, response: { 200: ValidatePasswordResponse } },
+  'POST /authcheck': { body: AuthorizationRequest, response: { 200: AuthorizationResponse } },
   'GET /users/first': { response: { 200: MessageResponse } },
   'POST /users/first': { body: CreateFirstUser, response: { 201: CreateFirstUserResponse } },
   'POST /users/login': { body: Login, response: { 201: LoginResponse } },

@@ -7,6 +7,12 @@ export const WorkspaceName = Type.String({ minLength: 1, maxLength: 32, pattern:
 export const WorkspaceParam = Type.Object({ workspace: Uuid });
 export const BuildParam = Type.Object({ workspacebuild: Uuid });
 export const WorkspaceByNameParam = Type.Object({ user: Type.String({ minLength: 1, maxLength: 64 }), name: Type.String() });
+export const BuildByNumberParam = Type.Object({
+  user: Type.String({ minLength: 1, maxLength: 64 }),
+  name: Type.String({ minLength: 1, maxLength: 64 }),
+  buildnumber: Type.Integer({ minimum: 1, maximum: 2147483647 }),
+});
+export const AgentParam = Type.Object({ workspaceagent: Uuid });
 
 export const CreateWorkspace = Type.Object({
   name: WorkspaceName,
@@ -45,6 +51,10 @@ export const AppStatus = Type.Object({
   state: Type.String(),
   message: Type.String(),
   uri: Type.String(),
+  /** Deprecated in the reference; always empty. */
+  icon: Type.String(),
+  /** Deprecated in the reference; always false. */
+  needs_user_attention: Type.Boolean(),
 });
 export type AppStatus = Static<typeof AppStatus>;
 
@@ -60,13 +70,83 @@ export const ProvisionerJob = Type.Object(
     status: Type.String(),
     worker_id: Nullable(Type.String()),
     organization_id: Uuid,
+    initiator_id: Uuid,
     provisioner: Type.String(),
     type: Type.String(),
     input: Type.Unknown(),
     tags: Type.Record(Type.String(), Type.String()),
+    file_id: Uuid,
+    queue_position: Type.Integer(),
+    queue_size: Type.Integer(),
+    available_workers: Type.Array(Uuid),
+    logs_overflowed: Type.Boolean(),
+    metadata: Type.Object({}, { additionalProperties: true }),
   },
 );
 export type ProvisionerJob = Static<typeof ProvisionerJob>;
+
+/** codersdk.WorkspaceApp, with its latest statuses (newest first). */
+export const WorkspaceApp = Type.Object({
+  id: Uuid,
+  url: Type.String(),
+  external: Type.Boolean(),
+  slug: Type.String(),
+  display_name: Type.String(),
+  command: Type.String(),
+  icon: Type.String(),
+  subdomain: Type.Boolean(),
+  subdomain_name: Type.String(),
+  sharing_level: Type.String(),
+  healthcheck: Type.Object({ url: Type.String(), interval: Type.Integer(), threshold: Type.Integer() }),
+  health: Type.String(),
+  group: Type.String(),
+  hidden: Type.Boolean(),
+  open_in: Type.String(),
+  tooltip: Type.String(),
+  statuses: Type.Array(AppStatus),
+});
+
+function WorkspaceAgentSchema() {
+  return Type.Object({
+    id: Uuid,
+    parent_id: Nullable(Uuid),
+    created_at: DateTime,
+    updated_at: DateTime,
+    first_connected_at: Nullable(DateTime),
+    last_connected_at: Nullable(DateTime),
+    disconnected_at: Nullable(DateTime),
+    started_at: Nullable(DateTime),
+    ready_at: Nullable(DateTime),
+    status: Type.String(),
+    lifecycle_state: Type.String(),
+    name: Type.String(),
+    resource_id: Uuid,
+    instance_id: Type.String(),
+    architecture: Type.String(),
+    environment_variables: Type.Record(Type.String(), Type.String()),
+    operating_system: Type.String(),
+    logs_length: Type.Integer(),
+    logs_overflowed: Type.Boolean(),
+    directory: Type.String(),
+    expanded_directory: Type.String(),
+    version: Type.String(),
+    api_version: Type.String(),
+    apps: Type.Array(WorkspaceApp),
+    latency: Type.Record(Type.String(), Type.Object({ preferred: Type.Boolean(), latency_ms: Type.Number() })),
+    connection_timeout_seconds: Type.Integer(),
+    troubleshooting_url: Type.String(),
+    subsystems: Type.Array(Type.String()),
+    health: Type.Object({ healthy: Type.Boolean(), reason: Type.Optional(Type.String()) }),
+    display_apps: Type.Array(Type.String()),
+    log_sources: Type.Array(Type.Unknown()),
+    scripts: Type.Array(Type.Unknown()),
+    startup_script_behavior: Type.String(),
+    auth_token: Type.Optional(Type.String({ description: 'Shown once, to the owner, in the first answer after the build.' })),
+  });
+}
+/** codersdk.WorkspaceAgent (GET /workspaceagents/{id} never carries auth_token). */
+export const WorkspaceAgent = WorkspaceAgentSchema();
+export type WorkspaceAgent = Static<typeof WorkspaceAgent>;
 
 /** A resource with its agents and their apps (codersdk.WorkspaceResource, the fields Herald has). */
 export const WorkspaceResource = Type.Object(
@@ -81,19 +161,7 @@ export const WorkspaceResource = Type.Object(
     icon: Type.String(),
     metadata: Type.Array(Type.Object({ key: Type.String(), value: Type.String(), sensitive: Type.Boolean() })),
     daily_cost: Type.Number(),
-    agents: Type.Array(
-      Type.Object(
-        {
-          id: Uuid,
-          name: Type.String(),
-          status: Type.String(),
-          lifecycle_state: Type.String(),
-          auth_token: Type.Optional(Type.String({ description: 'Shown once, to the owner, in the first answer after the build.' })),
-          apps: Type.Array(Type.Object({ id: Uuid, slug: Type.String(), statuses: Type.Array(AppStatus) }, { additionalProperties: true })),
-        },
-        { additionalProperties: true },
-      ),
-    ),
+    agents: Type.Array(WorkspaceAgentSchema()),
   },
 );
 export type WorkspaceResource = Static<typeof WorkspaceResource>;
@@ -107,6 +175,7 @@ export const WorkspaceBuild = Type.Object({
   workspace_name: Type.String(),
   workspace_owner_id: Uuid,
   workspace_owner_name: Type.String(),
+  workspace_owner_avatar_url: Type.String(),
   template_version_id: Uuid,
   template_version_name: Type.String(),
   build_number: Type.Integer(),
@@ -149,6 +218,18 @@ export const Workspace = Type.Object({
   ttl_ms: Nullable(Type.Integer()),
   last_used_at: DateTime,
   automatic_updates: Type.String(),
+  dormant_at: Nullable(DateTime),
+  deleting_at: Nullable(DateTime),
+  owner_avatar_url: Type.String(),
+  template_require_active_version: Type.Boolean(),
+  template_allow_user_cancel_workspace_jobs: Type.Boolean(),
+  template_use_classic_parameter_flow: Type.Boolean(),
+  health: Type.Object({ healthy: Type.Boolean(), failing_agents: Type.Array(Uuid) }),
+  favorite: Type.Boolean(),
+  next_start_at: Nullable(DateTime),
+  allow_renames: Type.Boolean(),
+  is_prebuild: Type.Boolean(),
+  task_id: Nullable(Uuid),
 });
 export type Workspace = Static<typeof Workspace>;
 export const WorkspaceList = Type.Object({ workspaces: Type.Array(Workspace), count: Type.Integer() });
@@ -173,4 +254,7 @@ export const workspaceEndpoints = {
   'GET /workspaces/{workspace}/builds': { params: WorkspaceParam, querystring: BuildPageQuery, response: { 200: Type.Array(WorkspaceBuild) } },
   'GET /workspacebuilds/{workspacebuild}': { params: BuildParam, response: { 200: WorkspaceBuild } },
   'GET /workspacebuilds/{workspacebuild}/logs': { params: BuildParam, response: { 200: Type.Array(BuildLog) } },
+  'GET /users/{user}/workspace/{name}/builds/{buildnumber}': { params: BuildByNumberParam, response: { 200: WorkspaceBuild } },
+  'GET /workspacebuilds/{workspacebuild}/parameters': { params: BuildParam, response: { 200: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })) } },
+  'GET /workspaceagents/{workspaceagent}': { params: AgentParam, response: { 200: WorkspaceAgent } },
 } as const;

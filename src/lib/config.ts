@@ -40,6 +40,8 @@ export interface NotificationsConfig {
   /** maxWatchersPerUser: open watch sockets per user on one replica (0: no cap). */
   inbox: { enabled: boolean; maxWatchersPerUser: number };
   customRateLimit: number;
+  /** The e-mail logo when the appearance sets none ('' = Herald's PNG at <access URL>/icon/herald.png). */
+  emailLogoUrl?: string;
 }
 
 /** Durations are milliseconds. */

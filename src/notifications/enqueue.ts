@@ -7,6 +7,7 @@ import { buildPayload, enqueueHelpers } from './prepare.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from './templates/catalogue.js';
 import { route, type TemplateRules, type UserRules } from './grouping/rules.js';
 import { holdMessages, type HeldRow } from './grouping/hold.js';
+import { RECIPIENT_OPTED_OUT } from './queries.js';
 
 /** NOTIFY channel that wakes dispatchers on every replica when messages are enqueued. */
 export const ENQUEUED_CHANNEL = 'herald_notifications_enqueued';
@@ -63,8 +64,13 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   function methodsFor(templateId: string, override: NotificationMethod | null): NotificationMethod[] {
     const methods: NotificationMethod[] = override ? [override] : defaultEnabled ? [cfg.method] : [];
     if (cfg.inbox.enabled && !methods.includes('inbox')) methods.push('inbox');
-    // A passcode must never sit in the inbox of someone who may not be the account holder.
-    if (templateId === TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE) return methods.filter((m) => m !== 'inbox');
+    // A passcode must never sit in the inbox of someone who may not be the account holder. Without any
+    // other method it is still enqueued for the default method, so that the failure ("e-mail is not
+    // configured") shows in the delivery history instead of vanishing.
+    if (templateId === TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE) {
+      const out = methods.filter((m) => m !== 'inbox');
+      return out.length ? out : [override ?? cfg.method];
+    }
     return methods;
   }
 
@@ -139,12 +145,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
                   notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2)
            FROM jsonb_to_recordset($1::jsonb)
                 AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
-           WHERE NOT EXISTS (
-             SELECT 1 FROM notification_templates nt
-             LEFT JOIN notification_preferences np
-               ON np.notification_template_id = nt.id AND np.user_id = m.uid
-             WHERE nt.id = m.tid
-               AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))
+           WHERE NOT ${RECIPIENT_OPTED_OUT}
            ON CONFLICT (dedupe_hash) DO NOTHING
            RETURNING id)
          SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins`,

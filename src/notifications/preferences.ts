@@ -6,20 +6,15 @@ import { Forbidden, Invalid } from '../lib/errors.js';
 import { UUID_RE } from '../lib/ids.js';
 import type { UserRow } from '../access/actor.js';
 import {
-  existingTemplateIds,
   getChannelPreferences,
   getPreferences,
   setChannelPreferences,
+  templateFlags,
   updatePreferences,
   type ChannelPreferenceRow,
   type PreferenceRow,
 } from './queries.js';
-import {
-  INBOX_EXCLUDED_TEMPLATES,
-  TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
-  TEMPLATE_YOUR_ACCOUNT_ACTIVATED,
-  TEMPLATE_YOUR_ACCOUNT_SUSPENDED,
-} from './templates/catalogue.js';
+import { CRITICAL_TEMPLATES, INBOX_EXCLUDED_TEMPLATES } from './templates/catalogue.js';
 import type { Database } from '../db/database.js';
 
 export type { PreferenceRow };
@@ -53,12 +48,8 @@ export interface PreferenceService {
   updateChannels(actor: Actor, user: UserRow, map: Record<string, Record<string, boolean>>): Promise<ChannelPreferences>;
 }
 
-/** Templates a user cannot turn off: they carry the account's own security events. */
-export const LOCKED_TEMPLATES: readonly string[] = [
-  TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
-  TEMPLATE_YOUR_ACCOUNT_SUSPENDED,
-  TEMPLATE_YOUR_ACCOUNT_ACTIVATED,
-];
+/** Templates a user cannot turn off: they carry the account's own security events (critical in 0130). */
+export const LOCKED_TEMPLATES: readonly string[] = CRITICAL_TEMPLATES;
 
 const CHANNEL_LABELS: Record<string, string> = { inbox: 'Inbox', smtp: 'E-mail', webhook: 'Webhook' };
 
@@ -108,7 +99,7 @@ export function createPreferenceService(deps: { db: Database; channels?: Channel
         id: t.id,
         name: t.name,
         group: t.group ?? '',
-        locked: LOCKED_TEMPLATES.includes(t.id),
+        locked: t.critical || LOCKED_TEMPLATES.includes(t.id),
         available,
         channels: Object.fromEntries(available.map((m) => [m, effective(t, m)])),
         updated_at: t.updated_at ? new Date(t.updated_at).toISOString() : null,
@@ -144,10 +135,19 @@ export function createPreferenceService(deps: { db: Database; channels?: Channel
       if (bad.length) {
         throw new Invalid('Unable to parse notification template UUID.', undefined, bad.map((k) => ({ field: `template_disabled_map.${k}`, detail: 'not a UUID' })));
       }
-      const known = ids.length ? await existingTemplateIds(db, ids) : new Set<string>();
+      const known = ids.length ? await templateFlags(db, ids) : new Map<string, { name: string; critical: boolean }>();
       const unknown = ids.filter((k) => !known.has(k.toLowerCase()));
       if (unknown.length) {
         throw new Invalid('Unknown notification template.', undefined, unknown.map((k) => ({ field: `template_disabled_map.${k}`, detail: 'no such notification template' })));
+      }
+      const critical = ids.filter((k) => map[k] === true && known.get(k.toLowerCase())?.critical);
+      if (critical.length) {
+        const names = critical.map((k) => `"${known.get(k.toLowerCase())!.name}"`).join(', ');
+        throw new Invalid(
+          `${names} ${critical.length > 1 ? 'are critical notifications' : 'is a critical notification'} and cannot be disabled.`,
+          undefined,
+          critical.map((k) => ({ field: `template_disabled_map.${k}`, detail: 'a critical notification cannot be disabled' })),
+        );
       }
       await updatePreferences(db, user.id, map);
       return (await getPreferences(db, user.id)).map(toPreferenceJson);
@@ -175,7 +175,7 @@ export function createPreferenceService(deps: { db: Database; channels?: Channel
           for (const [method, enabled] of Object.entries(choice)) {
             if (!available.includes(method)) {
               validations.push({ field: `${field}.${method}`, detail: `not a channel of this notification; it uses ${available.join(', ') || 'none'}` });
-            } else if (!enabled && LOCKED_TEMPLATES.includes(id)) {
+            } else if (!enabled && (t.critical || LOCKED_TEMPLATES.includes(id))) {
               validations.push({ field: `${field}.${method}`, detail: 'this notification cannot be turned off' });
             } else on.set(method, enabled);
           }

@@ -16,7 +16,8 @@ import { getAppearance } from './dispatch/queries.js';
 import { getTemplate } from './templates/store.js';
 
 export const DEFAULT_APP_NAME = 'Herald';
-export const DEFAULT_LOGO_URL = '/icon/herald.svg';
+/** Herald's logo, a PNG (e-mail clients do not show SVG), served by the dashboard (web/public). */
+export const DEFAULT_LOGO_URL = '/icon/herald.png';
 
 export const WEBHOOK_BODY_VERSION = '1.1';
 
@@ -86,13 +87,21 @@ export interface PayloadInput {
   targets?: string[] | null;
 }
 
-/** The template helpers at `now`: the site's name and logo, or Herald's. */
-export function templateHelpers(accessUrl: string, appearance: { application_name: string; logo_url: string }, now: Date): TemplateHelpers {
+/**
+ * The template helpers at `now`: the site's name and logo, else the configured e-mail logo
+ * (--notifications-email-logo-url), else Herald's.
+ */
+export function templateHelpers(
+  accessUrl: string,
+  appearance: { application_name: string; logo_url: string },
+  now: Date,
+  emailLogoUrl = '',
+): TemplateHelpers {
   return {
     base_url: accessUrl,
     current_year: String(now.getUTCFullYear()),
     app_name: appearance.application_name || DEFAULT_APP_NAME,
-    logo_url: appearance.logo_url || `${accessUrl}${DEFAULT_LOGO_URL}`,
+    logo_url: appearance.logo_url || emailLogoUrl || `${accessUrl.replace(/\/+$/, '')}${DEFAULT_LOGO_URL}`,
   };
 }
 
@@ -128,12 +137,13 @@ export interface PrepareInput extends TemplateRowForRender {
   id: string;
   templateId: string;
   payload: MessagePayload;
+  critical?: boolean;
 }
 
 /** Renders title and body to Markdown (user values escaped). Throws on a template error. */
 export function prepare(m: PrepareInput, helpers: TemplateHelpers): PreparedMessage {
   const { title, body } = renderTitleBody(m, m.payload, helpers);
-  return { id: m.id, templateId: m.templateId, payload: m.payload, titleMarkdown: title, bodyMarkdown: body, helpers };
+  return { id: m.id, templateId: m.templateId, payload: m.payload, titleMarkdown: title, bodyMarkdown: body, helpers, critical: m.critical === true };
 }
 
 export function renderWebhookBody(msg: PreparedMessage): WebhookBody {
@@ -206,6 +216,8 @@ export interface MessagePreparer {
 export interface MessagePreparerOptions {
   db: Queryable;
   accessUrl: string;
+  /** --notifications-email-logo-url */
+  emailLogoUrl?: string;
   clock?: Clock;
   /** How long the dispatcher reuses the appearance it read; default 5 s. */
   appearanceTtlMs?: number;
@@ -221,7 +233,7 @@ export function createMessagePreparer(opts: MessagePreparerOptions): MessagePrep
     if (o.fresh || !cached || now.getTime() - cached.at > ttl || now.getTime() < cached.at) {
       cached = { at: now.getTime(), value: await getAppearance(opts.db) };
     }
-    return templateHelpers(opts.accessUrl, cached.value, now);
+    return templateHelpers(opts.accessUrl, cached.value, now, opts.emailLogoUrl);
   }
 
   return {

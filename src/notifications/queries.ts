@@ -37,6 +37,15 @@ export async function existingTemplateIds(q: Queryable, ids: string[]): Promise<
   return new Set(r.rows.map((x) => x.id));
 }
 
+/** These templates' names and critical flags, by (lower-case) id. */
+export async function templateFlags(q: Queryable, ids: string[]): Promise<Map<string, { name: string; critical: boolean }>> {
+  const r = await q.query<{ id: string; name: string; critical: boolean }>(
+    `SELECT id, name, critical FROM notification_templates WHERE id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Map(r.rows.map((x) => [x.id, { name: x.name, critical: x.critical }]));
+}
+
 /** A template as the channel grid needs it, with the user's stored choice (null: never chosen). */
 export interface ChannelPreferenceRow {
   id: string;
@@ -44,6 +53,7 @@ export interface ChannelPreferenceRow {
   group: string | null;
   method: string | null;
   enabled_by_default: boolean;
+  critical: boolean;
   disabled: boolean | null;
   disabled_methods: string[] | null;
   updated_at: Date | null;
@@ -51,7 +61,7 @@ export interface ChannelPreferenceRow {
 
 export async function getChannelPreferences(q: Queryable, userId: string): Promise<ChannelPreferenceRow[]> {
   const r = await q.query<ChannelPreferenceRow>(
-    `SELECT nt.id, nt.name, nt."group", nt.method::text AS method, nt.enabled_by_default,
+    `SELECT nt.id, nt.name, nt."group", nt.method::text AS method, nt.enabled_by_default, nt.critical,
             np.disabled, np.disabled_methods, np.updated_at
      FROM notification_templates nt
      LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = $1
@@ -78,3 +88,14 @@ export async function setChannelPreferences(
   );
 }
 
+
+/**
+ * The one preference check every insert of a message makes (enqueue, holding for a group, releasing a
+ * group): true when user `m.uid` has switched template `m.tid` off for `m.method`, or never switched
+ * on an opt-in template. Critical templates are never off. `m` is the row being inserted.
+ */
+export const RECIPIENT_OPTED_OUT = `EXISTS (
+  SELECT 1 FROM notification_templates nt
+  LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = m.uid
+  WHERE nt.id = m.tid AND NOT nt.critical
+    AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))`;

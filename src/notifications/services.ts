@@ -88,6 +88,7 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
     inbox: createInboxMethod(deps.db),
   };
   const unavailable: Partial<Record<NotificationMethod, string>> = {};
+  if (!email.smarthost) unavailable.smtp = 'e-mail is not configured: no SMTP smarthost is set';
   if (notifications.webhook.endpoint) {
     methods.webhook = createWebhookMethod({
       endpoint: notifications.webhook.endpoint,
@@ -185,7 +186,7 @@ export function createNotifications(deps: NotificationDeps): Notifications {
     watchHub,
     webpush,
     destinations,
-    preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, clock }),
+    preparer: createMessagePreparer({ db, accessUrl: deps.accessUrl, emailLogoUrl: deps.notifications.emailLogoUrl, clock }),
     dispatcher,
     grouping: createGroupingService({ db, clock, log: log.child({ component: 'grouping' }) }),
     releaser,

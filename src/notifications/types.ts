@@ -51,6 +51,8 @@ export interface PreparedMessage {
   titleMarkdown: string;
   bodyMarkdown: string;
   helpers: TemplateHelpers;
+  /** A critical template: its e-mail has no "stop receiving" link. */
+  critical?: boolean;
 }
 
 export type DeliveryResult =

@@ -8,6 +8,7 @@ import { createDirectory, type Directory } from './directory.js';
 import { createTemplateService, type TemplateService } from './templates/service.js';
 import { createWorkspaceService, type WorkspaceService } from './workspaces/service.js';
 import { createAgentService, type AgentService } from './agents/service.js';
+import { createFileService, type FileService } from './files/service.js';
 import { createProvisionerService, type ProvisionerService } from './provisioner/service.js';
 import { BuiltinProvisioner } from './provisioner/builtin.js';
 import { PrebuildsReconciler } from './prebuilds/reconciler.js';
@@ -35,6 +36,7 @@ export interface Platform {
   templates: TemplateService;
   workspaces: WorkspaceService;
   agents: AgentService;
+  files: FileService;
   provisioners: ProvisionerService;
   lifecycle: LifecycleService;
   services: {
@@ -58,6 +60,7 @@ export function createPlatform(deps: PlatformDeps): Platform {
     templates: createTemplateService({ ...events, db }),
     workspaces: createWorkspaceService({ ...events, db, claim }),
     agents: createAgentService({ ...events, db, clock }),
+    files: createFileService({ db }),
     provisioners: createProvisionerService({ ...jobs, db }),
     lifecycle: createLifecycleService({ ...events, db }),
     services: {

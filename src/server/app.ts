@@ -6,7 +6,7 @@ import type { Logger } from '../lib/logger.js';
 import { installErrorHandlers } from '../api/errors.js';
 import { ErrorResponse, User } from '../contract/common.js';
 import { authenticate, clientAddressOf } from '../api/auth.js';
-import { jsonBodyParser } from '../api/body.js';
+import { emptyBodyParser, ignoreContentTypeOfEmptyBody, jsonBodyParser } from '../api/body.js';
 import type { Authenticator } from '../auth/service.js';
 import type { RateLimiter } from '../auth/rate-limit.js';
 import { createAddressResolver, type ProxyTrust } from '../lib/client-address.js';
@@ -58,6 +58,9 @@ export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> 
   // JSON bodies must be valid UTF-8 (a 400, not silently replaced characters).
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, jsonBodyParser(app.getDefaultJsonParser('error', 'error')));
+  // An empty body is accepted under any content type (Node clients label body-less requests).
+  app.addHook('onRequest', ignoreContentTypeOfEmptyBody);
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, emptyBodyParser);
   // The client address, once per request: the connection's peer, or behind a trusted proxy the
   // address its header names (never a header from anywhere else). Limits and logs use it.
   const { security } = opts;

@@ -188,16 +188,75 @@ export function splitHostPort(addr: string): [string, number] {
 }
 
 /** The effective configuration with secrets masked, as shown to owners and in logs. */
-export function describeConfig(cfg: Config): { option: string; env: string; type: string; value: unknown; group: string; help: string }[] {
+export function describeConfig(cfg: Config): {
+  option: string;
+  flag: string;
+  env: string;
+  yaml: string;
+  type: string;
+  value: unknown;
+  default: string;
+  secret: boolean;
+  group: string;
+  help: string;
+}[] {
   return OPTIONS.map((spec) => {
     const v = getPath(cfg, spec.path);
     return {
       option: `--${spec.flag}`,
+      flag: spec.flag,
       env: spec.env,
+      yaml: spec.path,
       type: spec.type,
       value: spec.secret && v ? '********' : v,
+      default: String(spec.default),
+      secret: !!spec.secret,
       group: spec.group,
       help: spec.help,
     };
   });
+}
+
+const NS_PER_MS = 1_000_000;
+
+/**
+ * The reference's DeploymentValues for what Herald has: the notification settings in its JSON
+ * (durations as Go nanoseconds) plus the access URL and address. Secrets are masked.
+ */
+export function deploymentValues(cfg: Config): Record<string, unknown> {
+  const n = cfg.notifications;
+  const e = cfg.email;
+  const mask = (v: string) => (v ? '********' : '');
+  return {
+    access_url: cfg.accessUrl,
+    http_address: cfg.httpAddress,
+    notifications: {
+      method: n.method,
+      dispatch_timeout: n.dispatchTimeout * NS_PER_MS,
+      max_send_attempts: n.maxSendAttempts,
+      retry_interval: n.retryInterval * NS_PER_MS,
+      sync_interval: n.storeSyncInterval * NS_PER_MS,
+      sync_buffer_size: n.storeSyncBufferSize,
+      lease_period: n.leasePeriod * NS_PER_MS,
+      lease_count: n.leaseCount,
+      fetch_interval: n.fetchInterval * NS_PER_MS,
+      email: {
+        from: e.from,
+        smarthost: e.smarthost,
+        hello: e.hello,
+        force_tls: e.forceTls,
+        auth: { identity: e.auth.identity, username: e.auth.username, password: mask(e.auth.password), password_file: e.auth.passwordFile },
+        tls: {
+          start_tls: e.tls.startTls,
+          server_name: e.tls.serverName,
+          insecure_skip_verify: e.tls.insecureSkipVerify,
+          ca_file: e.tls.caFile,
+          cert_file: e.tls.certFile,
+          key_file: e.tls.keyFile,
+        },
+      },
+      webhook: { endpoint: n.webhook.endpoint },
+      inbox: { enabled: n.inbox.enabled },
+    },
+  };
 }

@@ -70,6 +70,7 @@ export const OPTIONS: OptionSpec[] = [
   opt('notifications.userDestinations.allowPrivateAddresses', 'notifications-user-destinations-allow-private-addresses', 'bool', false, 'Notifications', 'Let user destinations resolve to loopback, private and link-local addresses (test deployments only: opens SSRF).'),
   opt('notifications.inbox.enabled', 'notifications-inbox-enabled', 'bool', true, 'Notifications', 'Also deliver every notification (but passcodes) to the in-app Inbox.'),
   opt('notifications.inbox.maxWatchersPerUser', 'notifications-inbox-max-watchers-per-user', 'int', 32, 'Notifications', 'Open inbox watch WebSockets one user may hold on one replica; past it a new one is closed with code 4429. 0 disables.'),
+  opt('notifications.emailLogoUrl', 'notifications-email-logo-url', 'string', '', 'Notifications', "Logo shown at the top of notification e-mails (an absolute http(s) URL). Default: the appearance's logo, else Herald's PNG served at <access URL>/icon/herald.png."),
   opt('notifications.customRateLimit', 'notifications-custom-rate-limit', 'int', 60, 'Notifications', 'Custom notifications a user may send per minute. 0 disables.'),
 
   opt('email.from', 'email-from', 'string', '', 'Email', 'The sender address of notification e-mails.'),

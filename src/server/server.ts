@@ -5,7 +5,7 @@ import { openPostgres } from '../db/postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { migrate } from '../db/migrate.js';
 import { buildApp, type RouteModule, type Security } from './app.js';
-import { describeConfig, splitHostPort, type Config } from './config.js';
+import { deploymentValues, describeConfig, splitHostPort, type Config } from './config.js';
 import type { Logger } from '../lib/logger.js';
 import { systemClock, type Clock, type Service } from '../lib/service.js';
 import { parseList } from '../lib/client-address.js';
@@ -79,7 +79,14 @@ export function assemble(deps: AssembleDeps): Assembly {
   const { config, db, log, registry, enqueuer } = deps;
   const clock = deps.clock ?? systemClock;
 
-  const { auth, limiter } = createAuthServices({ db, log, enqueuer, config: config.auth, clock });
+  const { auth, limiter } = createAuthServices({
+    db,
+    log,
+    enqueuer,
+    config: config.auth,
+    clock,
+    passcodeDeliverable: !!config.email.smarthost || !!config.notifications.webhook.endpoint,
+  });
   const security: Security = {
     authenticator: auth,
     limiter,
@@ -118,6 +125,7 @@ export function assemble(deps: AssembleDeps): Assembly {
       customLimit: limiter.rule('custom_notification', config.notifications.customRateLimit),
       authenticate: authenticate(auth),
       describeConfig: () => describeConfig(config),
+      deploymentValues: () => deploymentValues(config),
     }),
     platformRoutes(platform),
   ];

@@ -29,12 +29,19 @@ describeEachEngine('deployment config API', (engine) => {
   it('shows owners the effective configuration with secrets masked', async () => {
     const r = await owner.get('/deployment/config');
     expect(r.status).toBe(200);
-    const byOption = new Map<string, { value: unknown; env: string; group: string }>(
-      r.body.options.map((o: { option: string; value: unknown; env: string; group: string }) => [o.option, o]),
+    const byOption = new Map<string, { value: unknown; env: string; group: { name: string } }>(
+      r.body.options.map((o: { option: string; value: unknown; env: string; group: { name: string } }) => [o.option, o]),
     );
-    expect(byOption.get('--email-smarthost')).toMatchObject({ value: 'smtp.example.com:587', env: 'HERALD_EMAIL_SMARTHOST', group: 'Email' });
+    expect(byOption.get('--email-smarthost')).toMatchObject({ value: 'smtp.example.com:587', env: 'HERALD_EMAIL_SMARTHOST', group: { name: 'Email' } });
     expect(byOption.get('--email-auth-username')?.value).toBe('mailer');
-    expect(byOption.get('--notifications-method')).toMatchObject({ value: 'smtp', group: 'Notifications' });
+    expect(byOption.get('--notifications-method')).toMatchObject({ value: 'smtp', group: { name: 'Notifications' } });
+    // The reference's `config`: the notification settings, durations in nanoseconds, secrets masked.
+    expect(r.body.config.notifications).toMatchObject({
+      method: 'smtp',
+      fetch_interval: 1_000_000_000,
+      email: { smarthost: 'smtp.example.com:587', auth: { username: 'mailer', password: '********' } },
+      webhook: { endpoint: 'https://********@hooks.example.com/in' },
+    });
     expect(byOption.get('--notifications-fetch-interval')).toMatchObject({ value: '1s', type: 'duration' });
     expect(byOption.get('--email-auth-password')?.value).toBe('********');
     expect(byOption.get('--notifications-webhook-secret')?.value).toBe('********');

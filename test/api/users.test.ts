@@ -1,3 +1,4 @@
+import { SIGNED_OUT } from '../../src/auth/service.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, OWNER, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
@@ -60,7 +61,8 @@ describeEachEngine('users and auth API', (engine) => {
     expect((await s.post('/users/logout')).status).toBe(200);
     const after = await s.get('/users/me');
     expect(after.status).toBe(401);
-    expect(after.body.message).toBe('Invalid API key.');
+    expect(after.body.message).toBe(SIGNED_OUT);
+    expect(after.body.detail).toBe('API key is invalid.');
   });
 
   it('validates bodies and params with per-field validations', async () => {
@@ -162,7 +164,7 @@ describeEachEngine('users and auth API', (engine) => {
   it('a malformed session cookie is a 401 on every authenticated route, and ignored on public ones', async () => {
     for (const cookie of ['coder_session_token=%', 'coder_session_token=%E0%A4%A', 'a=b; coder_session_token=%zz']) {
       const me = await server.api.call('GET', '/users/me', undefined, { cookie });
-      expect([me.status, me.body.message], cookie).toEqual([401, 'Invalid API key.']);
+      expect([me.status, me.body.message], cookie).toEqual([401, SIGNED_OUT]);
       const first = await server.api.call('GET', '/users/first', undefined, { cookie });
       expect(first.status, cookie).toBe(200);
       const login = await server.api.call('POST', '/users/login', { email: OWNER.email, password: 'wrong-Passw0rd!!' }, { cookie });

@@ -184,7 +184,8 @@ describeEachEngine('notification engine', (engine) => {
     const r = await owner.post(`/notifications/templates/${TEMPLATE_CUSTOM_NOTIFICATION}/preview`, { labels: { custom_title: 'Hi *there*', custom_message: 'Build [done](http://x)' } });
     expect(r.status).toBe(200);
     expect(r.body.title_markdown).toBe('Hi \\*there\\*');
-    expect(r.body.body_html).not.toContain('<a');
+    // The custom message is the sender's Markdown: an http(s) link renders (issue 17); the title stays literal.
+    expect(r.body.body_html).toBe('<p>Build <a href="http://x">done</a></p>');
     expect((await owner.post(`/notifications/templates/not-a-uuid/preview`, {})).status).toBe(400);
   });
 });

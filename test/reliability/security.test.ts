@@ -2,6 +2,7 @@
 // table fails the test), sessions (hashed at rest, logout, expiry), secrets kept out of the logs,
 // login/OTP brute force and user enumeration.
 
+import { SIGNED_OUT } from '../../src/auth/service.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -120,7 +121,9 @@ describe(`security [${engine}]`, () => {
           : (await createUser(owner, variant === 'owner]' ? ['owner'] : [])).id;
       const path = pattern
         .replace(':user', target)
-        .replace(/:(id|workspace|workspacebuild|templateversion|job|notification_template)\b/g, '00000000-0000-4000-8000-000000000000')
+        .replace(/:(id|workspace|workspacebuild|workspaceagent|templateversion|job|notification_template)\b/g, '00000000-0000-4000-8000-000000000000')
+        .replace(/:(buildnumber)\b/g, '1')
+        .replace(/:(versionname)\b/g, 'nonexistent')
         .replace(/:(organization)\b/g, 'coder')
         .replace(/:(name)\b/g, 'nonexistent');
       actual[entry] = {} as Record<ActorName, number>;
@@ -148,7 +151,7 @@ describe(`security [${engine}]`, () => {
     expect(actual).toEqual(table);
 
     // Whatever the table says, these always hold.
-    const PUBLIC = /^(GET \/healthz|GET \/metrics|GET \/api\/v2\/(openapi\.json|buildinfo|users\/first)|POST \/api\/v2\/users\/(first|login|otp\/request|otp\/change-password))$|provisionerdaemons|workspaceagents/;
+    const PUBLIC = /^(GET \/healthz|GET \/metrics|GET \/api\/v2\/(openapi\.json|buildinfo|users\/first|users\/authmethods)|POST \/api\/v2\/users\/(first|login|otp\/request|otp\/change-password|validate-password))$|provisionerdaemons|workspaceagents\/me/;
     for (const [route, s] of Object.entries(actual)) {
       if (PUBLIC.test(route.split(' [')[0])) continue;
       for (const who of ['anonymous', 'suspended', 'expired'] as const) expect(s[who], `${who} on ${route}`).toBe(401);
@@ -156,7 +159,7 @@ describe(`security [${engine}]`, () => {
     // Provisioner and agent routes take their own credentials: no user session gets anything
     // from them (some validate the body before the credential, hence 400 or 401).
     for (const [route, s] of Object.entries(actual)) {
-      if (/provisionerdaemons|workspaceagents/.test(route)) for (const who of ACTORS) expect([400, 401], `${who} on ${route}`).toContain(s[who]);
+      if (/provisionerdaemons|workspaceagents\/me/.test(route)) for (const who of ACTORS) expect([400, 401], `${who} on ${route}`).toContain(s[who]);
     }
     // Only the roles that hold a permission get a 2xx from the routes guarded by it.
     const ADMIN_ONLY = /GET \/api\/v2\/(deployment\/config|notifications\/messages|organizations\/:organization\/provisionerkeys)$|POST \/api\/v2\/notifications\/test$/;
@@ -201,7 +204,8 @@ describe(`security [${engine}]`, () => {
     await server.db.query(`UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1`, [t.body.key.split('-')[0]]);
     const expiredCall = await tokenApi.get('/users/me');
     expect(expiredCall.status).toBe(401);
-    expect(expiredCall.body.message).toBe('API key expired.');
+    expect(expiredCall.body.message).toBe(SIGNED_OUT);
+    expect(expiredCall.body.detail).toBe('API key expired.');
   });
 
   it('secrets never reach the log: SMTP password, webhook secret, session/API tokens, passwords, passcodes', { timeout: 30_000 }, async () => {
@@ -249,7 +253,8 @@ describe(`security [${engine}]`, () => {
     const unknown = `nobody-${Date.now()}@example.com`;
     // A replica of its own on the same database, without the login limit: the limit is shared by
     // every replica and the tests above have spent it, and this one is about the answers, not the limit.
-    const replica = await startTestServer(engine, { database: server.database, config: { auth: { loginRateLimit: 0 } } });
+    // E-mail configured as on the main server (without it, both answers are the same 503).
+    const replica = await startTestServer(engine, { database: server.database, config: { auth: { loginRateLimit: 0 }, email: { from: 'Herald <noreply@example.com>', smarthost: smtp.smarthost, hello: 'localhost' } } });
     onTestFinished(() => replica.stop());
     const a = await replica.api.post('/users/login', { email: known.email, password: 'Wrong-Passw0rd!!' });
     const b = await replica.api.post('/users/login', { email: unknown, password: 'Wrong-Passw0rd!!' });

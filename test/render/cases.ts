@@ -302,4 +302,13 @@ export const CASES: Case[] = [
     id: cat.TEMPLATE_CUSTOM_NOTIFICATION,
     labels: { custom_title: '[Reset your password](http://evil.example)', custom_message: '<img src=x onerror=alert(1)> **urgent**' },
   },
+  {
+    // The sender's Markdown renders; a title reads as typed (no escape backslashes).
+    file: 'TemplateCustomNotification_Markdown',
+    id: cat.TEMPLATE_CUSTOM_NOTIFICATION,
+    labels: {
+      custom_title: 'Build #42 (main) done!',
+      custom_message: 'The **main** build _passed_ in `4m 2s`.\n\n- 12 tests\n- 0 failures\n\nSee [the run](https://ci.example/runs/42) ![badge](https://ci.example/badge.svg)',
+    },
+  },
 ];

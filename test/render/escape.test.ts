@@ -39,20 +39,25 @@ describe('escapeMarkdown', () => {
     }
   });
 
-  it('escapes Markdown syntax', () => {
-    expect(escapeMarkdown('[x](http://evil)')).toBe('\\[x\\]\\(http://evil\\)');
-    expect(escapeMarkdown('<img src=x>')).toBe('\\<img src=x\\>');
+  it('escapes Markdown syntax only where it would form structure', () => {
+    expect(escapeMarkdown('[x](http://evil)')).toBe('\\[x\\](http://evil)');
+    expect(escapeMarkdown('<img src=x>')).toBe('\\<img src=x>');
     expect(escapeMarkdown('**bold** _em_ `code`')).toBe('\\*\\*bold\\*\\* \\_em\\_ \\`code\\`');
     expect(escapeMarkdown('# heading')).toBe('\\# heading');
+    expect(escapeMarkdown('#42 is not a heading')).toBe('#42 is not a heading');
     expect(escapeMarkdown('- item')).toBe('\\- item');
     expect(escapeMarkdown('1. item')).toBe('1\\. item');
     expect(escapeMarkdown('12.')).toBe('12\\.');
     expect(escapeMarkdown('---')).toBe('\\---');
     expect(escapeMarkdown('-')).toBe('\\-');
-    expect(escapeMarkdown('a\\b')).toBe('a\\\\b');
-    expect(escapeMarkdown('x | y ~ z + !')).toBe('x \\| y \\~ z \\+ \\!');
-    expect(escapeMarkdown('line\n- item\n2. two\n===')).toBe('line\n\\- item\n2\\. two\n\\===');
-    expect(escapeMarkdown('{{.Labels.x}}')).toBe('\\{\\{.Labels.x\\}\\}');
+    expect(escapeMarkdown('a\\b')).toBe('a\\b');
+    expect(escapeMarkdown('a\\*')).toBe('a\\\\\\*');
+    expect(escapeMarkdown('x | y ~ z + !')).toBe('x | y ~ z + !');
+    expect(escapeMarkdown('~~gone~~')).toBe('\\~\\~gone\\~\\~');
+    expect(escapeMarkdown('&amp; &copy; & x')).toBe('\\&amp; \\&copy; & x');
+    expect(escapeMarkdown('line\n- item\n2. two\n===\n> q')).toBe('line\n\\- item\n2\\. two\n\\===\n\\> q');
+    expect(escapeMarkdown('a\n\n    code')).toBe('a\n\n&#32;   code');
+    expect(escapeMarkdown('{{.Labels.x}}')).toBe('{{.Labels.x}}');
   });
 });
 
@@ -60,7 +65,7 @@ describe('escaped rendering', () => {
   it('a link in a workspace name does not survive as a link', () => {
     const p = payload({ labels: { name: '[click me](http://evil.example)', reason: 'r' } });
     const { title, body } = renderTitleBody(DELETED, p, HELPERS);
-    expect(body).toContain('**\\[click me\\]\\(http://evil.example\\)**');
+    expect(body).toContain('**\\[click me\\](http://evil.example)**');
     const html = md.render(body) + md.renderInline(title);
     expect(html).not.toMatch(/<a /);
     expect(html).toContain('[click me](http://evil.example)');
@@ -96,7 +101,7 @@ describe('escaped rendering', () => {
     });
     const e = escapePayloadForMarkdown(p);
     expect(e.data).toEqual({
-      replacements: { '\\[Re-auth\\]\\(https://attacker.example/login\\)': 'a, b', 'null_resource.ok': '\\<b\\>' },
+      replacements: { '\\[Re-auth\\](https://attacker.example/login)': 'a, b', 'null_resource.ok': '\\<b>' },
       n: 2,
     });
     // the original is untouched

@@ -13,6 +13,7 @@ import { buildWebhookBody } from '../../src/notifications/dispatch/webhook.js';
 import { renderEmail } from '../../src/notifications/render/email.js';
 import { renderActions, renderTitleBody } from '../../src/notifications/render/message.js';
 import type { PreparedMessage } from '../../src/notifications/types.js';
+import { CRITICAL_TEMPLATES } from '../../src/notifications/templates/catalogue.js';
 import { CASES, type Case } from './cases.js';
 import { HELPERS, loadCatalogueRows, payload } from './helpers.js';
 
@@ -29,7 +30,7 @@ function prepare(c: Case): PreparedMessage {
   // Enqueue templates the actions with base_url and current_year only.
   p.actions = renderActions(row.actions, p, { ...HELPERS, app_name: '', logo_url: '' });
   const { title, body } = renderTitleBody(row, p, HELPERS);
-  return { id: MSG_ID, templateId: row.id, payload: p, titleMarkdown: title, bodyMarkdown: body, helpers: HELPERS };
+  return { id: MSG_ID, templateId: row.id, payload: p, titleMarkdown: title, bodyMarkdown: body, helpers: HELPERS, critical: CRITICAL_TEMPLATES.includes(row.id) };
 }
 
 function golden(rel: string, got: string): void {

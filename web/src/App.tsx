@@ -10,6 +10,7 @@ import { HomePage } from './pages/Home.js';
 import { NotificationSettingsPage } from './pages/NotificationSettings.js';
 import { NotificationsPage } from './pages/Notifications.js';
 import { DeploymentNotificationsPage } from './pages/DeploymentNotifications.js';
+import { BuildPage, TaskPage, TemplatePage, TemplatesPage, TemplateVersionPage, useTitle, UsersPage, WorkspacePage, WorkspacesPage } from './pages/Entities.js';
 
 type Session = { state: 'loading' } | { state: 'error'; error: string } | { state: 'anonymous'; hasFirstUser: boolean } | { state: 'signed-in'; user: User };
 
@@ -82,7 +83,35 @@ export function App() {
   );
 }
 
+/** The pages with a path parameter (the targets of notification actions), or undefined. */
+function entityRoute(pathname: string, search: URLSearchParams, user: User): ReactNode | undefined {
+  const seg = pathname.split('/').slice(1).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  });
+  const filter = search.get('filter') ?? '';
+  if (seg[0]?.startsWith('@') && seg.length === 2) return <WorkspacePage owner={seg[0].slice(1)} name={seg[1]!} />;
+  if (seg[0]?.startsWith('@') && seg.length === 4 && seg[2] === 'builds' && /^\d+$/.test(seg[3]!)) {
+    return <BuildPage owner={seg[0].slice(1)} name={seg[1]!} number={Number(seg[3])} />;
+  }
+  if (seg[0] === 'tasks' && seg.length === 3) return <TaskPage owner={seg[1]!} name={seg[2]!} />;
+  if (seg[0] === 'workspaces' && seg.length === 1) return <WorkspacesPage filter={filter} />;
+  if (seg[0] === 'templates' && seg.length === 1) return <TemplatesPage />;
+  if (seg[0] === 'templates' && seg.length === 3) return <TemplatePage org={seg[1]!} name={seg[2]!} />;
+  if (seg[0] === 'templates' && seg.length === 5 && seg[3] === 'versions') return <TemplateVersionPage org={seg[1]!} name={seg[2]!} version={seg[4]!} />;
+  if (pathname === '/deployment/users') {
+    return hasRole(user, 'owner', 'user-admin') ? <UsersPage filter={filter} /> : <NotFound text="Only owners and user admins can manage users." />;
+  }
+  return undefined;
+}
+
 function Routes({ pathname, user }: { pathname: string; user: User }) {
+  const { search } = useLocation();
+  const entity = entityRoute(pathname.replace(/\/+$/, '') || '/', search, user);
+  if (entity) return entity;
   switch (pathname) {
     case '/':
       return <HomePage />;
@@ -98,8 +127,9 @@ function Routes({ pathname, user }: { pathname: string; user: User }) {
 }
 
 function NotFound({ text }: { text: string }) {
+  useTitle('Page not found');
   return (
-    <section>
+    <section data-page="not-found">
       <h1>Page not found</h1>
       <p>{text}</p>
       <Link to="/">Back to the start page</Link>
@@ -120,10 +150,14 @@ function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () =
   };
   const nav = [
     { to: '/', label: 'Home' },
+    { to: '/workspaces', label: 'Workspaces' },
+    { to: '/templates', label: 'Templates' },
+    ...(hasRole(user, 'owner', 'user-admin') ? [{ to: '/deployment/users', label: 'Users' }] : []),
     { to: '/notifications', label: 'Inbox' },
     { to: '/settings/notifications', label: 'Notifications' },
     ...(hasRole(user, 'owner') ? [{ to: '/deployment/notifications', label: 'Deployment' }] : []),
   ];
+  const current = (to: string) => (to === '/' ? pathname === '/' : pathname === to || pathname.startsWith(`${to}/`) || (to === '/workspaces' && pathname.startsWith('/@')));
   return (
     <>
       <a className="skip-link" href="#main">
@@ -135,7 +169,7 @@ function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () =
         </Link>
         <nav aria-label="Main">
           {nav.map((n) => (
-            <Link key={n.to} to={n.to} aria-current={pathname === n.to ? 'page' : undefined}>
+            <Link key={n.to} to={n.to} aria-current={current(n.to) ? 'page' : undefined}>
               {n.label}
             </Link>
           ))}

@@ -25,6 +25,12 @@ export type {
   NotificationTemplate,
   Preference,
   UserJson as User,
+  Workspace,
+  WorkspaceBuild,
+  BuildLog,
+  Template,
+  TemplateVersion,
+  Preset,
 } from '../../src/contract/index.js';
 export type { ChannelPreferences } from '../../src/contract/preference-channels.js';
 export { ApiError, INBOX_KINDS, INBOX_PAGE_SIZE } from '../../src/contract/index.js';
@@ -116,6 +122,25 @@ export const api = {
   sendTestNotification: () => authed('POST /notifications/test'),
   messages: (query: MessageQuery) => authed('GET /notifications/messages', { query: query as MessagesQuery }),
   deploymentConfig: () => authed('GET /deployment/config'),
+
+  // Workspaces, builds, templates and users: the pages notifications link to
+  workspaces: (q: string) => authed('GET /workspaces', { query: { q } }),
+  workspaceByName: (owner: string, name: string, includeDeleted = false) =>
+    authed('GET /users/{user}/workspace/{name}', { params: { user: owner, name }, query: includeDeleted ? { include_deleted: true } : {} }),
+  builds: (workspaceId: string) => authed('GET /workspaces/{workspace}/builds', { params: { workspace: workspaceId } }),
+  buildLogs: (buildId: string) => authed('GET /workspacebuilds/{workspacebuild}/logs', { params: { workspacebuild: buildId } }),
+  createBuild: (workspaceId: string, transition: 'start' | 'stop' | 'delete', templateVersionId?: string) =>
+    authed('POST /workspaces/{workspace}/builds', {
+      params: { workspace: workspaceId },
+      body: templateVersionId ? { transition, template_version_id: templateVersionId } : { transition },
+    }),
+  templatesList: () => authed('GET /templates'),
+  templateByName: (org: string, name: string) => authed('GET /organizations/{organization}/templates/{name}', { params: { organization: org, name } }),
+  templateVersions: (templateId: string) => authed('GET /templates/{id}/versions', { params: { id: templateId } }),
+  presets: (versionId: string) => authed('GET /templateversions/{templateversion}/presets', { params: { templateversion: versionId } }),
+  users: (q: string) => authed('GET /users', { query: { q } }),
+  suspendUser: (id: string) => authed('PUT /users/{user}/status/suspend', { params: { user: id } }),
+  activateUser: (id: string) => authed('PUT /users/{user}/status/activate', { params: { user: id } }),
 };
 
 /** The inbox watch socket's address (the session cookie authenticates it). */

@@ -22,26 +22,57 @@ function maskUrlCredentials(value: unknown): unknown {
 /** One option of the effective configuration, secrets already masked, durations in milliseconds. */
 export interface DescribedOption {
   option: string;
+  flag: string;
   env: string;
+  yaml: string;
   type: string;
   value: unknown;
+  default: string;
+  secret: boolean;
   group: string;
   help: string;
 }
 
+const title = (flag: string) => flag.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
+
+/** One option in the reference's format (serpent.Option), keeping Herald's option/type/help fields. */
+function presentOption(o: DescribedOption) {
+  const value = o.type === 'duration' && typeof o.value === 'number' ? formatDuration(o.value) : maskUrlCredentials(o.value);
+  const def = o.secret ? '' : o.type === 'duration' && /^\d+$/.test(o.default) ? formatDuration(Number(o.default)) : o.default;
+  return {
+    name: title(o.flag),
+    description: o.help,
+    required: false,
+    flag: o.flag,
+    env: o.env,
+    yaml: o.yaml,
+    default: def,
+    value,
+    annotations: o.secret ? { secret: 'true' } : {},
+    group: { name: o.group, yaml: o.group.toLowerCase(), description: '' },
+    hidden: false,
+    // Herald does not record where each value came from; equal to the default is all it can tell.
+    value_source: !o.secret && String(value) === def ? 'default' : '',
+    option: o.option,
+    type: o.type,
+    help: o.help,
+  };
+}
+
 /** The effective server configuration, for the dashboard's deployment settings (owners only). */
-export async function deploymentRoutes(app: FastifyInstance, deps: { describeConfig: () => DescribedOption[] }): Promise<void> {
+export async function deploymentRoutes(
+  app: FastifyInstance,
+  deps: { describeConfig: () => DescribedOption[]; deploymentValues: () => Record<string, unknown> },
+): Promise<void> {
   app.get(
     '/deployment/config',
     { schema: { tags: ['General'], response: { 200: DeploymentConfig, ...errors(401, 403) } } },
     async (req) => {
       authorize(req, 'deployment_config:read');
-      return {
-        options: deps.describeConfig().map((o) => ({
-          ...o,
-          value: o.type === 'duration' && typeof o.value === 'number' ? formatDuration(o.value) : maskUrlCredentials(o.value),
-        })),
-      };
+      const config = deps.deploymentValues();
+      const n = config.notifications as { webhook: { endpoint: string } };
+      n.webhook.endpoint = String(maskUrlCredentials(n.webhook.endpoint));
+      return { config, options: deps.describeConfig().map(presentOption) };
     },
   );
 }

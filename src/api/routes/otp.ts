@@ -12,7 +12,7 @@ import { ChangePasswordWithOneTimePasscode as ChangePassword, RequestOneTimePass
 export async function otpRoutes(app: FastifyInstance, auth: AuthService): Promise<void> {
   app.post<{ Body: Static<typeof RequestOtp> }>(
     '/users/otp/request',
-    { schema: { tags: ['Authorization'], body: RequestOtp, response: { 204: NoContent, ...errors(400, 403, 429) } } },
+    { schema: { tags: ['Authorization'], body: RequestOtp, response: { 204: NoContent, ...errors(400, 403, 429, 503) } } },
     async (req, reply) => {
       await auth.requestPasscode({ email: req.body.email, clientAddress: clientAddressOf(req) });
       return reply.status(204).send();

@@ -9,6 +9,7 @@ import {
   TemplateIdParam as IdParam,
   TemplateListQuery as ListQuery,
   UpdateTemplate,
+  VersionByNameParam,
   VersionParam,
 } from '../../contract/templates.js';
 import { OrgParam, orgParam } from '../params.js';
@@ -94,6 +95,16 @@ export async function templateRoutes(app: FastifyInstance, p: { templates: Templ
       actorOf(req);
       const o = await org(req.params.organization);
       return templates.getTemplateByName(o.id, req.params.name);
+    },
+  );
+
+  app.get<{ Params: Static<typeof VersionByNameParam> }>(
+    '/organizations/:organization/templates/:name/versions/:versionname',
+    { schema: { tags, description: 'Reference compatibility (notification links): a template version by template name and version name.', params: VersionByNameParam, response: errors(400, 401, 404) } },
+    async (req) => {
+      actorOf(req);
+      const o = await org(req.params.organization);
+      return templates.getVersionByName(o.id, req.params.name, req.params.versionname);
     },
   );
 

@@ -15,8 +15,15 @@ import {
   Login,
   LoginResponse,
   Roles,
+  AuthorizationRequest,
+  AuthorizationResponse,
+  AuthMethods,
   UserListQuery as ListQuery,
+  ValidatePassword,
+  ValidatePasswordResponse,
 } from '../../contract/users.js';
+import { checkAll } from '../../access/authcheck.js';
+import { validatePassword } from '../../auth/passwords.js';
 
 export interface UserRouteServices {
   users: UserService;
@@ -44,6 +51,8 @@ export async function userRoutes(app: FastifyInstance, s: UserRouteServices): Pr
         name: b.name,
         password: b.password,
         loginType: b.login_type === 'none' ? 'none' : 'password',
+        organizationIds: b.organization_ids,
+        status: b.user_status ?? undefined,
       });
       return reply.status(201).send(created);
     },
@@ -107,6 +116,15 @@ export async function userRoutes(app: FastifyInstance, s: UserRouteServices): Pr
     },
   );
 
+  app.post<{ Body: Static<typeof AuthorizationRequest> }>(
+    '/authcheck',
+    { schema: { tags: ['Authorization'], description: 'Reference compatibility (the dashboard\'s permission checks): answers each named `{object: {resource_type, owner_id?}, action}` from Herald\'s roles; resource types Herald does not have answer false (owners: true).', body: AuthorizationRequest, response: { 200: AuthorizationResponse, ...errors(400, 401) } } },
+    async (req) => {
+      const actor = actorOf(req);
+      return checkAll({ userId: actor.user.id, roles: actor.roles }, req.body.checks);
+    },
+  );
+
   app.post('/users/logout', { schema: { tags: ['Users'], response: { 200: MessageResponse } } }, async (req, reply) => {
     await s.auth.logout(actorOf(req));
     reply.header('set-cookie', `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0`);
@@ -115,6 +133,24 @@ export async function userRoutes(app: FastifyInstance, s: UserRouteServices): Pr
 }
 
 export async function publicUserRoutes(app: FastifyInstance, s: UserRouteServices): Promise<void> {
+  // Anonymous, as in the reference: the login page asks before anyone is signed in.
+  app.get('/users/authmethods', { schema: { tags: ['Users'], description: 'Reference compatibility (the login page): the sign-in methods. Herald signs in with passwords only. Anonymous.', response: { 200: AuthMethods } } }, async () => ({
+    terms_of_service_url: '',
+    password: { enabled: true },
+    github: { enabled: false, default_provider_configured: false },
+    oidc: { enabled: false, signInText: '', iconUrl: '' },
+  }));
+
+  // Anonymous too: the setup and password-reset pages check a password before there is a session.
+  app.post<{ Body: Static<typeof ValidatePassword> }>(
+    '/users/validate-password',
+    { schema: { tags: ['Users'], description: 'Reference compatibility: checks a password against the password rules, `{valid, details}`. Anonymous.', body: ValidatePassword, response: { 200: ValidatePasswordResponse, ...errors(400, 429) } } },
+    async (req) => {
+      const problem = validatePassword(req.body.password);
+      return { valid: !problem, details: problem ?? '' };
+    },
+  );
+
   app.get('/users/first', { schema: { tags: ['Users'], response: { 200: MessageResponse, 404: MessageResponse } } }, async (_req, reply) => {
     if (await s.users.firstUserExists()) return { message: 'The initial user has already been created!' };
     return reply.status(404).send({ message: 'The initial user has not been created!' });

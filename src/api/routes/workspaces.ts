@@ -5,6 +5,8 @@ import { actorOf, type Actor } from '../auth.js';
 import { userParam } from '../params.js';
 import { errors, UserParam } from '../../contract/common.js';
 import {
+  AgentParam,
+  BuildByNumberParam,
   BuildPageQuery as PageQuery,
   BuildParam,
   CreateBuild,
@@ -113,5 +115,26 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
     '/workspacebuilds/:workspacebuild/logs',
     { schema: { tags, params: BuildParam, response: errors(401, 404) } },
     async (req) => workspaces.buildLogs(viewerOf(req), req.params.workspacebuild),
+  );
+
+  app.get<{ Params: Static<typeof BuildByNumberParam> }>(
+    '/users/:user/workspace/:name/builds/:buildnumber',
+    { schema: { tags, description: 'Reference compatibility (notification links): a build by owner, workspace name and build number.', params: BuildByNumberParam, response: errors(400, 401, 404) } },
+    async (req) => {
+      const owner = await userParam(p.directory, req, req.params.user);
+      return workspaces.getBuildByNumber(viewerOf(req), owner.id, req.params.name, req.params.buildnumber);
+    },
+  );
+
+  app.get<{ Params: Static<typeof BuildParam> }>(
+    '/workspacebuilds/:workspacebuild/parameters',
+    { schema: { tags, description: 'Reference compatibility: the rich parameter values a build ran with, `[{name, value}]`.', params: BuildParam, response: errors(401, 404) } },
+    async (req) => workspaces.buildParameters(viewerOf(req), req.params.workspacebuild),
+  );
+
+  app.get<{ Params: Static<typeof AgentParam> }>(
+    '/workspaceagents/:workspaceagent',
+    { schema: { tags: ['Agents'], description: 'Reference compatibility (the task page): a workspace agent with its apps and their latest statuses.', params: AgentParam, response: errors(401, 404) } },
+    async (req) => workspaces.getAgent(viewerOf(req), req.params.workspaceagent),
   );
 }

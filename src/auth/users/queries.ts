@@ -77,15 +77,23 @@ export interface NewUser {
   hashedPassword: string;
   loginType: 'password' | 'none';
   roles: string[];
+  /** 'active' unless the creator asks for a dormant account (the reference's user_status). */
+  status?: 'active' | 'dormant';
 }
 
 export async function insertUser(q: Queryable, u: NewUser): Promise<UserRow> {
   const r = await q.query<UserRow>(
-    `INSERT INTO users (email, username, name, hashed_password, login_type, rbac_roles)
-     VALUES ($1, $2, $3, $4, $5::login_type, $6::text[]) RETURNING ${COLS}`,
-    [u.email, u.username, u.name, Buffer.from(u.hashedPassword), u.loginType, u.roles],
+    `INSERT INTO users (email, username, name, hashed_password, login_type, rbac_roles, status)
+     VALUES ($1, $2, $3, $4, $5::login_type, $6::text[], $7::user_status) RETURNING ${COLS}`,
+    [u.email, u.username, u.name, Buffer.from(u.hashedPassword), u.loginType, u.roles, u.status ?? 'active'],
   );
   return r.rows[0];
+}
+
+/** Whether an organization with this id exists. */
+export async function organizationExists(q: Queryable, id: string): Promise<boolean> {
+  const r = await q.query(`SELECT 1 FROM organizations WHERE id = $1`, [id]);
+  return !!r.rowCount;
 }
 
 export async function addOrganizationMember(q: Queryable, userId: string, orgId: string): Promise<void> {

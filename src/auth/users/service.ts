@@ -1,7 +1,7 @@
 import type { Database } from '../../db/database.js';
 import { isUniqueViolation } from '../../db/database.js';
 import { FIRST_USER_LOCK } from '../../db/locks.js';
-import { Conflict, Forbidden, Invalid } from '../../lib/errors.js';
+import { Conflict, Forbidden, Invalid, NotFound } from '../../lib/errors.js';
 import type { UserJson } from '../../contract/common.js';
 import type { Enqueuer } from '../../notifications/enqueue.js';
 import type { Actor } from '../../access/actor.js';
@@ -17,6 +17,8 @@ export interface UserServiceDeps {
   enqueuer: Pick<Enqueuer, 'enqueueMany'>;
 }
 
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
 export interface NewUserInput {
   email: string;
   username: string;
@@ -28,7 +30,14 @@ export interface UserService {
   present(user: users.UserRow): Promise<UserJson>;
   /** `q` as the reference's user search: "status:active role:owner free text". */
   list(input: { q?: string; limit: number; offset: number }): Promise<{ users: UserJson[]; count: number }>;
-  create(actor: Actor, input: NewUserInput & { loginType?: 'password' | 'none' }): Promise<UserJson>;
+  /**
+   * A new user, member of each organization named (the nil UUID or none at all: the default
+   * organization, as the reference's dashboard sends it), active or dormant.
+   */
+  create(
+    actor: Actor,
+    input: NewUserInput & { loginType?: 'password' | 'none'; organizationIds?: string[]; status?: 'active' | 'dormant' },
+  ): Promise<UserJson>;
   firstUserExists(): Promise<boolean>;
   /** The first user, as owner; Conflict once there is one. */
   createFirstUser(input: NewUserInput & { password: string }): Promise<{ user_id: string; organization_id: string }>;
@@ -83,8 +92,13 @@ export function createUserService(deps: UserServiceDeps): UserService {
       const hashed = loginType === 'password' ? await hashPassword(b.password!) : '';
       try {
         const created = await db.tx(async (t) => {
-          const u = await users.insertUser(t, { email: b.email, username: b.username, name: b.name ?? '', hashedPassword: hashed, loginType, roles: [] });
-          await users.addOrganizationMember(t, u.id, await users.defaultOrganizationId(t));
+          const defaultOrg = await users.defaultOrganizationId(t);
+          const orgs = new Set((b.organizationIds?.length ? b.organizationIds : [NIL_UUID]).map((id) => (id === NIL_UUID ? defaultOrg : id)));
+          for (const id of orgs) {
+            if (!(await users.organizationExists(t, id))) throw new NotFound(`Organization does not exist with the provided id "${id}".`);
+          }
+          const u = await users.insertUser(t, { email: b.email, username: b.username, name: b.name ?? '', hashedPassword: hashed, loginType, roles: [], status: b.status });
+          for (const id of orgs) await users.addOrganizationMember(t, u.id, id);
           await events.userCreated(enqueuer, t, u, actor.user);
           return u;
         });

@@ -344,7 +344,7 @@ export class Dispatcher {
 
   private helpers(): TemplateHelpers | undefined {
     const s = this.settings?.value;
-    return s && templateHelpers(this.opts.accessUrl, s, this.clock());
+    return s && templateHelpers(this.opts.accessUrl, s, this.clock(), this.opts.config.emailLogoUrl);
   }
 
   private async dispatchBatch(batch: AcquiredMessage[]): Promise<void> {

@@ -13,6 +13,7 @@ export interface AcquiredMessage {
   template_id: string;
   title_template: string;
   body_template: string;
+  critical: boolean;
   disabled: boolean;
 }
 
@@ -31,10 +32,10 @@ const DISPATCHABLE = `status IN ('pending', 'temporary_failure', 'leased')
 
 const FETCHED_COLUMNS = `nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
   GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
-  nm.notification_template_id AS template_id,
+  nm.notification_template_id AS template_id, nt.critical,
   COALESCE(CASE WHEN nm.carries IS NOT NULL THEN nr.group_title_template END, nt.title_template) AS title_template,
   COALESCE(CASE WHEN nm.carries IS NOT NULL THEN nr.group_body_template END, nt.body_template) AS body_template,
-  COALESCE(np.disabled, false) AS disabled`;
+  COALESCE(np.disabled, false) AND NOT nt.critical AS disabled`;
 
 /** Most candidates one lock statement walks (past rows other replicas hold): a lease takes at most this many. */
 export const MAX_LOCK_CANDIDATES = 2000;

@@ -1,6 +1,7 @@
 import type { Queryable } from '../../db/database.js';
 import type { MessagePayload, NotificationMethod } from '../types.js';
 import type { Routed } from './rules.js';
+import { RECIPIENT_OPTED_OUT } from '../queries.js';
 
 // The enqueue path of events with a rule (issue 19), in one statement so it is atomic without a
 // transaction of its own and joins the caller's when given one:
@@ -32,11 +33,7 @@ export function holdStatement(channel: string): string {
   ), ok AS (
     SELECT m.*, notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2) AS hash
     FROM m
-    WHERE NOT EXISTS (
-      SELECT 1 FROM notification_templates nt
-      LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = m.uid
-      WHERE nt.id = m.tid
-        AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))
+    WHERE NOT ${RECIPIENT_OPTED_OUT}
   ), fresh AS (
     SELECT ok.*,
       row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,

@@ -12,6 +12,7 @@ import { systemScheduler, type Scheduler, type TimerHandle } from '../dispatch/s
 import { GROUPS_CHANGED } from './hold.js';
 import { itemName, MAX_LISTED } from './rules.js';
 import { localTime } from './zone.js';
+import { RECIPIENT_OPTED_OUT } from '../queries.js';
 
 // Releases groups and digests whose time has come (issue 19): one message carries every held
 // event. Runs on every replica; a group is claimed with FOR UPDATE SKIP LOCKED and released in the
@@ -354,11 +355,7 @@ async function insertCarriers(q: Queryable, channel: string, carriers: Carrier[]
        SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, 'grouping', $2,
               notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2), m.gid
        FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], gid uuid)
-       WHERE NOT EXISTS (
-         SELECT 1 FROM notification_templates nt
-         LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = m.uid
-         WHERE nt.id = m.tid
-           AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))
+       WHERE NOT ${RECIPIENT_OPTED_OUT}
        ON CONFLICT (dedupe_hash) DO NOTHING
        RETURNING id)
      SELECT id, (SELECT pg_notify('${channel}', '')) AS woke FROM ins`,

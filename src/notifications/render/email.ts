@@ -95,13 +95,15 @@ export function renderEmail(msg: PreparedMessage): RenderedEmail {
     `        <p>&copy;&nbsp;${escapeHtml(helpers.current_year)}&nbsp;${escapeHtml(appName)}. All rights reserved&nbsp;-&nbsp;` +
     `<a href="${escapeHtml(safeUrl(baseUrl))}" style="${LINK_STYLE}">${escapeHtml(baseUrl)}</a></p>\n` +
     `        <p><a href="${escapeHtml(safeUrl(settingsUrl))}" style="${LINK_STYLE}">Click here to manage your notification settings</a></p>\n` +
-    `        <p><a href="${escapeHtml(safeUrl(unsubscribeUrl))}" style="${LINK_STYLE}">Stop receiving emails like this</a></p>\n` +
+    // A critical notice (the password-reset code) cannot be switched off: no link that would try.
+    (msg.critical ? '' : `        <p><a href="${escapeHtml(safeUrl(unsubscribeUrl))}" style="${LINK_STYLE}">Stop receiving emails like this</a></p>\n`) +
     `      </div>\n` +
     `    </div>\n` +
     `  </body>\n` +
     `</html>\n`;
 
   const textParts = [`Hi ${userName},`, bodyText];
+  // A blank line between greeting, paragraphs and the actions; one line per action (as the reference).
   if (actions.length) textParts.push(actions.map((a) => `${a.label}: ${a.url}`).join('\n'));
   const text = textParts.filter((p) => p !== '').join('\n\n') + '\n';
 

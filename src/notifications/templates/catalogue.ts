@@ -134,5 +134,15 @@ export function catalogueEntry(id: string): CatalogueEntry | undefined {
   return byId.get(id);
 }
 
+/**
+ * Critical templates (notification_templates.critical, migration 0130): a user cannot disable them
+ * and their e-mails have no "stop receiving" link. The column is the truth; this mirrors it.
+ */
+export const CRITICAL_TEMPLATES: readonly string[] = Object.freeze([
+  TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE,
+  TEMPLATE_YOUR_ACCOUNT_SUSPENDED,
+  TEMPLATE_YOUR_ACCOUNT_ACTIVATED,
+]);
+
 /** Built-in templates that go to every method except Inbox (the reference skips inbox for OTP). */
 export const INBOX_EXCLUDED_TEMPLATES: readonly string[] = Object.freeze([TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE]);

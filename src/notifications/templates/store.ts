@@ -12,6 +12,8 @@ export interface TemplateRow {
   method: NotificationMethod | null;
   kind: 'system' | 'custom';
   enabled_by_default: boolean;
+  /** Cannot be disabled by a user; its e-mail has no "stop receiving" link. */
+  critical: boolean;
 }
 
 /** The API's NotificationTemplate: actions as a JSON string, method "" for the deployment default. */
@@ -29,6 +31,7 @@ export function toTemplateJson(t: TemplateRow): NotificationTemplateJson {
     method: t.method ?? '',
     kind: t.kind,
     enabled_by_default: t.enabled_by_default,
+    critical: t.critical ?? false,
   };
 }
 

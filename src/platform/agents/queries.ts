@@ -103,5 +103,8 @@ export function presentAppStatus(s: AppStatusRow) {
     state: s.state,
     message: s.message,
     uri: s.uri ?? '',
+    // Deprecated in the reference, still in its type: Herald stores neither.
+    icon: '',
+    needs_user_attention: false,
   };
 }

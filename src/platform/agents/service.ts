@@ -54,24 +54,24 @@ export function createAgentService(deps: EventDeps & { db: Database; clock: Cloc
     },
 
     async reportAppStatus(agent, b) {
-      if (Buffer.byteLength(b.message, 'utf8') > MAX_MESSAGE_BYTES) {
-        throw new Invalid('Message is too long.', `Message must be at most ${MAX_MESSAGE_BYTES} bytes.`, [
-          { field: 'message', detail: `must be at most ${MAX_MESSAGE_BYTES} bytes` },
-        ]);
-      }
-      if (!(aq.APP_STATUS_STATES as readonly string[]).includes(b.state)) {
-        throw new Invalid('Invalid state provided.', `invalid state: "${b.state}"`, [
-          { field: 'state', detail: `must be one of ${aq.APP_STATUS_STATES.join(', ')}` },
-        ]);
-      }
-      const state = b.state as aq.AppStatusState;
+      // The reference's checks, in its order: the app (by slug), then the message length, then the state.
       await db.tx(async (q) => {
         const appRow = await aq.appBySlugForUpdate(q, agent.id, b.app_slug);
         if (!appRow) {
           throw new Invalid('Failed to get workspace app.', `No app found with slug "${b.app_slug}"`, [
-            { field: 'app_slug', detail: `no app with slug "${b.app_slug}" on this agent` },
+            { field: 'app_slug', detail: `No app found with slug "${b.app_slug}"` },
           ]);
         }
+        if (Buffer.byteLength(b.message, 'utf8') > MAX_MESSAGE_BYTES) {
+          const detail = `Message must be less than ${MAX_MESSAGE_BYTES} characters.`;
+          throw new Invalid('Message is too long.', detail, [{ field: 'message', detail }]);
+        }
+        if (!(aq.APP_STATUS_STATES as readonly string[]).includes(b.state)) {
+          throw new Invalid('Invalid state provided.', `invalid state: "${b.state}"`, [
+            { field: 'state', detail: `State must be one of: ${aq.APP_STATUS_STATES.join(', ')}.` },
+          ]);
+        }
+        const state = b.state as aq.AppStatusState;
         // The previous status must be read before the new one is written.
         const previous = (await aq.latestStatusesByApp(q, appRow.id, 1))[0];
         await aq.insertAppStatus(q, {

@@ -11,6 +11,8 @@ export function presentTemplate(t: TemplateRow) {
     updated_at: t.updated_at.toISOString(),
     organization_id: t.organization_id,
     organization_name: t.organization_name,
+    organization_display_name: t.organization_display_name,
+    organization_icon: t.organization_icon,
     name: t.name,
     display_name: t.display_name,
     description: t.description,
@@ -21,7 +23,45 @@ export function presentTemplate(t: TemplateRow) {
     deprecation_message: t.deprecated,
     created_by_id: t.created_by,
     created_by_name: t.created_by_username,
+    active_user_count: t.active_user_count,
+    // Herald keeps no build-time statistics: the reference's "not enough data" is null.
+    build_time_stats: { start: { P50: null, P95: null }, stop: { P50: null, P95: null }, delete: { P50: null, P95: null } },
+    // No job cancellation, port sharing, CORS or dynamic parameters in Herald: the reference's defaults.
+    allow_user_cancel_workspace_jobs: false,
+    max_port_share_level: 'owner',
+    cors_behavior: 'simple',
+    use_classic_parameter_flow: true,
     ...presentSchedule(toSchedule(t)),
+  };
+}
+
+const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** The reference's template import job; Herald has none, so it is the finished job it would have been. */
+function versionJob(v: VersionRow) {
+  const at = v.created_at.toISOString();
+  return {
+    id: v.id,
+    created_at: at,
+    started_at: at,
+    completed_at: at,
+    canceled_at: null,
+    error: '',
+    error_code: '',
+    status: 'succeeded',
+    worker_id: null,
+    file_id: v.file_id ?? ZERO_UUID,
+    tags: {},
+    queue_position: 0,
+    queue_size: 0,
+    organization_id: v.organization_id,
+    initiator_id: v.created_by,
+    input: { template_version_id: v.id },
+    type: 'template_version_import',
+    provisioner: v.definition.provisioner ?? 'builtin',
+    available_workers: [],
+    logs_overflowed: false,
+    metadata: {},
   };
 }
 
@@ -38,8 +78,9 @@ export function presentVersion(v: VersionRow) {
     readme: v.readme,
     archived: v.archived,
     provisioner: v.definition.provisioner ?? 'builtin',
-    job: { status: 'succeeded', error: '' },
-    created_by: { id: v.created_by, username: v.created_by_username },
+    job: versionJob(v),
+    created_by: { id: v.created_by, username: v.created_by_username, name: '', avatar_url: '' },
+    warnings: [],
   };
 }
 

@@ -9,6 +9,10 @@ export interface TemplateRow extends ScheduleRow {
   updated_at: Date;
   organization_id: string;
   organization_name: string;
+  organization_display_name: string;
+  organization_icon: string;
+  /** Distinct owners of the template's workspaces (the reference's active_user_count). */
+  active_user_count: number;
   name: string;
   display_name: string;
   description: string;
@@ -33,6 +37,8 @@ export interface VersionRow {
   archived: boolean;
   created_by: string;
   created_by_username: string;
+  /** The uploaded archive the version came from (POST /files), if any. */
+  file_id: string | null;
 }
 
 export interface PresetRow {
@@ -50,7 +56,9 @@ export interface PresetRow {
   parameters: NameValue[];
 }
 
-const TEMPLATE_COLS = `t.id, t.created_at, t.updated_at, t.organization_id, o.name AS organization_name, t.name,
+const TEMPLATE_COLS = `t.id, t.created_at, t.updated_at, t.organization_id, o.name AS organization_name,
+  o.display_name AS organization_display_name, o.icon AS organization_icon,
+  (SELECT count(DISTINCT ws.owner_id)::int FROM workspaces ws WHERE ws.template_id = t.id AND ws.deleted = false) AS active_user_count, t.name,
   t.display_name, t.description, t.icon, t.active_version_id, t.deprecated, t.deleted, t.created_by,
   u.username AS created_by_username, ${TEMPLATE_SCHEDULE_COLS}`;
 const TEMPLATE_FROM = `templates t JOIN organizations o ON o.id = t.organization_id JOIN users u ON u.id = t.created_by`;
@@ -96,7 +104,7 @@ export async function insertTemplate(
 }
 
 const VERSION_COLS = `v.id, v.created_at, v.updated_at, v.template_id, v.organization_id, v.name, v.message, v.readme,
-  v.definition, v.archived, v.created_by, u.username AS created_by_username`;
+  v.definition, v.archived, v.created_by, u.username AS created_by_username, v.file_id`;
 
 export async function getVersion(q: Queryable, id: string): Promise<VersionRow | undefined> {
   const r = await q.query<VersionRow>(
@@ -117,12 +125,12 @@ export async function listVersions(q: Queryable, templateId: string): Promise<Ve
 
 export async function insertVersion(
   q: Queryable,
-  v: { templateId: string | null; organizationId: string; name: string; message: string; readme: string; definition: Definition; createdBy: string },
+  v: { templateId: string | null; organizationId: string; name: string; message: string; readme: string; definition: Definition; createdBy: string; fileId?: string | null },
 ): Promise<string> {
   const r = await q.query<{ id: string }>(
-    `INSERT INTO template_versions (template_id, organization_id, name, message, readme, definition, created_by)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING id`,
-    [v.templateId, v.organizationId, v.name, v.message, v.readme, JSON.stringify(v.definition), v.createdBy],
+    `INSERT INTO template_versions (template_id, organization_id, name, message, readme, definition, created_by, file_id)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8) RETURNING id`,
+    [v.templateId, v.organizationId, v.name, v.message, v.readme, JSON.stringify(v.definition), v.createdBy, v.fileId ?? null],
   );
   return r.rows[0].id;
 }
@@ -189,4 +197,13 @@ export async function getPreset(q: Queryable, id: string): Promise<PresetRow | u
   const r = await q.query<{ template_version_id: string }>(`SELECT template_version_id FROM template_version_presets WHERE id = $1`, [id]);
   if (!r.rows[0]) return undefined;
   return (await getPresets(q, r.rows[0].template_version_id)).find((p) => p.id === id);
+}
+
+/** A template's version by name (names are unique per template). */
+export async function getVersionByName(q: Queryable, templateId: string, name: string): Promise<VersionRow | undefined> {
+  const r = await q.query<VersionRow>(
+    `SELECT ${VERSION_COLS} FROM template_versions v JOIN users u ON u.id = v.created_by WHERE v.template_id = $1 AND lower(v.name) = lower($2)`,
+    [templateId, name],
+  );
+  return r.rows[0];
 }

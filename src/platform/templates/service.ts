@@ -8,6 +8,8 @@ import type { UserRow } from '../../auth/users/queries.js';
 import { DefinitionError, parseDefinition } from '../provisioner/definition.js';
 import { checkParameterValue, type NameValue, type ParameterOption, type ParameterRow, type ParameterType } from './parameters.js';
 import * as tq from './queries.js';
+import { getFile } from '../files/queries.js';
+import { versionFileOf } from '../files/service.js';
 import * as events from './events.js';
 import { presentParameter, presentPreset, presentTemplate, presentVersion } from './present.js';
 
@@ -48,6 +50,8 @@ export interface CreateVersionInput {
   parameters?: ParameterInput[];
   presets?: PresetInput[];
   definition?: unknown;
+  /** An uploaded archive (POST /files); its herald.json fills what the request leaves out. */
+  file_id?: string;
 }
 
 const invalid = (message: string, validations: FieldError[]) => new Invalid(message, validations[0]?.detail, validations);
@@ -116,10 +120,31 @@ function checkPresets(presets: PresetInput[], params: Omit<ParameterRow, 'templa
   if (defaults > 1) throw invalid('Invalid template version presets.', [{ field: 'presets', detail: 'at most one preset may be the default' }]);
 }
 
+const stripUndefined = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+
+/** What an uploaded archive's version file declares (definition, parameters, presets, readme). */
+async function fromFile(q: Queryable, fileId: string): Promise<Partial<CreateVersionInput>> {
+  const file = await getFile(q, fileId);
+  if (!file) throw new NotFound('File not found.', `No uploaded file ${fileId}.`);
+  const v = versionFileOf(file);
+  if (v === undefined) return {};
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+    throw invalid('Invalid template version file.', [{ field: 'file_id', detail: 'the version file must be a JSON object' }]);
+  }
+  const o = v as Record<string, unknown>;
+  return stripUndefined({
+    definition: o.definition,
+    parameters: o.parameters as ParameterInput[] | undefined,
+    presets: o.presets as PresetInput[] | undefined,
+    readme: typeof o.readme === 'string' ? o.readme : undefined,
+  });
+}
+
 const randomVersionName = () => `v-${crypto.randomBytes(4).toString('hex')}`;
 
 /** Uploads a version: definition, parameters and presets, all or nothing. */
 export async function createVersion(q: Queryable, orgId: string, actor: UserRow, input: CreateVersionInput): Promise<string> {
+  if (input.file_id) input = { ...(await fromFile(q, input.file_id)), ...stripUndefined(input) };
   let definition;
   try {
     definition = parseDefinition(input.definition);
@@ -145,6 +170,7 @@ export async function createVersion(q: Queryable, orgId: string, actor: UserRow,
       readme: input.readme ?? '',
       definition,
       createdBy: actor.id,
+      fileId: input.file_id ?? null,
     });
   } catch (err) {
     if (isUniqueViolation(err)) throw new Conflict(`A template version with name "${input.name}" already exists for this template.`);
@@ -267,6 +293,8 @@ export interface TemplateService {
   /** Every organization's when orgId is undefined. */
   listTemplates(orgId: string | undefined, opts: { deprecated?: boolean }): Promise<TemplateJson[]>;
   getTemplateByName(orgId: string, name: string): Promise<TemplateJson>;
+  /** A template's version by the template's name and the version's (the reference's link form). */
+  getVersionByName(orgId: string, templateName: string, versionName: string): Promise<VersionJson>;
   getTemplate(id: string): Promise<TemplateJson>;
   listVersions(templateId: string): Promise<VersionJson[]>;
   promoteVersion(templateId: string, versionId: string): Promise<void>;
@@ -304,6 +332,13 @@ export function createTemplateService(deps: EventDeps & { db: Database }): Templ
       const t = await tq.getTemplateByName(db, orgId, name);
       if (!t) throw new NotFound();
       return presentTemplate(t);
+    },
+    async getVersionByName(orgId, templateName, versionName) {
+      const t = await tq.getTemplateByName(db, orgId, templateName);
+      if (!t) throw new NotFound(`No template found by name "${templateName}" in the organization.`);
+      const v = await tq.getVersionByName(db, t.id, versionName);
+      if (!v) throw new NotFound(`No template version found by name "${versionName}".`);
+      return presentVersion(v);
     },
     getTemplate: async (id) => presentTemplate(await template(db, id)),
     listVersions: async (templateId) => (await tq.listVersions(db, (await template(db, templateId)).id)).map(presentVersion),

@@ -3,7 +3,10 @@ import { isZeroTime } from '../lifecycle/queries.js';
 import { getJob, type JobRow } from '../provisioner/jobs.js';
 import { latestStatusByWorkspace, presentAppStatus, type AppStatusRow } from '../agents/queries.js';
 import type { BuildRow, WorkspaceRow } from './queries.js';
+import { PREBUILDS_SYSTEM_USER_ID } from '../../auth/users/queries.js';
 import * as wq from './queries.js';
+
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 
 /** codersdk.WorkspaceStatus from the job's status and the transition. */
 export function buildStatus(jobStatus: string, transition: string): string {
@@ -33,10 +36,18 @@ export function presentJob(j: JobRow) {
     status: j.status,
     worker_id: j.worker_id,
     organization_id: j.organization_id,
+    initiator_id: j.initiator_id,
     provisioner: j.provisioner,
     type: j.type,
     input: j.input,
     tags: {},
+    // Herald's jobs carry their definition, not an uploaded file, and never queue for a worker pool.
+    file_id: ZERO_UUID,
+    queue_position: 0,
+    queue_size: 0,
+    available_workers: [],
+    logs_overflowed: false,
+    metadata: {},
   };
 }
 
@@ -61,6 +72,7 @@ interface ResourceJoinRow {
   architecture: string | null;
   directory: string | null;
   first_connected_at: Date | null;
+  last_connected_at: Date | null;
   app_id: string | null;
   slug: string | null;
   display_name: string | null;
@@ -117,7 +129,7 @@ async function resourcesByJob(q: Queryable, jobIds: string[]) {
     `SELECT r.id AS resource_id, r.created_at AS resource_created_at, r.job_id, r.transition::text AS transition, r.type, r.name,
             r.hide, r.icon, r.instance_type, r.daily_cost, r.metadata,
             a.id AS agent_id, a.created_at AS agent_created_at, a.updated_at AS agent_updated_at, a.name AS agent_name,
-            a.lifecycle_state::text AS lifecycle_state, a.operating_system, a.architecture, a.directory, a.first_connected_at,
+            a.lifecycle_state::text AS lifecycle_state, a.operating_system, a.architecture, a.directory, a.first_connected_at, a.last_connected_at,
             p.id AS app_id, p.slug, p.display_name, p.icon AS app_icon, p.command, p.url, p.external, p.subdomain,
             p.sharing_level, p.health, p.hidden, p.open_in
      FROM workspace_resources r
@@ -140,7 +152,7 @@ async function resourcesByJob(q: Queryable, jobIds: string[]) {
     for (const row of s.rows) statuses.set(row.app_id, [...(statuses.get(row.app_id) ?? []), row]);
   }
 
-  type AgentJson = Record<string, unknown> & { id: string; apps: Record<string, unknown>[]; auth_token?: string };
+  type AgentJson = Record<string, unknown> & { id: string; apps: Record<string, unknown>[]; health: { healthy: boolean; reason?: string }; auth_token?: string };
   type ResourceJson = Record<string, unknown> & { agents: AgentJson[] };
   const out = new Map<string, ResourceJson[]>();
   const resources = new Map<string, ResourceJson>();
@@ -167,18 +179,43 @@ async function resourcesByJob(q: Queryable, jobIds: string[]) {
     if (x.agent_id) {
       let agent = agents.get(x.agent_id);
       if (!agent) {
+        const connected = !!x.first_connected_at;
+        // codersdk.WorkspaceAgent: every field is present; what Herald has no concept of (DERP,
+        // scripts, log sources, subsystems, agent versions) is empty or zero.
         agent = {
           id: x.agent_id,
+          parent_id: null,
           created_at: x.agent_created_at!.toISOString(),
           updated_at: x.agent_updated_at!.toISOString(),
+          first_connected_at: x.first_connected_at?.toISOString() ?? null,
+          last_connected_at: x.last_connected_at?.toISOString() ?? null,
+          disconnected_at: null,
+          started_at: null,
+          ready_at: null,
           name: x.agent_name,
           resource_id: x.resource_id,
-          status: x.first_connected_at ? 'connected' : 'connecting',
+          instance_id: '',
+          status: connected ? 'connected' : 'connecting',
           lifecycle_state: x.lifecycle_state,
           operating_system: x.operating_system,
           architecture: x.architecture,
+          environment_variables: {},
+          logs_length: 0,
+          logs_overflowed: false,
           directory: x.directory,
+          expanded_directory: x.directory,
+          version: '',
+          api_version: '',
           apps: [],
+          latency: {},
+          connection_timeout_seconds: 0,
+          troubleshooting_url: '',
+          subsystems: [],
+          health: connected ? { healthy: true } : { healthy: false, reason: 'agent is not connected' },
+          display_apps: [],
+          log_sources: [],
+          scripts: [],
+          startup_script_behavior: 'non-blocking',
         };
         agents.set(x.agent_id, agent);
         res.agents.push(agent);
@@ -186,17 +223,21 @@ async function resourcesByJob(q: Queryable, jobIds: string[]) {
       if (x.app_id) {
         agent.apps.push({
           id: x.app_id,
-          slug: x.slug,
-          display_name: x.display_name,
-          icon: x.app_icon,
-          command: x.command ?? '',
           url: x.url ?? '',
           external: x.external,
+          slug: x.slug,
+          display_name: x.display_name,
+          command: x.command ?? '',
+          icon: x.app_icon,
           subdomain: x.subdomain,
+          subdomain_name: '',
           sharing_level: x.sharing_level,
+          healthcheck: { url: '', interval: 0, threshold: 0 },
           health: x.health,
+          group: '',
           hidden: x.hidden,
           open_in: x.open_in,
+          tooltip: '',
           statuses: (statuses.get(x.app_id) ?? []).map(presentAppStatus),
         });
       }
@@ -220,6 +261,7 @@ export async function presentBuilds(q: Queryable, w: WorkspaceRow, builds: Build
       workspace_name: w.name,
       workspace_owner_id: w.owner_id,
       workspace_owner_name: w.owner_username,
+      workspace_owner_avatar_url: w.owner_avatar_url,
       template_version_id: b.template_version_id,
       template_version_name: b.template_version_name,
       build_number: b.build_number,
@@ -238,6 +280,13 @@ export async function presentBuilds(q: Queryable, w: WorkspaceRow, builds: Build
       ai_task_sidebar_app_id: b.ai_task_sidebar_app_id,
     };
   });
+}
+
+/** codersdk.WorkspaceHealth: healthy unless a running build has an agent that is not connected. */
+function workspaceHealth(build: { status: string; resources: { agents: { id: string; health: { healthy: boolean } }[] }[] } | null) {
+  if (!build || build.status !== 'running') return { healthy: true, failing_agents: [] as string[] };
+  const failing = build.resources.flatMap((r) => r.agents).filter((a) => !a.health.healthy).map((a) => a.id);
+  return { healthy: failing.length === 0, failing_agents: failing };
 }
 
 /** codersdk.Workspace, with its latest build and latest app status. */
@@ -273,6 +322,17 @@ export async function presentWorkspaces(q: Queryable, rows: WorkspaceRow[]) {
       automatic_updates: w.automatic_updates,
       dormant_at: w.dormant_at ? w.dormant_at.toISOString() : null,
       deleting_at: w.deleting_at ? w.deleting_at.toISOString() : null,
+      owner_avatar_url: w.owner_avatar_url,
+      template_require_active_version: w.template_require_active_version,
+      template_allow_user_cancel_workspace_jobs: false,
+      template_use_classic_parameter_flow: true,
+      health: workspaceHealth(build),
+      // Herald has no favourites, no next-autostart computation in the answer and no renames.
+      favorite: false,
+      next_start_at: null,
+      allow_renames: false,
+      is_prebuild: w.owner_id === PREBUILDS_SYSTEM_USER_ID,
+      task_id: null,
     });
   }
   return out;

@@ -23,12 +23,15 @@ export interface WorkspaceRow {
   automatic_updates: string;
   dormant_at: Date | null;
   deleting_at: Date | null;
+  owner_avatar_url: string;
+  template_require_active_version: boolean;
 }
 
 const WS_COLS = `w.id, w.created_at, w.updated_at, w.owner_id, u.username AS owner_username, w.organization_id,
   o.name AS organization_name, w.template_id, t.name AS template_name, t.display_name AS template_display_name,
   t.icon AS template_icon, t.active_version_id AS template_active_version_id, w.name, w.deleted,
-  w.autostart_schedule, w.ttl::text AS ttl, w.last_used_at, w.automatic_updates, w.dormant_at, w.deleting_at`;
+  w.autostart_schedule, w.ttl::text AS ttl, w.last_used_at, w.automatic_updates, w.dormant_at, w.deleting_at,
+  u.avatar_url AS owner_avatar_url, t.require_active_version AS template_require_active_version`;
 const WS_FROM = `workspaces w JOIN users u ON u.id = w.owner_id JOIN organizations o ON o.id = w.organization_id
   JOIN templates t ON t.id = w.template_id`;
 
@@ -179,4 +182,21 @@ export async function insertBuild(
     );
   }
   return id;
+}
+
+/** A workspace's build by its number (the reference's /users/{user}/workspace/{name}/builds/{number}). */
+export async function getBuildByNumber(q: Queryable, workspaceId: string, buildNumber: number): Promise<BuildRow | undefined> {
+  const r = await q.query<BuildRow>(`SELECT ${BUILD_COLS} FROM ${BUILD_FROM} WHERE b.workspace_id = $1 AND b.build_number = $2`, [workspaceId, buildNumber]);
+  return r.rows[0];
+}
+
+/** Where an agent lives: the workspace and the build (job) whose resources declared it. */
+export async function agentPlace(q: Queryable, agentId: string): Promise<{ workspace_id: string; build_id: string; job_id: string } | undefined> {
+  const r = await q.query<{ workspace_id: string; build_id: string; job_id: string }>(
+    `SELECT b.workspace_id, b.id AS build_id, b.job_id FROM workspace_agents a
+     JOIN workspace_resources r ON r.id = a.resource_id JOIN workspace_builds b ON b.job_id = r.job_id
+     WHERE a.id = $1`,
+    [agentId],
+  );
+  return r.rows[0];
 }

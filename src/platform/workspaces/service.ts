@@ -263,7 +263,15 @@ export interface WorkspaceService {
   listBuilds(viewer: Viewer, workspaceId: string, page: { limit: number; offset: number }): Promise<BuildJson[]>;
   getBuild(viewer: Viewer, buildId: string): Promise<BuildJson>;
   buildLogs(viewer: Viewer, buildId: string): Promise<BuildLogJson[]>;
+  /** A build by its owner, the workspace's name and the build number (deleted workspaces included). */
+  getBuildByNumber(viewer: Viewer, ownerId: string, name: string, buildNumber: number): Promise<BuildJson>;
+  /** The rich parameter values a build ran with. */
+  buildParameters(viewer: Viewer, buildId: string): Promise<NameValue[]>;
+  /** codersdk.WorkspaceAgent: an agent of a workspace the viewer may see, with its apps and their statuses. */
+  getAgent(viewer: Viewer, agentId: string): Promise<AgentJson>;
 }
+
+export type AgentJson = BuildJson['resources'][number]['agents'][number];
 
 export interface BuildLogJson {
   id: number;
@@ -356,6 +364,36 @@ export function createWorkspaceService(deps: CreateWorkspaceDeps & { db: Databas
       });
       await withAgentTokens(db, [out], viewer.user.id);
       return out;
+    },
+
+    async getBuildByNumber(viewer, ownerId, name, buildNumber) {
+      const out = await snapshot(db, async (q) => {
+        const w = readable(viewer, await wq.getWorkspaceByOwnerAndName(q, ownerId, name, true), true);
+        const b = await wq.getBuildByNumber(q, w.id, buildNumber);
+        if (!b) throw new NotFound(`Workspace "${name}" has no build #${buildNumber}.`);
+        return (await presentBuilds(q, w, [b]))[0];
+      });
+      await withAgentTokens(db, [out], viewer.user.id);
+      return out;
+    },
+
+    async buildParameters(viewer, buildId) {
+      const b = await wq.getBuild(db, buildId);
+      readable(viewer, b ? await wq.getWorkspace(db, b.workspace_id) : undefined, true);
+      return wq.buildParameters(db, b!.id);
+    },
+
+    async getAgent(viewer, agentId) {
+      return snapshot(db, async (q) => {
+        const place = await wq.agentPlace(q, agentId);
+        const w = readable(viewer, place ? await wq.getWorkspace(q, place.workspace_id) : undefined, true);
+        const [build] = await presentBuilds(q, w, [(await wq.getBuild(q, place!.build_id))!]);
+        const agent = build.resources.flatMap((r) => r.agents).find((a) => a.id === agentId);
+        if (!agent) throw new NotFound();
+        // The token is only ever shown in the owner's build answer, never here.
+        const { auth_token: _token, ...rest } = agent;
+        return rest;
+      });
     },
 
     async buildLogs(viewer, buildId) {

@@ -1,3 +1,4 @@
+import { useTitle } from './Entities.js';
 import { useCallback, useEffect, useState } from 'react';
 import { api, errorText, type ConfigOption, type DeliveryMessage, type DispatchMethods, type NotificationTemplate } from '../api.js';
 import { Link, useLocation } from '../router.js';
@@ -12,6 +13,7 @@ const TABS = [
 ] as const;
 
 export function DeploymentNotificationsPage() {
+  useTitle('Deployment notifications');
   const { search } = useLocation();
   const tab = TABS.find(([id]) => id === search.get('tab'))?.[0] ?? 'events';
   return (
@@ -150,7 +152,7 @@ function SettingsTab() {
   const { data, error } = useLoad(() => api.deploymentConfig());
   if (error) return <ErrorBox>Failed to load the deployment configuration: {error}</ErrorBox>;
   if (!data) return <p>Loading…</p>;
-  const shown = data.options.filter((o) => o.group === 'Notifications' || o.group === 'Email');
+  const shown = data.options.filter((o) => o.group.name === 'Notifications' || o.group.name === 'Email');
   return (
     <section className="card">
       <h2>Notification configuration</h2>

@@ -1,3 +1,4 @@
+import { useTitle } from './Entities.js';
 import { useState } from 'react';
 import { api } from '../api.js';
 import { Link } from '../router.js';
@@ -6,6 +7,7 @@ import { ErrorBox, useToast } from '../components/ui.js';
 import { useSubmit } from './Login.js';
 
 export function HomePage() {
+  useTitle('Home');
   const { user } = useSession();
   const toast = useToast();
   const [title, setTitle] = useState('');

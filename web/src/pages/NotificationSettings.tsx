@@ -1,3 +1,4 @@
+import { useTitle } from './Entities.js';
 import { useEffect, useRef, useState } from 'react';
 import { api, errorText, type ChannelPreferences, type DispatchMethods, type NotificationTemplate, type Preference, type User } from '../api.js';
 import { useLocation } from '../router.js';
@@ -44,6 +45,7 @@ export function MethodIcon({ method }: { method: string }) {
 const toMap = (prefs: Preference[]) => Object.fromEntries(prefs.map((p) => [p.id, p.disabled]));
 
 export function NotificationSettingsPage() {
+  useTitle('Notification settings');
   const { user } = useSession();
   const toast = useToast();
   const { search } = useLocation();
@@ -52,6 +54,7 @@ export function NotificationSettingsPage() {
   const [methods, setMethods] = useState<DispatchMethods>();
   const [error, setError] = useState<string>();
   const [justDisabled, setJustDisabled] = useState<string>();
+  const [refusedCritical, setRefusedCritical] = useState<string>();
   const [channels, setChannels] = useState<ChannelPreferences>();
   // A save in flight ignores further clicks; the controls stay enabled so the focus stays on them.
   const saving = useRef(false);
@@ -61,8 +64,13 @@ export function NotificationSettingsPage() {
     let live = true;
     void (async () => {
       try {
-        // The e-mail footer's link: disable that template first, then show the page.
-        if (disableParam) {
+        // The e-mail footer's link: disable that template first, then show the page. A critical
+        // notification cannot be disabled (its e-mails carry no such link; an old one is refused).
+        const [system, custom] = await Promise.all([api.templates('system'), api.templates('custom')]);
+        const critical = disableParam ? [...system, ...custom].find((t) => t.id === disableParam && t.critical) : undefined;
+        if (critical) {
+          setRefusedCritical(critical.name);
+        } else if (disableParam) {
           try {
             await api.updatePreferences({ [disableParam]: true });
             setJustDisabled(disableParam);
@@ -71,13 +79,7 @@ export function NotificationSettingsPage() {
             toast('error', `Failed to disable the notification: ${errorText(err)}`);
           }
         }
-        const [system, custom, prefs, m, ch] = await Promise.all([
-          api.templates('system'),
-          api.templates('custom'),
-          api.preferences(),
-          api.dispatchMethods(),
-          api.channelPreferences(),
-        ]);
+        const [prefs, m, ch] = await Promise.all([api.preferences(), api.dispatchMethods(), api.channelPreferences()]);
         if (!live) return;
         setChannels(ch);
         setTemplates([...system, ...custom]);
@@ -92,7 +94,7 @@ export function NotificationSettingsPage() {
     };
   }, [disableParam, toast]);
 
-  const isDisabled = (t: NotificationTemplate) => disabled[t.id] ?? !t.enabled_by_default;
+  const isDisabled = (t: NotificationTemplate) => !t.critical && (disabled[t.id] ?? !t.enabled_by_default);
 
   const update = async (map: Record<string, boolean>) => {
     if (saving.current) return;
@@ -135,6 +137,11 @@ export function NotificationSettingsPage() {
           Notification has been disabled{disabledName ? `: you will no longer receive “${disabledName}” notifications.` : '.'}
         </div>
       )}
+      {refusedCritical && (
+        <div className="alert alert-info" role="status">
+          “{refusedCritical}” is a critical notification and cannot be turned off.
+        </div>
+      )}
       {error && <ErrorBox>Failed to load notification settings: {error}</ErrorBox>}
       {!templates && !error && <p>Loading…</p>}
       {groups.map(([group, ts]) => {
@@ -155,16 +162,24 @@ export function NotificationSettingsPage() {
               <Switch
                 label={`All ${group}`}
                 checked={ts.every((t) => !isDisabled(t))}
-                onChange={(on) => void update(Object.fromEntries(ts.map((t) => [t.id, !on])))}
+                disabled={ts.every((t) => t.critical)}
+                onChange={(on) => void update(Object.fromEntries(ts.filter((t) => !t.critical).map((t) => [t.id, !on])))}
               />
             </div>
             <ul className="pref-list">
               {ts.map((t) => (
                 <li key={t.id} className="pref-row" data-template-id={t.id}>
-                  <span className="pref-name">{t.name}</span>
+                  <span className="pref-name">
+                    {t.name}
+                    {t.critical && (
+                      <span className="tag" title="Critical notifications cannot be turned off">
+                        Required
+                      </span>
+                    )}
+                  </span>
                   <MethodIcon method={t.method || methods?.default || 'smtp'} />
                   {channels && <ChannelCells name={t.name} all={channels.channels} pref={channelsOf(t.id)} onChange={(m, on) => void updateChannel(t.id, m, on)} />}
-                  <Switch label={t.name} checked={!isDisabled(t)} onChange={(on) => void update({ [t.id]: !on })} />
+                  <Switch label={t.name} checked={!isDisabled(t)} disabled={t.critical} onChange={(on) => void update({ [t.id]: !on })} />
                 </li>
               ))}
             </ul>
@@ -203,11 +218,6 @@ function ChannelCells({ name, all, pref, onChange }: { name: string; all: Channe
           </span>
         );
       })}
-      {pref?.locked && (
-        <span className="locked-note" title="A critical notification: it cannot be turned off">
-          Required
-        </span>
-      )}
     </span>
   );
 }

@@ -4,8 +4,10 @@ import { useEffect, useState } from 'react';
 import { Link, navigate, useLocation } from '../router.js';
 import { InboxListView, useInbox, type InboxTab, type InboxView } from '../components/inbox.js';
 import type { InboxKind } from '../api.js';
+import { useTitle } from './Entities.js';
 
 export function NotificationsPage() {
+  useTitle('Inbox');
   const { search } = useLocation();
   const [view, setView] = useState<InboxView>({
     tab: (['all', 'unread', 'archived'].includes(search.get('tab') ?? '') ? search.get('tab') : 'all') as InboxTab,

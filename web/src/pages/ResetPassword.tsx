@@ -1,3 +1,4 @@
+import { useTitle } from './Entities.js';
 import { useState } from 'react';
 import { api } from '../api.js';
 import { Link, navigate, useLocation } from '../router.js';
@@ -6,6 +7,7 @@ import { AuthCard, useSubmit } from './Login.js';
 
 /** /reset-password: asks for a one-time passcode by e-mail. */
 export function RequestPasscodePage() {
+  useTitle('Reset your password');
   const [email, setEmail] = useState('');
   const [sent, setSent] = useState(false);
   const { busy, error, submit } = useSubmit(async () => {
@@ -40,6 +42,7 @@ export function RequestPasscodePage() {
 
 /** /reset-password/change?otp=…&email=…: the link from the e-mail. */
 export function ChangePasswordPage() {
+  useTitle('Choose a new password');
   const toast = useToast();
   const { search } = useLocation();
   const [email, setEmail] = useState(search.get('email') ?? '');
