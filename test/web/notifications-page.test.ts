@@ -317,14 +317,14 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       expect(errors()).toEqual([]);
     });
 
-    it('axe-core: no serious violations on the dashboard pages and the popover, light and dark', async () => {
+    it('axe-core: no serious violations on the dashboard pages (inbox, settings, workspaces, templates, users, deployment) and the popover, light and dark', async () => {
       const user = await createUser(owner, [], { username: 'axel', name: 'Axel Member' });
       await seed(user.id);
       for (const colorScheme of ['light', 'dark'] as const) {
         for (const who of [user.api, owner]) {
           const { page, context } = await browser.page(server.url, { colorScheme });
           await useSession(context, server.url, who);
-          const paths = ['/', '/notifications', '/settings/notifications', ...(who === owner ? ['/deployment/notifications'] : [])];
+          const paths = ['/', '/notifications', '/settings/notifications', '/workspaces', '/templates', ...(who === owner ? ['/deployment/notifications', '/deployment/users'] : [])];
           for (const path of paths) {
             await page.goto(path);
             await page.getByRole('button', { name: 'Sign out' }).waitFor();
