@@ -11,7 +11,7 @@ import {
   type InboxNotification,
 } from '../api.js';
 import { isInternal, navigate } from '../router.js';
-import { InfoIcon, LaptopIcon, TemplateIcon, UserIcon } from './icons.js';
+import { FlaskIcon, InfoIcon, LaptopIcon, MessageIcon, TaskIcon, TemplateIcon, UserIcon } from './icons.js';
 import { Markdown, RelativeTime, useToast } from './ui.js';
 
 export const SOCKET_ERROR = 'Unable to retrieve latest inbox notifications. Please try refreshing the browser.';
@@ -244,6 +244,9 @@ function NotificationIcon({ n }: { n: InboxNotification }) {
   if (icon === 'DEFAULT_ICON_WORKSPACE' || n.kind === 'workspace') return <LaptopIcon />;
   if (icon === 'DEFAULT_ICON_ACCOUNT' || n.kind === 'user') return <UserIcon />;
   if (icon === 'DEFAULT_ICON_TEMPLATE' || n.kind === 'template') return <TemplateIcon />;
+  if (n.kind === 'task') return <TaskIcon />;
+  if (n.kind === 'custom') return <MessageIcon />;
+  if (n.kind === 'test') return <FlaskIcon />;
   return <InfoIcon />;
 }
 
@@ -285,7 +288,7 @@ export function InboxItem({ n, inbox, onFollow }: { n: InboxNotification; inbox:
   };
   return (
     <li ref={li} className={`inbox-item${unread ? ' unread' : ''}`} data-testid="inbox-item" aria-labelledby={titleId}>
-      <span className="inbox-avatar" aria-hidden="true">
+      <span className="inbox-avatar" aria-hidden="true" data-kind={n.kind}>
         <NotificationIcon n={n} />
       </span>
       <div className="inbox-body">
