@@ -81,6 +81,9 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       const db = dialogOf(b.page);
       // Titles are shown with the content.
       await expect(itemNamed(da, 'Backup finished').locator('.inbox-title').textContent()).resolves.toContain('Backup finished');
+      // Icons per kind: the custom notification and the workspace one differ.
+      await expect(itemNamed(da, 'Backup finished').locator('.inbox-avatar').getAttribute('data-kind')).resolves.toBe('custom');
+      await expect(itemNamed(da, 'Workspace deleted').locator('.inbox-avatar').getAttribute('data-kind')).resolves.toBe('workspace');
 
       // Archive in tab A: gone from tab B within a second, listed under B's Archived tab.
       await itemNamed(da, 'Backup finished').getByRole('button', { name: 'Archive' }).click();
