@@ -17,6 +17,9 @@ export const InboxKind = Type.Union(INBOX_KINDS.map((k) => Type.Literal(k)), {
 });
 export type InboxKind = Static<typeof InboxKind>;
 
+/** Members of a grouped message listed in its inbox row (the count is exact). */
+export const INBOX_GROUP_EVENTS = 25;
+
 const NullableDateTime = Type.Union([DateTime, Type.Null()]);
 
 export const InboxNotification = Type.Object({
@@ -35,6 +38,17 @@ export const InboxNotification = Type.Object({
     description: 'Herald: hidden until then; null: not snoozed. When due it comes back unread and this is cleared.',
   }),
   kind: InboxKind,
+  group: Type.Optional(
+    Type.Object(
+      {
+        count: Type.Integer({ description: 'How many events the grouped message stands for.' }),
+        events: Type.Array(Type.Object({ title: Type.String(), created_at: DateTime }), {
+          description: `The first ${INBOX_GROUP_EVENTS} members, oldest first.`,
+        }),
+      },
+      { description: 'Herald (issue 19): present on a grouped message; the inbox shows it as one item that expands.' },
+    ),
+  ),
 });
 export type InboxNotification = Static<typeof InboxNotification>;
 

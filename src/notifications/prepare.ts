@@ -10,7 +10,7 @@ import type { Action, MessagePayload, NotificationMethod, PreparedMessage, Templ
 import { renderActions, renderTitleBody, type TemplateRowForRender } from './render/message.js';
 import { renderEmail, type RenderedEmail } from './render/email.js';
 import { markdownToHtml, markdownToPlaintext } from './render/markdown.js';
-import type { NewInboxRow } from './inbox/store.js';
+import { inboxGroupOf, type NewInboxRow } from './inbox/store.js';
 import { renderAdaptiveCard, renderDiscordMessage, renderSlackMessage, type SlackMessage } from './render/channels.js';
 import { getAppearance } from './dispatch/queries.js';
 import { getTemplate } from './templates/store.js';
@@ -167,6 +167,7 @@ export function renderInboxRow(msg: PreparedMessage): NewInboxRow {
     title: msg.titleMarkdown,
     content: msg.bodyMarkdown,
     actions: msg.payload.actions ?? [],
+    group: inboxGroupOf(msg.payload.data),
   };
 }
 

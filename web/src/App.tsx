@@ -8,6 +8,7 @@ import { LoginPage, SetupPage } from './pages/Login.js';
 import { ChangePasswordPage, RequestPasscodePage } from './pages/ResetPassword.js';
 import { HomePage } from './pages/Home.js';
 import { NotificationSettingsPage } from './pages/NotificationSettings.js';
+import { NotificationsPage } from './pages/Notifications.js';
 import { DeploymentNotificationsPage } from './pages/DeploymentNotifications.js';
 import { BuildPage, TaskPage, TemplatePage, TemplatesPage, TemplateVersionPage, useTitle, UsersPage, WorkspacePage, WorkspacesPage } from './pages/Entities.js';
 
@@ -116,6 +117,8 @@ function Routes({ pathname, user }: { pathname: string; user: User }) {
       return <HomePage />;
     case '/settings/notifications':
       return <NotificationSettingsPage />;
+    case '/notifications':
+      return <NotificationsPage />;
     case '/deployment/notifications':
       return hasRole(user, 'owner') ? <DeploymentNotificationsPage /> : <NotFound text="Only owners can manage the deployment's notifications." />;
     default:
@@ -150,6 +153,7 @@ function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () =
     { to: '/workspaces', label: 'Workspaces' },
     { to: '/templates', label: 'Templates' },
     ...(hasRole(user, 'owner', 'user-admin') ? [{ to: '/deployment/users', label: 'Users' }] : []),
+    { to: '/notifications', label: 'Inbox' },
     { to: '/settings/notifications', label: 'Notifications' },
     ...(hasRole(user, 'owner') ? [{ to: '/deployment/notifications', label: 'Deployment' }] : []),
   ];

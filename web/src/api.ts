@@ -7,6 +7,7 @@ import {
   queryString,
   type EndpointKey,
   type Input,
+  type InboxListQuery,
   type InboxWatchQuery,
   type MessagesQuery,
   type Output,
@@ -17,6 +18,7 @@ export type {
   ConfigOption,
   DeliveryMessage,
   DispatchMethods,
+  InboxKind,
   InboxNotification,
   InboxPage,
   InboxWatchFrame as InboxFrame,
@@ -30,7 +32,8 @@ export type {
   TemplateVersion,
   Preset,
 } from '../../src/contract/index.js';
-export { ApiError, INBOX_PAGE_SIZE } from '../../src/contract/index.js';
+export type { ChannelPreferences } from '../../src/contract/preference-channels.js';
+export { ApiError, INBOX_KINDS, INBOX_PAGE_SIZE } from '../../src/contract/index.js';
 
 export const API_BASE = API_PREFIX;
 
@@ -90,8 +93,11 @@ export const api = {
     open('POST /users/otp/change-password', { body }),
 
   // Inbox
-  inbox: (startingBefore?: string) => authed('GET /notifications/inbox', { query: { starting_before: startingBefore } }),
+  inbox: (startingBefore?: string, filter: Omit<InboxListQuery, 'starting_before'> = {}) =>
+    authed('GET /notifications/inbox', { query: { ...filter, starting_before: startingBefore } }),
   markRead: (id: string, isRead = true) => authed('PUT /notifications/inbox/{id}/read-status', { params: { id }, body: { is_read: isRead } }),
+  archive: (id: string, archived = true) => authed('PUT /notifications/inbox/{id}/archive', { params: { id }, body: { archived } }),
+  snooze: (id: string, until: string | null) => authed('PUT /notifications/inbox/{id}/snooze', { params: { id }, body: { until } }),
   markAllRead: () => authed('PUT /notifications/inbox/mark-all-as-read'),
   sendCustom: (title: string, message: string) => authed('POST /notifications/custom', { body: { content: { title, message } } }),
 
@@ -101,6 +107,10 @@ export const api = {
   preferences: () => authed('GET /users/{user}/notifications/preferences', { params: me }),
   updatePreferences: (map: Record<string, boolean>) =>
     authed('PUT /users/{user}/notifications/preferences', { params: me, body: { template_disabled_map: map } }),
+
+  channelPreferences: () => authed('GET /users/{user}/notifications/preferences/channels', { params: me }),
+  updateChannelPreferences: (template_channels: Record<string, Record<string, boolean>>) =>
+    authed('PUT /users/{user}/notifications/preferences/channels', { params: me, body: { template_channels } }),
 
   // Deployment (owners)
   setTemplateMethod: (id: string, method: string) =>

@@ -1,6 +1,6 @@
 import type { Queryable } from '../../db/database.js';
 import type { Action } from '../types.js';
-import type { InboxKind, InboxNotification } from '../../contract/inbox.js';
+import { INBOX_GROUP_EVENTS, type InboxKind, type InboxNotification } from '../../contract/inbox.js';
 import { catalogueEntry, type TemplateGroup } from '../templates/catalogue.js';
 
 /** NOTIFY channel for new inbox rows; the payload is an InboxEvent. */
@@ -19,6 +19,19 @@ export interface InboxRow {
   created_at: Date;
   archived_at: Date | null;
   snoozed_until: Date | null;
+  /** Herald (issue 19): the members of a grouped message. */
+  group_info?: InboxGroup | null;
+}
+export type InboxGroup = NonNullable<InboxNotification['group']>;
+
+/** The inbox's view of a grouped message's `data.group` (see notifications/grouping): count and the first members. */
+export function inboxGroupOf(data: Record<string, unknown> | null | undefined): InboxGroup | null {
+  const g = data?.group as { count?: unknown; events?: unknown } | undefined;
+  if (!g || typeof g.count !== 'number' || !Array.isArray(g.events)) return null;
+  const events = (g.events as { title?: unknown; name?: unknown; created_at?: unknown }[])
+    .slice(0, INBOX_GROUP_EVENTS)
+    .map((e) => ({ title: String(e.title ?? e.name ?? ''), created_at: String(e.created_at ?? '') }));
+  return { count: g.count, events };
 }
 
 /** What a notification is about, from its template's group: the dashboard's icon and kind filter. */
@@ -67,6 +80,7 @@ export function toInboxNotification(r: InboxRow): InboxNotification {
     archived_at: r.archived_at ? new Date(r.archived_at).toISOString() : null,
     snoozed_until: r.snoozed_until ? new Date(r.snoozed_until).toISOString() : null,
     kind: kindOfTemplate(r.template_id),
+    ...(r.group_info ? { group: r.group_info } : {}),
   };
 }
 
@@ -78,6 +92,7 @@ export interface NewInboxRow {
   title: string;
   content: string;
   actions: Action[];
+  group?: InboxGroup | null;
 }
 
 // NOTIFY payloads are limited to 8000 bytes.
@@ -90,12 +105,12 @@ const MAX_EVENT_BYTES = 7900;
 export async function insertInboxRows(q: Queryable, rows: NewInboxRow[]): Promise<InboxRow[]> {
   if (!rows.length) return [];
   const r = await q.query<InboxRow>(
-    `INSERT INTO inbox_notifications (id, user_id, template_id, targets, title, content, icon, actions)
+    `INSERT INTO inbox_notifications (id, user_id, template_id, targets, title, content, icon, actions, group_info)
      SELECT x.id, x.user_id, x.template_id,
             CASE WHEN x.targets = '' THEN NULL ELSE string_to_array(x.targets, ',')::uuid[] END,
-            x.title, x.content, '', x.actions::jsonb
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[])
-          AS x(id, user_id, template_id, targets, title, content, actions)
+            x.title, x.content, '', x.actions::jsonb, NULLIF(x.group_info, '')::jsonb
+     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
+          AS x(id, user_id, template_id, targets, title, content, actions, group_info)
      ON CONFLICT (id) DO NOTHING
      RETURNING *`,
     [
@@ -106,6 +121,7 @@ export async function insertInboxRows(q: Queryable, rows: NewInboxRow[]): Promis
       rows.map((x) => x.title),
       rows.map((x) => x.content),
       rows.map((x) => JSON.stringify(x.actions ?? [])),
+      rows.map((x) => (x.group ? JSON.stringify(x.group) : '')),
     ],
   );
   await announceInbox(q, 'new', r.rows);

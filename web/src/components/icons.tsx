@@ -65,3 +65,21 @@ export const InboxIcon = () => (
     <path d="M5.45 5.11 2 12v6a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2v-6l-3.45-6.89A2 2 0 0 0 16.76 4H7.24a2 2 0 0 0-1.79 1.11z" />
   </Icon>
 );
+/** Inbox kinds without a reference icon: tasks, custom notifications, test notifications. */
+export const TaskIcon = () => (
+  <Icon>
+    <rect x="4" y="3" width="16" height="18" rx="2" />
+    <path d="M8 9l2 2 4-4M8 16h8" />
+  </Icon>
+);
+export const MessageIcon = () => (
+  <Icon>
+    <path d="M21 15a2 2 0 0 1-2 2H7l-4 4V5a2 2 0 0 1 2-2h14a2 2 0 0 1 2 2z" />
+  </Icon>
+);
+export const FlaskIcon = () => (
+  <Icon>
+    <path d="M9 3h6M10 3v6L4 19a1.5 1.5 0 0 0 1.3 2h13.4a1.5 1.5 0 0 0 1.3-2L14 9V3" />
+    <path d="M7 15h10" />
+  </Icon>
+);

@@ -118,17 +118,18 @@ function EventsTab() {
                     {t.name}
                     {!t.method && <span className="muted small"> (default)</span>}
                   </span>
-                  <fieldset className="segmented" disabled={busy === t.id}>
-                    <legend className="sr-only">Delivery method for {t.name}</legend>
-                    {choices.map((m) => (
-                      <label key={m} className={current === m ? 'selected' : undefined}>
-                        <input type="radio" name={`method-${t.id}`} value={m} checked={current === m} onChange={() => void change(t, m)} />
-                        {METHOD_LABEL[m] ?? m}
-                      </label>
-                    ))}
-                  </fieldset>
+                  <MethodRadios t={t} choices={choices} current={current} onSave={(m) => void change(t, m)} />
                   {t.method && (
-                    <button type="button" className="link small" disabled={busy === t.id} onClick={() => void change(t, null)}>
+                    <button
+                      type="button"
+                      className="link small"
+                      onClick={(e) => {
+                        if (busy === t.id) return;
+                        // The button goes away after the reset: the focus moves to the chosen radio, not to <body>.
+                        const li = e.currentTarget.closest('li');
+                        void change(t, null).then(() => li?.querySelector<HTMLInputElement>(`input[value="${methods.default}"]`)?.focus());
+                      }}
+                    >
                       Use default
                     </button>
                   )}
@@ -361,5 +362,51 @@ function HistoryTab() {
         </div>
       )}
     </section>
+  );
+}
+
+/**
+ * A template's method as radios. Arrow keys only move the choice; Enter or Space (or a click) saves,
+ * so walking through the options does not save each one. The radios stay enabled while saving so
+ * the focus stays where it was.
+ */
+function MethodRadios({ t, choices, current, onSave }: { t: NotificationTemplate; choices: string[]; current: string; onSave: (m: string) => void }) {
+  const [pending, setPending] = useState(current);
+  useEffect(() => setPending(current), [current]);
+  const save = (m: string) => {
+    if (m !== current) onSave(m);
+  };
+  const hintId = `method-hint-${t.id}`;
+  return (
+    <fieldset className="segmented" aria-describedby={hintId}>
+      <legend className="sr-only">Delivery method for {t.name}</legend>
+      <span id={hintId} className="sr-only">
+        Arrow keys choose, Enter saves.
+      </span>
+      {choices.map((m) => (
+        <label
+          key={m}
+          className={pending === m ? 'selected' : undefined}
+          // A pointer click has detail > 0; the click an arrow key fires has 0.
+          onClick={(e) => e.detail > 0 && save(m)}
+        >
+          <input
+            type="radio"
+            name={`method-${t.id}`}
+            value={m}
+            checked={pending === m}
+            onChange={() => setPending(m)}
+            onKeyDown={(e) => {
+              if (e.key === 'Enter' || e.key === ' ') {
+                e.preventDefault();
+                save(pending);
+              }
+            }}
+          />
+          {METHOD_LABEL[m] ?? m}
+        </label>
+      ))}
+      {pending !== current && <span className="muted small"> Press Enter to save</span>}
+    </fieldset>
   );
 }

@@ -1,6 +1,6 @@
 import { useTitle } from './Entities.js';
-import { useEffect, useState } from 'react';
-import { api, errorText, type DispatchMethods, type NotificationTemplate, type Preference, type User } from '../api.js';
+import { useEffect, useRef, useState } from 'react';
+import { api, errorText, type ChannelPreferences, type DispatchMethods, type NotificationTemplate, type Preference, type User } from '../api.js';
 import { useLocation } from '../router.js';
 import { hasRole, useSession } from '../session.js';
 import { InboxIcon, MailIcon, WebhookIcon } from '../components/icons.js';
@@ -55,7 +55,9 @@ export function NotificationSettingsPage() {
   const [error, setError] = useState<string>();
   const [justDisabled, setJustDisabled] = useState<string>();
   const [refusedCritical, setRefusedCritical] = useState<string>();
-  const [saving, setSaving] = useState(false);
+  const [channels, setChannels] = useState<ChannelPreferences>();
+  // A save in flight ignores further clicks; the controls stay enabled so the focus stays on them.
+  const saving = useRef(false);
   const disableParam = search.get('disabled');
 
   useEffect(() => {
@@ -77,8 +79,9 @@ export function NotificationSettingsPage() {
             toast('error', `Failed to disable the notification: ${errorText(err)}`);
           }
         }
-        const [prefs, m] = await Promise.all([api.preferences(), api.dispatchMethods()]);
+        const [prefs, m, ch] = await Promise.all([api.preferences(), api.dispatchMethods(), api.channelPreferences()]);
         if (!live) return;
+        setChannels(ch);
         setTemplates([...system, ...custom]);
         setDisabled(toMap(prefs));
         setMethods(m);
@@ -94,16 +97,34 @@ export function NotificationSettingsPage() {
   const isDisabled = (t: NotificationTemplate) => !t.critical && (disabled[t.id] ?? !t.enabled_by_default);
 
   const update = async (map: Record<string, boolean>) => {
-    setSaving(true);
+    if (saving.current) return;
+    saving.current = true;
     try {
       setDisabled(toMap(await api.updatePreferences(map)));
+      // "Off" means every channel off: the grid follows.
+      setChannels(await api.channelPreferences());
       toast('success', 'Notification preferences updated');
     } catch (err) {
       toast('error', `Failed to update notification preferences: ${errorText(err)}`);
     } finally {
-      setSaving(false);
+      saving.current = false;
     }
   };
+
+  const updateChannel = async (templateId: string, method: string, on: boolean) => {
+    if (saving.current) return;
+    saving.current = true;
+    try {
+      setChannels(await api.updateChannelPreferences({ [templateId]: { [method]: on } }));
+      setDisabled(toMap(await api.preferences()));
+      toast('success', 'Notification preferences updated');
+    } catch (err) {
+      toast('error', `Failed to update notification preferences: ${errorText(err)}`);
+    } finally {
+      saving.current = false;
+    }
+  };
+  const channelsOf = (id: string) => channels?.templates.find((t) => t.id === id);
 
   const groups = templates ? byGroup(templates).filter(([g]) => groupVisible(g, user)) : [];
   const disabledName = justDisabled && templates?.find((t) => t.id === justDisabled)?.name;
@@ -129,10 +150,19 @@ export function NotificationSettingsPage() {
           <section key={group} className="card pref-group" aria-labelledby={headId}>
             <div className="pref-row pref-group-head">
               <h2 id={headId}>{group}</h2>
+              {channels && (
+                <span className="pref-channel-heads" aria-hidden="true">
+                  {channels.channels.map((c) => (
+                    <span key={c.method} className="pref-channel-head">
+                      {c.label}
+                    </span>
+                  ))}
+                </span>
+              )}
               <Switch
                 label={`All ${group}`}
                 checked={ts.every((t) => !isDisabled(t))}
-                disabled={saving || ts.every((t) => t.critical)}
+                disabled={ts.every((t) => t.critical)}
                 onChange={(on) => void update(Object.fromEntries(ts.filter((t) => !t.critical).map((t) => [t.id, !on])))}
               />
             </div>
@@ -148,7 +178,8 @@ export function NotificationSettingsPage() {
                     )}
                   </span>
                   <MethodIcon method={t.method || methods?.default || 'smtp'} />
-                  <Switch label={t.name} checked={!isDisabled(t)} disabled={saving || t.critical} onChange={(on) => void update({ [t.id]: !on })} />
+                  {channels && <ChannelCells name={t.name} all={channels.channels} pref={channelsOf(t.id)} onChange={(m, on) => void updateChannel(t.id, m, on)} />}
+                  <Switch label={t.name} checked={!isDisabled(t)} disabled={t.critical} onChange={(on) => void update({ [t.id]: !on })} />
                 </li>
               ))}
             </ul>
@@ -156,5 +187,37 @@ export function NotificationSettingsPage() {
         );
       })}
     </>
+  );
+}
+
+type ChannelPref = ChannelPreferences['templates'][number];
+
+/** One row of the template × channel grid: a checkbox per channel the template is delivered through. */
+function ChannelCells({ name, all, pref, onChange }: { name: string; all: ChannelPreferences['channels']; pref?: ChannelPref; onChange: (method: string, on: boolean) => void }) {
+  return (
+    <span className="pref-channels" role="group" aria-label={`${name}: channels`}>
+      {all.map((c) => {
+        const available = !!pref?.available.includes(c.method);
+        if (!available) {
+          return (
+            <span key={c.method} className="pref-channel muted" title={`Not delivered through ${c.label}`}>
+              <span aria-hidden="true">—</span>
+              <span className="visually-hidden">{`${name} is not delivered through ${c.label}`}</span>
+            </span>
+          );
+        }
+        return (
+          <span key={c.method} className="pref-channel">
+            <input
+              type="checkbox"
+              aria-label={`${name} via ${c.label}`}
+              checked={pref?.locked ? true : !!pref?.channels[c.method]}
+              disabled={pref?.locked}
+              onChange={(e) => onChange(c.method, e.target.checked)}
+            />
+          </span>
+        );
+      })}
+    </span>
   );
 }
