@@ -88,7 +88,10 @@ export function createNotificationAdmin(deps: NotificationAdminDeps): Notificati
     dispatchMethods: () => ({ available: ['smtp', 'webhook', ...(deps.configuredChannels ?? [])], default: deps.defaultMethod }),
     async sendTestNotification(actor) {
       demand(actor, 'deployment_config:update');
-      const methods = deps.configuredMethods;
+      // Every configured method, and the one an admin chose for the test template (a channel such as
+      // web push or user destinations that is not tried by default).
+      const chosen = (await getTemplate(db, TEMPLATE_TEST_NOTIFICATION))?.method;
+      const methods = chosen && !deps.configuredMethods.includes(chosen) ? [...deps.configuredMethods, chosen] : deps.configuredMethods;
       if (!methods.length) return [];
       await deps.enqueuer.enqueueMany([
         {

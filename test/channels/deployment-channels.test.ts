@@ -5,7 +5,7 @@ import { describeEachEngine } from '../support/db.js';
 import { setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
 import { waitFor } from '../support/wait.js';
-import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
+import { TEMPLATE_CUSTOM_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
 describeEachEngine('deployment chat destinations', (engine) => {
   let server: TestServer;
@@ -48,16 +48,21 @@ describeEachEngine('deployment chat destinations', (engine) => {
     ['teams', '/teams/workflows/1'],
     ['discord', '/discord/api/webhooks/1/t'],
   ])('a template set to %s is delivered there', async (method, path) => {
-    expect((await owner.put(`/notifications/templates/${TEMPLATE_TEST_NOTIFICATION}/method`, { method })).status).toBe(200);
+    // A custom notification goes through its template's method (the test notification goes through
+    // every configured one, so it cannot show the per-template choice).
+    expect((await owner.put(`/notifications/templates/${TEMPLATE_CUSTOM_NOTIFICATION}/method`, { method })).status).toBe(200);
     const before = sink.requests.length;
-    expect((await owner.post('/notifications/test')).status).toBe(204);
+    const title = `Through ${method}`;
+    expect((await owner.post('/notifications/custom', { content: { title, message: 'from the channel test' } })).status).toBe(204);
     await waitFor(() => sink.requests.slice(before).some((r) => r.path === path), 10_000);
-    const req = sink.requests.slice(before).find((r) => r.path === path)!;
-    expect(JSON.stringify(req.json)).toContain('A test notification');
+    const reqs = sink.requests.slice(before);
+    expect(reqs.filter((r) => r.path.startsWith('/' + path.split('/')[1])).map((r) => r.path)).toEqual([path]);
+    expect(JSON.stringify(reqs.find((r) => r.path === path)!.json)).toContain(title);
     await waitFor(async () => {
       const rows = await server.db.query<{ status: string }>(
-        `SELECT status::text AS status FROM notification_messages WHERE user_id = $1 AND method::text = $2`,
-        [ownerId, method],
+        `SELECT status::text AS status FROM notification_messages
+         WHERE user_id = $1 AND method::text = $2 AND notification_template_id = $3`,
+        [ownerId, method, TEMPLATE_CUSTOM_NOTIFICATION],
       );
       return rows.rows.length === 1 && rows.rows[0].status === 'sent';
     }, 10_000);
