@@ -88,7 +88,8 @@ describeEachEngine('the reference client against Herald', (engine) => {
   let orgId: string;
 
   beforeAll(async () => {
-    server = await startTestServer(engine);
+    // E-mail configured (nothing listens there): a password reset is only offered where it can be sent.
+    server = await startTestServer(engine, { config: { email: { smarthost: '127.0.0.1:9', from: 'herald@example.com' } } });
     owner = (await setupOwner(server.api)).api;
     client = new ReferenceClient(server.url, owner.token);
     member = await createUser(owner);

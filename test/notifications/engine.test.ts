@@ -161,7 +161,9 @@ describeEachEngine('notification engine', (engine) => {
     const bad = await owner.put(`/notifications/templates/${TEMPLATE_TEST_NOTIFICATION}/method`, { method: 'pigeon' });
     expect(bad.status).toBe(400);
     expect(bad.body.validations[0]).toEqual({ field: 'method', detail: '"pigeon" is not a valid method; smtp, webhook, inbox, slack, teams, discord, webpush, destination are the available options' });
-    expect((await owner.post('/notifications/test')).status).toBe(204);
+    // Enqueued as any event of this template is (the test notification itself also tries every
+    // configured method): the override replaces the deployment default.
+    await server.enqueuer.enqueueMany([{ userId: ownerId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: {}, data: { timestamp: 'override' }, createdBy: 'test' }]);
     expect((await rows()).map((r) => r.method)).toEqual(['inbox']);
     const list = await owner.get('/notifications/templates/system');
     expect(list.body.find((t: { id: string }) => t.id === TEMPLATE_TEST_NOTIFICATION).method).toBe('inbox');
