@@ -69,3 +69,17 @@ export interface Config {
   provisioner: { jobTimeout: number };
   lifecycle: { tickInterval: number; reportInterval: number };
 }
+
+/** One option of the effective configuration, secrets already masked, durations in milliseconds. */
+export interface DescribedOption {
+  option: string;
+  flag: string;
+  env: string;
+  yaml: string;
+  type: string;
+  value: unknown;
+  default: string;
+  secret: boolean;
+  group: string;
+  help: string;
+}

@@ -4,8 +4,8 @@ import { OPTIONS, type OptionSpec } from './options.js';
 import { parseDuration } from '../lib/duration.js';
 import { parseList, trustedOriginList } from '../lib/client-address.js';
 
-export type { Config, EmailConfig, NotificationsConfig } from '../lib/config.js';
-import type { Config } from '../lib/config.js';
+export type { Config, DescribedOption, EmailConfig, NotificationsConfig } from '../lib/config.js';
+import type { Config, DescribedOption } from '../lib/config.js';
 
 export class ConfigError extends Error {}
 
@@ -188,18 +188,7 @@ export function splitHostPort(addr: string): [string, number] {
 }
 
 /** The effective configuration with secrets masked, as shown to owners and in logs. */
-export function describeConfig(cfg: Config): {
-  option: string;
-  flag: string;
-  env: string;
-  yaml: string;
-  type: string;
-  value: unknown;
-  default: string;
-  secret: boolean;
-  group: string;
-  help: string;
-}[] {
+export function describeConfig(cfg: Config): DescribedOption[] {
   return OPTIONS.map((spec) => {
     const v = getPath(cfg, spec.path);
     return {

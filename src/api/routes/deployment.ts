@@ -3,6 +3,7 @@ import { formatDuration } from '../../lib/duration.js';
 import { authorize } from '../auth.js';
 import { errors } from '../../contract/common.js';
 import { DeploymentConfig } from '../../contract/deployment.js';
+import type { DescribedOption } from '../../lib/config.js';
 
 
 /** Hides the user:password part of URL-shaped values (a webhook endpoint may carry credentials). */
@@ -19,19 +20,7 @@ function maskUrlCredentials(value: unknown): unknown {
   }
 }
 
-/** One option of the effective configuration, secrets already masked, durations in milliseconds. */
-export interface DescribedOption {
-  option: string;
-  flag: string;
-  env: string;
-  yaml: string;
-  type: string;
-  value: unknown;
-  default: string;
-  secret: boolean;
-  group: string;
-  help: string;
-}
+export type { DescribedOption };
 
 const title = (flag: string) => flag.split('-').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join(' ');
 

@@ -1,20 +1,10 @@
 import type { Queryable } from '../../db/database.js';
+import type { TemplateRules } from './rules.js';
 
 // Rules and groups: the SQL of the grouping service (enqueue and release have theirs in hold.ts / release.ts).
 
-export interface TemplateRulesRow {
-  template_id: string;
-  window_seconds: number;
-  group_key: string[];
-  mode: 'list' | 'latest';
-  max_window_seconds: number | null;
-  family: string | null;
-  item: string;
-  throttle_count: number | null;
-  throttle_period_seconds: number | null;
-  critical: boolean;
-  updated_at: Date;
-}
+/** A notification_template_rules row: the rules enqueue reads, with their key and time. */
+export type TemplateRulesRow = TemplateRules & { template_id: string; updated_at: Date };
 
 export async function getTemplateRules(q: Queryable, templateId: string): Promise<TemplateRulesRow | undefined> {
   return (await q.query<TemplateRulesRow>(`SELECT * FROM notification_template_rules WHERE template_id = $1`, [templateId])).rows[0];
