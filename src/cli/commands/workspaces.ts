@@ -90,6 +90,11 @@ function buildCommand(name: string, transition: 'start' | 'stop' | 'delete', des
       const api = ApiClient.fromSession();
       const w = await findWorkspace(api, ref);
       if (transition === 'delete') await confirm(`Delete workspace ${w.owner_name}/${w.name}?`, o.yes);
+      if (transition === 'start' && w.dormant_at) {
+        // As the reference's CLI: un-dormant first, then start.
+        process.stderr.write('Activating dormant workspace...\n');
+        await api.call('PUT /workspaces/{workspace}/dormant', { params: { workspace: w.id }, body: { dormant: false } });
+      }
       const b = await api.call('POST /workspaces/{workspace}/builds', { params: { workspace: w.id }, body: { transition, rich_parameter_values: parseParameters(o.parameter) } });
       const latest = () => api.call('GET /workspaces/{workspace}', { params: { workspace: w.id }, query: { include_deleted: true } });
       report(o.wait ? await followBuild(api, w.id, b.id) : await latest(), o.output);

@@ -51,6 +51,8 @@ export function nextTransition(s: lq.LifecycleState, t: lq.TemplateSchedule, tic
   if (!failed && !dormant && s.transition === 'start') {
     if (s.owner_status === 'suspended') return { transition: 'stop', reason: 'autostop' };
     if (!isZero(s.deadline) && now >= s.deadline.getTime()) return { transition: 'stop', reason: 'autostop' };
+    // The max deadline (the template's autostop requirement) is absolute: nothing extends past it.
+    if (!isZero(s.max_deadline) && now >= s.max_deadline.getTime()) return { transition: 'stop', reason: 'autostop' };
   }
   // Autostart: the first schedule time after the stop build was created.
   if (s.owner_status === 'active' && !failed && !dormant && s.transition === 'stop' && t.allowUserAutostart && s.autostart_schedule) {

@@ -44,7 +44,7 @@ export function parseWeekly(raw: string): WeeklySchedule {
 /** JS getDay() (Sunday 0) → the reference's bitmap bit (Monday bit 0 … Sunday bit 6). */
 const bitOf = (jsDay: number) => (jsDay + 6) % 7;
 
-function weekdayIn(tz: string, at: Date): number {
+export function weekdayIn(tz: string, at: Date): number {
   const name = new Intl.DateTimeFormat('en-US', { timeZone: tz, weekday: 'short' }).format(at);
   return ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'].indexOf(name);
 }

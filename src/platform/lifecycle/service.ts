@@ -14,7 +14,7 @@ import { daysToBitmap, ScheduleError } from './schedule.js';
 import type { TemplateScheduleJson } from './present.js';
 export { presentSchedule, type TemplateScheduleJson } from './present.js';
 import { validateAutomaticUpdates, validateAutostart, validateTtl } from './validate.js';
-import { bumpActivity } from './deadline.js';
+import { bumpActivity, recomputeMaxDeadlines } from './deadline.js';
 import * as notify from './notify.js';
 
 export type TemplateScheduleInput = Partial<Omit<TemplateScheduleJson, 'autostop_requirement' | 'autostart_requirement'>> & {
@@ -76,6 +76,9 @@ export async function updateTemplateSchedule(deps: EventDeps, q: Queryable, temp
     timeTilAutostopNotifyMs: i.time_til_autostop_notify_ms ?? old.timeTilAutostopNotifyMs,
   };
   await lq.setTemplateSchedule(q, templateId, next, now);
+  if (next.autostopRequirementDays !== old.autostopRequirementDays || next.autostopRequirementWeeks !== old.autostopRequirementWeeks) {
+    await recomputeMaxDeadlines(q, templateId, now);
+  }
   if (i.update_workspace_last_used_at) {
     await q.query(`UPDATE workspaces SET last_used_at = $2 WHERE template_id = $1 AND deleted = false`, [templateId, now]);
   }

@@ -200,3 +200,11 @@ export async function agentPlace(q: Queryable, agentId: string): Promise<{ works
   );
   return r.rows[0];
 }
+
+/** Clears dormancy and the deletion date; the wake-up counts as use. */
+export async function wakeDormant(q: Queryable, workspaceId: string, now: Date): Promise<void> {
+  await q.query(
+    `UPDATE workspaces SET dormant_at = NULL, deleting_at = NULL, last_used_at = GREATEST(last_used_at, $2), updated_at = now() WHERE id = $1`,
+    [workspaceId, now],
+  );
+}

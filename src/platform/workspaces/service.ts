@@ -123,6 +123,12 @@ export async function createBuild(
     createdAt: deps.clock?.(),
   });
   await q.query(`UPDATE provisioner_jobs SET input = input || jsonb_build_object('workspace_build_id', $2::text) WHERE id = $1`, [jobId, buildId]);
+  if (req.transition === 'start' && w.dormant_at) {
+    // The reference (coderd/workspacebuilds.go, #20925) wakes a dormant workspace that is started:
+    // dormancy and its deletion date are cleared in the build's transaction, and the start counts
+    // as use, so the next tick neither deletes it nor makes it dormant again.
+    await wq.wakeDormant(q, w.id, deps.clock?.() ?? new Date());
+  }
   await q.query(`UPDATE workspaces SET updated_at = now() WHERE id = $1`, [w.id]);
 
   // Automatic builds that move to the active version send Workspace Updated Automatically instead.
