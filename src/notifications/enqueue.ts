@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { publishRaised } from './raised.js';
 import type { Queryable } from '../db/database.js';
 import type { Logger } from '../lib/logger.js';
 import type { NotificationsConfig, EmailConfig } from '../lib/config.js';
@@ -79,6 +80,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   return {
     async enqueueMany(reqs, q = opts.db): Promise<string[][]> {
       if (!reqs.length) return [];
+      publishRaised(reqs.map((r) => r.templateId), 'enqueue');
       const templateIds = [...new Set(reqs.map((r) => r.templateId))];
       const userIds = [...new Set(reqs.map((r) => r.userId))];
       // Templates and users in one statement: one round trip, also inside a transaction. `rules`:

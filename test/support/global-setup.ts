@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { openPostgres } from '../../src/db/postgres.js';
@@ -7,6 +10,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     pgUrl: string;
     pgTemplate: string;
+    /** Where each test file records the notification templates it raised (see raised.ts). */
+    raisedDir: string;
   }
 }
 
@@ -23,6 +28,11 @@ export function withDatabase(url: string, name: string): string {
  * every PostgreSQL test copies; without PostgreSQL the suite runs on PGlite alone and says so.
  */
 export default async function setup(project: TestProject) {
+  // The raised-templates record of this run; read and removed by the summary reporter.
+  const raisedDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-raised-'));
+  process.env.HERALD_RAISED_DIR = raisedDir;
+  project.provide('raisedDir', raisedDir);
+  process.once('exit', () => fs.rmSync(raisedDir, { recursive: true, force: true }));
   if (process.env.HERALD_TEST_ENGINES === 'pglite') {
     // Asked for (CI's second Node.js pass): the PostgreSQL variants are left out, on purpose.
     process.stdout.write('\n[herald tests] HERALD_TEST_ENGINES=pglite: database tests run on PGlite only.\n\n');

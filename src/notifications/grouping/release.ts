@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { publishRaised } from '../raised.js';
 import { EventEmitter } from 'node:events';
 import type { Database, Queryable } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
@@ -348,6 +349,7 @@ function safePayload(p: Parameters<typeof buildPayload>[0], helpers: ReturnType<
 /** Inserts the group messages (pending, `carries` their group); a template the user disabled is skipped. */
 async function insertCarriers(q: Queryable, channel: string, carriers: Carrier[], now: Date): Promise<Set<string>> {
   if (!carriers.length) return new Set();
+  publishRaised(carriers.map((c) => c.templateId), 'grouping');
   const r = await q.query<{ id: string }>(
     `WITH ins AS (
        INSERT INTO notification_messages

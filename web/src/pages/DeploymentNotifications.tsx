@@ -185,14 +185,67 @@ function SettingsTab() {
   );
 }
 
+/** A test message's outcome is final in these states; temporary failures are retried. */
+const FINAL = ['sent', 'permanent_failure', 'inhibited'];
+const WATCH_MS = 120_000;
+const STATUS_TEXT: Record<string, string> = {
+  pending: 'Queued',
+  leased: 'Sending…',
+  sent: 'Sent',
+  temporary_failure: 'Failed, will retry',
+  permanent_failure: 'Failed',
+  inhibited: 'Not sent',
+};
+
+/** The messages one test notification enqueued (one per method), watched until each is final. */
+function useTestResults(): { results?: DeliveryMessage[]; watching: boolean; send: () => Promise<void> } {
+  const [results, setResults] = useState<DeliveryMessage[]>();
+  const [watch, setWatch] = useState<{ userId: string; before: Set<string>; until: number }>();
+  const mine = async (userId: string) =>
+    (await api.messages({ user_id: userId, limit: 50 })).messages.filter((m) => m.created_by === 'send-test-notification');
+  const send = async () => {
+    const me = await api.me();
+    const before = new Set((await mine(me.id)).map((m) => m.id));
+    await api.sendTestNotification();
+    setResults([]);
+    setWatch({ userId: me.id, before, until: Date.now() + WATCH_MS });
+  };
+  useEffect(() => {
+    if (!watch) return;
+    let stop = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const poll = async () => {
+      try {
+        const fresh = (await mine(watch.userId)).filter((m) => !watch.before.has(m.id)).sort((a, b) => a.method.localeCompare(b.method));
+        if (stop) return;
+        setResults(fresh);
+        if ((fresh.length && fresh.every((m) => FINAL.includes(m.status))) || Date.now() > watch.until) {
+          setWatch(undefined);
+          return;
+        }
+      } catch {
+        // A failed poll is retried on the next round.
+      }
+      if (!stop) timer = setTimeout(() => void poll(), 1000);
+    };
+    void poll();
+    return () => {
+      stop = true;
+      if (timer) clearTimeout(timer);
+    };
+  }, [watch]);
+  return { results, watching: !!watch, send };
+}
+
 function TroubleshootingTab() {
   const toast = useToast();
   const [sending, setSending] = useState(false);
   const { data: settings, error, reload } = useLoad(() => api.notifierSettings());
+  const test = useTestResults();
   const send = async () => {
     setSending(true);
     try {
-      await api.sendTestNotification();
+      await test.send();
       toast('success', 'Test notification sent');
     } catch (err) {
       toast('error', `Failed to send test notification: ${errorText(err)}`);
@@ -215,12 +268,45 @@ function TroubleshootingTab() {
         <h2>Test notification</h2>
         <p>Send a test notification to troubleshoot your notification settings.</p>
         <p className="muted">
-          It goes to you through every configured method; its outcome appears in the{' '}
-          <Link to="/deployment/notifications?tab=history">delivery history</Link>.
+          It goes to you through every configured method (and the method chosen for it, if any); the result of each method
+          shows below and in the <Link to="/deployment/notifications?tab=history">delivery history</Link>.
         </p>
         <button type="button" className="btn btn-primary" disabled={sending} onClick={() => void send()}>
           {sending ? 'Sending…' : 'Send notification'}
         </button>
+        {test.results && (
+          <div className="test-results" aria-live="polite">
+            <h3>Results by method</h3>
+            {test.results.length === 0 && <p className="muted">{test.watching ? 'Waiting for the messages…' : 'No method is configured: nothing was sent.'}</p>}
+            {test.results.length > 0 && (
+              <div className="table-wrap">
+                <table className="history-table" aria-label="Test notification results">
+                  <thead>
+                    <tr>
+                      <th scope="col">Method</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">Attempts</th>
+                      <th scope="col">Error</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {test.results.map((m) => (
+                      <tr key={m.id} data-method={m.method} data-status={m.status}>
+                        <td>{METHOD_LABEL[m.method] ?? m.method}</td>
+                        <td>
+                          <span className={`status status-${m.status}`}>{STATUS_TEXT[m.status] ?? m.status.replace('_', ' ')}</span>
+                        </td>
+                        <td>{m.attempt_count}</td>
+                        <td>{m.status === 'sent' ? '' : m.status_reason ?? ''}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            {test.watching && test.results.length > 0 && <p className="muted">Watching until every method has a final result…</p>}
+          </div>
+        )}
       </section>
       <section className="card">
         <h2>Dispatcher</h2>
