@@ -126,7 +126,6 @@ describe.skipIf(!hasChromium)('dashboard: notification settings and the deployme
       await page.getByRole('link', { name: 'Troubleshooting' }).click();
       await page.getByRole('button', { name: 'Send notification' }).click();
       await toastSays(page, 'Test notification sent');
-      if (shots) await screenshot(page, 'deployment-troubleshooting');
 
       await page.getByRole('link', { name: 'Delivery history', exact: true }).click();
       await page.locator('select[name=template_id]').selectOption(TEMPLATE_TEST_NOTIFICATION);

@@ -176,10 +176,7 @@ function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () =
         </nav>
         <div className="navbar-end">
           <InboxBell />
-          {/* Help: the documentation the server serves at /docs. */}
-          <a className="navbar-help" href="/docs" target="_blank" rel="noopener" title="Documentation">
-            Help
-          </a>
+          <HelpMenu />
           <span className="navbar-user" title={user.email}>
             {user.username}
           </span>
@@ -192,5 +189,48 @@ function Layout({ user, onSignedOut, children }: { user: User; onSignedOut: () =
         {children}
       </main>
     </>
+  );
+}
+
+/** The documentation the server serves at /docs, one click from every page. */
+const HELP_LINKS = [
+  ['/docs', 'Documentation home'],
+  ['/docs/admin/notifications', 'Notifications admin guide'],
+  ['/docs/tasks', 'Tasks guide'],
+  ['/docs/reference/api', 'API reference'],
+  ['/docs/reference/cli', 'CLI reference'],
+] as const;
+
+function HelpMenu() {
+  const [open, setOpen] = useState(false);
+  useEffect(() => {
+    if (!open) return;
+    const close = (e: Event) => {
+      if (e instanceof KeyboardEvent ? e.key === 'Escape' : !(e.target as Element).closest?.('.help-menu')) setOpen(false);
+    };
+    document.addEventListener('keydown', close);
+    document.addEventListener('click', close);
+    return () => {
+      document.removeEventListener('keydown', close);
+      document.removeEventListener('click', close);
+    };
+  }, [open]);
+  return (
+    <div className="help-menu">
+      <button type="button" className="navbar-help" aria-expanded={open} aria-controls="help-menu-list" onClick={() => setOpen((o) => !o)}>
+        Help
+      </button>
+      {open && (
+        <ul id="help-menu-list" className="help-menu-list" aria-label="Help">
+          {HELP_LINKS.map(([href, label]) => (
+            <li key={href}>
+              <a href={href} target="_blank" rel="noopener" onClick={() => setOpen(false)}>
+                {label}
+              </a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
   );
 }
