@@ -16,7 +16,7 @@ export function platformRoutes(platform: Omit<Platform, 'services'>) {
       await workspaceRoutes(app, platform);
       await fileRoutes(app, platform.files);
       await provisionerKeyRoutes(app, platform);
-      await lifecycleRoutes(app, platform.lifecycle);
+      await lifecycleRoutes(app, platform.lifecycle, platform.directory);
     },
     /** Agent tokens and provisioner keys: these routes check their own credentials. */
     custom: async (app: FastifyInstance): Promise<void> => {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { NoContent, Uuid } from './common.js';
+import { DateTime, NoContent, UserParam, Uuid } from './common.js';
 import { Workspace } from './workspaces.js';
 
 // Schedules, dormancy, automatic updates, agent stats and resource monitoring, prebuilds settings.
@@ -53,6 +53,18 @@ export const ResourcesMonitoringUsage = Type.Object({
 
 export const PrebuildsSettings = Type.Object({ reconciliation_paused: Type.Boolean() });
 
+/** codersdk.UserQuietHoursScheduleResponse: when the owner's workspaces may be stopped by the template's autostop requirement. */
+export const UserQuietHoursSchedule = Type.Object({
+  raw_schedule: Type.String({ description: 'A daily cron with its zone, e.g. "CRON_TZ=Europe/London 0 2 * * *".' }),
+  user_set: Type.Boolean({ description: 'False: the deployment default applies.' }),
+  user_can_set: Type.Boolean(),
+  time: Type.String({ description: 'HH:MM in the zone.' }),
+  timezone: Type.String(),
+  next: DateTime,
+});
+/** An empty schedule goes back to the deployment default. */
+export const UpdateUserQuietHoursSchedule = Type.Object({ schedule: Type.String({ maxLength: 256 }) }, { additionalProperties: false });
+
 const WorkspaceIdParam = Type.Object({ workspace: Uuid });
 export const ReportStatsResponse = Type.Object({ report_interval: Type.Integer({ description: 'Nanoseconds until the next report, as the reference.' }) });
 
@@ -61,6 +73,8 @@ export const lifecycleEndpoints = {
   'PUT /workspaces/{workspace}/ttl': { params: WorkspaceIdParam, body: UpdateTtl, response: { 204: NoContent } },
   'PUT /workspaces/{workspace}/dormant': { params: WorkspaceIdParam, body: UpdateDormancy, response: { 200: Workspace } },
   'PUT /workspaces/{workspace}/autoupdates': { params: WorkspaceIdParam, body: UpdateAutomaticUpdates, response: { 204: NoContent } },
+  'GET /users/{user}/quiet-hours': { params: UserParam, response: { 200: UserQuietHoursSchedule } },
+  'PUT /users/{user}/quiet-hours': { params: UserParam, body: UpdateUserQuietHoursSchedule, response: { 200: UserQuietHoursSchedule } },
   'GET /prebuilds/settings': { response: { 200: PrebuildsSettings } },
   'PUT /prebuilds/settings': { body: PrebuildsSettings, response: { 200: PrebuildsSettings } },
   'POST /workspaceagents/me/report-stats': { body: AgentStats, response: { 200: ReportStatsResponse } },

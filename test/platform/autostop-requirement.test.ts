@@ -23,9 +23,11 @@ describeEachEngine('autostop requirement: max deadline in the owner quiet-hours 
   const at = (iso: string) => (now = new Date(iso));
   const tick = (): Promise<TickResult> => (server.services.lifecycle as LifecycleExecutor).runOnce();
   let n = 0;
-  /** Quiet hours are a per-user cron with its zone (users.quiet_hours_schedule); empty = deployment default (midnight UTC). */
-  const quietHours = (userId: string, schedule: string) =>
-    server.db.query(`UPDATE users SET quiet_hours_schedule = $2 WHERE id = $1`, [userId, schedule]);
+  /** The owner's quiet hours (PUT /users/{user}/quiet-hours): a daily cron with its zone; empty = the default, midnight UTC. */
+  const quietHours = async (schedule: string) => {
+    const r = await member.api.put('/users/me/quiet-hours', { schedule });
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+  };
 
   beforeAll(async () => {
     server = await startTestServer(engine, { now: clock, config: { lifecycle: { tickInterval: 0, reportInterval: 0 } } });
@@ -44,8 +46,26 @@ describeEachEngine('autostop requirement: max deadline in the owner quiet-hours 
 
   const build = async (id: string) => (await member.api.get(`/workspaces/${id}`)).body.latest_build;
 
+  it('GET/PUT /users/{user}/quiet-hours: daily schedules only, self or a user admin', async () => {
+    at('2026-04-03T12:00:00Z');
+    expect((await member.api.get('/users/me/quiet-hours')).body).toEqual({
+      raw_schedule: 'CRON_TZ=UTC 0 0 * * *', user_set: false, user_can_set: true, time: '00:00', timezone: 'UTC', next: '2026-04-04T00:00:00.000Z',
+    });
+    const set = await member.api.put('/users/me/quiet-hours', { schedule: 'CRON_TZ=America/New_York 30 2 * * *' });
+    expect(set.body).toEqual({
+      raw_schedule: 'CRON_TZ=America/New_York 30 2 * * *', user_set: true, user_can_set: true, time: '02:30', timezone: 'America/New_York', next: '2026-04-04T06:30:00.000Z',
+    });
+    for (const schedule of ['CRON_TZ=UTC 0 2 * * 1', 'CRON_TZ=Nowhere/Land 0 2 * * *', 'not a cron']) {
+      const bad = await member.api.put('/users/me/quiet-hours', { schedule });
+      expect({ schedule, status: bad.status, field: bad.body.validations?.[0]?.field }).toEqual({ schedule, status: 400, field: 'schedule' });
+    }
+    expect((await member.api.put(`/users/${admin.id}/quiet-hours`, { schedule: '' })).status).toBe(403);
+    expect((await owner.get(`/users/${member.username}/quiet-hours`)).body.user_set).toBe(true);
+    expect((await owner.put(`/users/${member.id}/quiet-hours`, { schedule: '' })).body).toMatchObject({ user_set: false, raw_schedule: 'CRON_TZ=UTC 0 0 * * *' });
+  });
+
   it('max deadline: the next required day at the quiet hours of the owner zone; deadline pulled in; bumps capped; stopped there', async () => {
-    await quietHours(member.id, 'CRON_TZ=America/New_York 0 2 * * *');
+    await quietHours('CRON_TZ=America/New_York 0 2 * * *');
     const templateId = await template({ days_of_week: ['saturday'] }, { activity_bump_ms: HOUR });
     // Friday 16:00 EDT, TTL 8 hours → Saturday 04:00Z; Saturday 02:00 EDT is 06:00Z.
     at('2026-04-03T20:00:00Z');
@@ -71,7 +91,7 @@ describeEachEngine('autostop requirement: max deadline in the owner quiet-hours 
   });
 
   it('no TTL: the deadline is the max deadline; across a DST change the wall-clock time holds', async () => {
-    await quietHours(member.id, 'CRON_TZ=Europe/London 0 0 * * *');
+    await quietHours('CRON_TZ=Europe/London 0 0 * * *');
     const templateId = await template({ days_of_week: ['sunday'] });
     // Friday 27 March 2026 (GMT): Sunday 29 March 00:00 GMT is 00:00Z (BST starts at 01:00 that day).
     at('2026-03-27T12:00:00Z');
@@ -88,7 +108,7 @@ describeEachEngine('autostop requirement: max deadline in the owner quiet-hours 
   });
 
   it('every N weeks counts weeks from Monday 2 January 2023; the default quiet hours are midnight UTC', async () => {
-    await quietHours(member.id, '');
+    await quietHours('');
     const templateId = await template({ days_of_week: ['sunday'], weeks: 2 });
     // Friday 3 April 2026 is in week 169 (odd): the stop waits for week 170's Sunday, 12 April.
     at('2026-04-03T12:00:00Z');
@@ -110,7 +130,7 @@ describeEachEngine('autostop requirement: max deadline in the owner quiet-hours 
   });
 
   it('a new requirement on the template gives running builds a max deadline, never sooner than two hours away', async () => {
-    await quietHours(member.id, '');
+    await quietHours('');
     const { templateId } = await createTemplate(admin.api, `late${++n}`);
     at('2026-04-06T09:00:00Z'); // Monday
     const { workspace } = await createWorkspace(member.api, { name: `e${++n}`, template_id: templateId, ttl_ms: null });

@@ -12,7 +12,14 @@ import {
   UpdateAutostart,
   UpdateDormancy,
   UpdateTtl,
+  UpdateUserQuietHoursSchedule,
+  UserQuietHoursSchedule,
 } from '../../contract/lifecycle.js';
+import { UserParam } from '../../contract/common.js';
+import { actorOf } from '../auth.js';
+import { userParam } from '../params.js';
+import { can } from '../../access/roles.js';
+import type { Directory } from '../../platform/directory.js';
 import type { LifecycleService } from '../../platform/lifecycle/service.js';
 import type { AgentRow, AgentService } from '../../platform/agents/service.js';
 
@@ -20,7 +27,22 @@ const tags = ['Workspaces'];
 const WorkspaceParam = Type.Object({ workspace: Uuid });
 
 /** Workspace schedules, dormancy and automatic updates; prebuilds settings (session-authenticated). */
-export async function lifecycleRoutes(app: FastifyInstance, lifecycle: LifecycleService): Promise<void> {
+export async function lifecycleRoutes(app: FastifyInstance, lifecycle: LifecycleService, directory: Directory): Promise<void> {
+  const who = (req: FastifyRequest) => {
+    const a = actorOf(req);
+    return { userId: a.user.id, readOthers: can(a.roles, 'user:read'), updateOthers: can(a.roles, 'user:update') };
+  };
+  app.get<{ Params: Static<typeof UserParam> }>(
+    '/users/:user/quiet-hours',
+    { schema: { tags: ['Users'], params: UserParam, response: { 200: UserQuietHoursSchedule, ...errors(400, 401, 403, 404) } } },
+    async (req) => lifecycle.quietHours(who(req), await userParam(directory, req, req.params.user)),
+  );
+  app.put<{ Params: Static<typeof UserParam>; Body: Static<typeof UpdateUserQuietHoursSchedule> }>(
+    '/users/:user/quiet-hours',
+    { schema: { tags: ['Users'], params: UserParam, body: UpdateUserQuietHoursSchedule, response: { 200: UserQuietHoursSchedule, ...errors(400, 401, 403, 404) } } },
+    async (req) => lifecycle.setQuietHours(who(req), await userParam(directory, req, req.params.user), req.body.schedule),
+  );
+
   app.put<{ Params: Static<typeof WorkspaceParam>; Body: Static<typeof UpdateAutostart> }>(
     '/workspaces/:workspace/autostart',
     { schema: { tags, params: WorkspaceParam, body: UpdateAutostart, response: errors(400, 401, 403, 404, 410) } },

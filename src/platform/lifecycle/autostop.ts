@@ -1,5 +1,5 @@
 import { CronExpressionParser } from 'cron-parser';
-import { parseWeekly, weekdayIn } from './schedule.js';
+import { parseWeekly, ScheduleError, weekdayIn } from './schedule.js';
 
 /**
  * The max deadline of a start build (the reference's CalculateAutostop, its autostop-requirement
@@ -69,6 +69,24 @@ function nextApplicableMonday(tz: string, at: Date, n: number): Date {
   if (rem === 0) return at;
   const monday = new Date(Date.UTC(EPOCH.y, EPOCH.m - 1, EPOCH.d + (week + n - rem) * 7));
   return midnightOf(tz, { y: monday.getUTCFullYear(), m: monday.getUTCMonth() + 1, d: monday.getUTCDate() });
+}
+
+/**
+ * A quiet-hours schedule: a daily cron (`CRON_TZ=<zone> <minute> <hour> * * *`), as the reference's
+ * cron.Daily. Returns its zone and its time of day (HH:MM).
+ */
+export function parseDaily(raw: string): { tz: string; time: string } {
+  const s = parseWeekly(raw);
+  const [min, hour, , , dow] = s.cron.split(' ');
+  if (dow !== '*') throw new ScheduleError('a quiet hours schedule is daily: day-of-week must be *');
+  if (!/^\d{1,2}$/.test(min) || !/^\d{1,2}$/.test(hour)) throw new ScheduleError('minute and hour must be single values, e.g. "0 2"');
+  return { tz: s.tz, time: `${hour.padStart(2, '0')}:${min.padStart(2, '0')}` };
+}
+
+/** The next quiet-hours time after `now`. */
+export function nextQuietHours(raw: string, now: Date): Date {
+  const s = parseWeekly(raw);
+  return cronNext(s.cron, s.tz, now);
 }
 
 /** Reference bitmap: Monday bit 0 … Sunday bit 6; JS getDay(): Sunday 0. */

@@ -14,7 +14,19 @@ import { daysToBitmap, ScheduleError } from './schedule.js';
 import type { TemplateScheduleJson } from './present.js';
 export { presentSchedule, type TemplateScheduleJson } from './present.js';
 import { validateAutomaticUpdates, validateAutostart, validateTtl } from './validate.js';
-import { bumpActivity, recomputeMaxDeadlines } from './deadline.js';
+import { bumpActivity, quietHoursOf, recomputeMaxDeadlines } from './deadline.js';
+import { DEFAULT_QUIET_HOURS_SCHEDULE, nextQuietHours, parseDaily } from './autostop.js';
+import type { UserRow } from '../../auth/users/queries.js';
+
+async function userSetQuietHours(q: Queryable, userId: string): Promise<boolean> {
+  const r = await q.query<{ s: string }>(`SELECT quiet_hours_schedule AS s FROM users WHERE id = $1`, [userId]);
+  return !!r.rows[0]?.s;
+}
+
+function presentQuietHours(raw: string, userSet: boolean, now: Date): QuietHoursJson {
+  const d = parseDaily(raw);
+  return { raw_schedule: raw, user_set: userSet, user_can_set: true, time: d.time, timezone: d.tz, next: nextQuietHours(raw, now).toISOString() };
+}
 import * as notify from './notify.js';
 
 export type TemplateScheduleInput = Partial<Omit<TemplateScheduleJson, 'autostop_requirement' | 'autostart_requirement'>> & {
@@ -99,6 +111,21 @@ export async function updateTemplateSchedule(deps: EventDeps, q: Queryable, temp
   }
 }
 
+export interface QuietHoursActor {
+  userId: string;
+  readOthers: boolean;
+  updateOthers: boolean;
+}
+
+export interface QuietHoursJson {
+  raw_schedule: string;
+  user_set: boolean;
+  user_can_set: boolean;
+  time: string;
+  timezone: string;
+  next: string;
+}
+
 export interface LifecycleService {
   setAutostart(viewer: Viewer, workspaceId: string, schedule: string | null | undefined): Promise<void>;
   setTtl(viewer: Viewer, workspaceId: string, ttlMs: number | null | undefined): Promise<void>;
@@ -106,6 +133,9 @@ export interface LifecycleService {
   setAutomaticUpdates(viewer: Viewer, workspaceId: string, value: string): Promise<void>;
   /** Agent activity (connections, sessions): bumps the deadline and last use. */
   reportActivity(workspaceId: string): Promise<void>;
+  /** The user's quiet hours (the max deadline's time of day); `who` may read or change others' when allowed. */
+  quietHours(who: QuietHoursActor, user: UserRow): Promise<QuietHoursJson>;
+  setQuietHours(who: QuietHoursActor, user: UserRow, schedule: string): Promise<QuietHoursJson>;
   prebuildsSettings(): Promise<{ reconciliation_paused: boolean }>;
   setPrebuildsSettings(s: { reconciliation_paused: boolean }): Promise<{ reconciliation_paused: boolean }>;
 }
@@ -183,6 +213,26 @@ export function createLifecycleService(deps: EventDeps & { db: Database; clock?:
 
     async reportActivity(workspaceId) {
       await db.tx((q) => bumpActivity(q, workspaceId, clock()));
+    },
+
+    async quietHours(who, user) {
+      if (who.userId !== user.id && !who.readOthers) throw new Forbidden("You may not read this user's quiet hours.");
+      return presentQuietHours(await quietHoursOf(db, user.id), await userSetQuietHours(db, user.id), clock());
+    },
+
+    async setQuietHours(who, user, schedule) {
+      if (who.userId !== user.id && !who.updateOthers) throw new Forbidden("You may not change this user's quiet hours.");
+      const raw = schedule.trim();
+      if (raw) {
+        try {
+          parseDaily(raw);
+        } catch (err) {
+          if (err instanceof ScheduleError) throw new Invalid('Invalid quiet hours schedule.', err.message, [{ field: 'schedule', detail: err.message }]);
+          throw err;
+        }
+      }
+      await db.query(`UPDATE users SET quiet_hours_schedule = $2, updated_at = now() WHERE id = $1`, [user.id, raw]);
+      return presentQuietHours(raw || DEFAULT_QUIET_HOURS_SCHEDULE, !!raw, clock());
     },
 
     async prebuildsSettings() {
