@@ -245,6 +245,9 @@ export const BuildLog = Type.Object({
 });
 export type BuildLog = Static<typeof BuildLog>;
 
+/** The stage of the warning lines a claim build writes when its plan replaced resources (prebuilds). */
+export const RESOURCE_REPLACEMENTS_STAGE = 'Resource replacements';
+
 /** `?follow` (as the reference: present means follow) turns the request into a WebSocket; `after` skips lines up to that id. */
 export const BuildLogsQuery = Type.Object({
   follow: Type.Optional(Type.String({ maxLength: 8, description: 'Present (any value but false): a WebSocket that streams the lines as they are written.' })),
