@@ -93,7 +93,7 @@ export function workspaceScheduleRows(w: Workspace): ScheduleRow[] {
   const running = b?.transition === 'start' && b.status === 'running';
   return [
     ['Autostart', cronText(w.autostart_schedule)],
-    ['Next autostart', timeText(w.next_start_at)],
+    ...(w.next_start_at ? [['Next autostart', timeText(w.next_start_at)] as ScheduleRow] : []),
     ['Time until autostop', durationText(w.ttl_ms)],
     ['Deadline', running ? timeText(b?.deadline, 'none') : 'not running'],
     ['Max deadline', running ? timeText(b?.max_deadline, 'none') : 'not running'],
