@@ -11,7 +11,7 @@ import { describeEachEngine } from '../support/db.js';
 import { OWNER, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { AI_DEFINITION, appStatus, createTemplate, createWorkspace, waitForBuild } from '../platform/helpers.js';
 import { pass, PREBUILDS_CONFIG, prebuildsOf, presetsOf } from '../platform/prebuild-helpers.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
+import { axeViolations, ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
 
 const HOUR = 3_600_000;
 
@@ -79,6 +79,7 @@ describe.skipIf(!hasChromium)('dashboard: entity pages', () => {
       expect(requests).toEqual([]);
       await fits(page);
       if (shots) await screenshot(page, 'page-build-live');
+      expect(await axeViolations(page), 'page-build-live').toEqual([]);
 
       // The end: the last line arrives, the stream closes and the page shows the finished build.
       expect((await prov(`/provisionerdaemons/jobs/${jobId}/complete`, { resources: [], logs: [{ output: 'Apply complete!' }] })).status).toBe(204);
@@ -114,6 +115,7 @@ describe.skipIf(!hasChromium)('dashboard: entity pages', () => {
       expect(await params.locator('dd').first().textContent()).toBe('eu-west');
       await fits(page);
       if (shots) await screenshot(page, 'page-build');
+      expect(await axeViolations(page), 'page-build').toEqual([]);
       expect(errors()).toEqual([]);
     });
 
@@ -143,6 +145,7 @@ describe.skipIf(!hasChromium)('dashboard: entity pages', () => {
       expect(await history.nth(1).textContent()).toContain('Reading the test');
       await fits(page);
       if (shots) await screenshot(page, 'page-task');
+      expect(await axeViolations(page), 'page-task').toEqual([]);
       expect(errors()).toEqual([]);
     });
 
@@ -180,6 +183,7 @@ describe.skipIf(!hasChromium)('dashboard: entity pages', () => {
       expect(await fact('Template schedule', 'Automatic updates')).toBe('required: workspaces start on the active version');
       await fits(page);
       if (shots) await screenshot(page, 'page-template');
+      expect(await axeViolations(page), 'page-template').toEqual([]);
 
       await page.goto(`/@${OWNER.username}/sched-ws`);
       await page.getByLabel('Workspace schedule').waitFor();
@@ -193,6 +197,7 @@ describe.skipIf(!hasChromium)('dashboard: entity pages', () => {
       expect(await fact('Workspace schedule', 'Deleting at')).toBe('not scheduled');
       await fits(page);
       if (shots) await screenshot(page, 'page-workspace');
+      expect(await axeViolations(page), 'page-workspace').toEqual([]);
 
       // Dormant: the dates appear.
       expect((await owner.put(`/workspaces/${workspace.id}/dormant`, { dormant: true })).status).toBe(200);
@@ -201,6 +206,24 @@ describe.skipIf(!hasChromium)('dashboard: entity pages', () => {
       await page.getByLabel('Workspace schedule').waitFor();
       expect(await fact('Workspace schedule', 'Dormant since')).toBe(`${new Date(dormant.dormant_at).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
       expect(await fact('Workspace schedule', 'Deleting at')).toBe(`${new Date(dormant.deleting_at).toISOString().slice(0, 16).replace('T', ' ')} UTC`);
+      expect(errors()).toEqual([]);
+    });
+
+    it('dark mode: the build, task, template and workspace pages have no serious axe violations', { timeout: 120_000 }, async () => {
+      const { page, context, errors } = await browser.page(server.url, { width: 375, height: 900, colorScheme: 'dark' });
+      await useSession(context, server.url, owner);
+      for (const [path, ready] of [
+        [`/@${OWNER.username}/drifty/builds/2`, '[data-section="replacements"]'],
+        [`/tasks/${OWNER.username}/fix-flaky`, '[data-section="current-state"]'],
+        ['/templates/coder/scheduled', '[aria-label="Template schedule"]'],
+        [`/@${OWNER.username}/sched-ws`, '[aria-label="Workspace schedule"]'],
+      ] as const) {
+        await page.goto(path);
+        await page.locator(ready).waitFor();
+        await page.waitForFunction(() => !document.querySelector('.state-loading'));
+        expect(await axeViolations(page), path).toEqual([]);
+        await fits(page);
+      }
       expect(errors()).toEqual([]);
     });
 

@@ -489,7 +489,8 @@ function BuildLogs({ build, onFinished }: { build: WorkspaceBuild; onFinished: (
       ) : lines.length === 0 ? (
         <p className="muted state-empty">{state.state === 'live' ? 'Waiting for the first log line…' : 'This build wrote no logs.'}</p>
       ) : (
-        <pre className="logs" aria-label="Build logs" data-lines={lines.length}>
+        // Focusable so the keyboard can scroll it; role log: screen readers hear new lines politely.
+        <pre className="logs" role="log" aria-label="Build logs" tabIndex={0} data-lines={lines.length}>
           {lines.map((l) => `${l.stage ? `[${l.stage}] ` : ''}${l.output}`).join('\n')}
         </pre>
       )}
