@@ -8,12 +8,12 @@ import { provisionerDaemonRoutes, provisionerKeyRoutes } from './routes/provisio
 import { agentLifecycleRoutes, lifecycleRoutes } from './routes/lifecycle.js';
 
 /** The workspace platform's routes, by how they authenticate. */
-export function platformRoutes(platform: Omit<Platform, 'services'>) {
+export function platformRoutes(platform: Omit<Platform, 'services'>, o: { accessUrl?: string } = {}) {
   return {
     /** Behind session or API-token authentication. */
     authed: async (app: FastifyInstance): Promise<void> => {
       await templateRoutes(app, platform);
-      await workspaceRoutes(app, platform);
+      await workspaceRoutes(app, { ...platform, accessUrl: o.accessUrl });
       await fileRoutes(app, platform.files);
       await provisionerKeyRoutes(app, platform);
       await lifecycleRoutes(app, platform.lifecycle, platform.directory);

@@ -11,3 +11,4 @@ export * from './deployment.js';
 export * from './channels.js';
 export * from './endpoints.js';
 export * from './client.js';
+export * from './schedule-text.js';

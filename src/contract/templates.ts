@@ -5,6 +5,9 @@ import { ProvisionerJob } from './workspaces.js';
 
 // Templates, their versions, rich parameters and presets.
 
+/** The rich parameter that carries an AI task's prompt (the reference's "AI Prompt"). */
+export const AI_PROMPT_PARAMETER = 'AI Prompt';
+
 export const TemplateName = Type.String({ minLength: 1, maxLength: 32, pattern: '^[a-zA-Z0-9]+(?:-[a-zA-Z0-9]+)*$' });
 export const VersionName = Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-zA-Z0-9._-]+$' });
 export const TemplateIdParam = Type.Object({ id: Uuid });

@@ -245,6 +245,27 @@ export const BuildLog = Type.Object({
 });
 export type BuildLog = Static<typeof BuildLog>;
 
+/** The stage of the warning lines a claim build writes when its plan replaced resources (prebuilds). */
+export const RESOURCE_REPLACEMENTS_STAGE = 'Resource replacements';
+
+/** `?follow` (as the reference: present means follow) turns the request into a WebSocket; `after` skips lines up to that id. */
+export const BuildLogsQuery = Type.Object({
+  follow: Type.Optional(Type.String({ maxLength: 8, description: 'Present (any value but false): a WebSocket that streams the lines as they are written.' })),
+  after: Type.Optional(Type.Integer({ minimum: 0, description: 'Only the lines after the one with this id.' })),
+});
+export type BuildLogsQuery = Static<typeof BuildLogsQuery>;
+
+/** One text frame of the followed logs: one line. */
+export const BuildLogFrame = Type.Object(BuildLog.properties, {
+  description: 'Switching Protocols (with ?follow): a WebSocket; each text frame is one JSON log line, and the server closes it (1000) once the build has finished.',
+});
+
+export const BUILD_LOGS_DESCRIPTION =
+  'The log lines of a build, oldest first. With `follow` (send `Connection: Upgrade`, `Upgrade: websocket`), the server sends ' +
+  'each line already written and then each new one as its own JSON text frame while the build runs, and closes with 1000 ' +
+  'when the build has finished; clients send nothing. A follow request without the upgrade answers 426, and a ' +
+  'cookie-authenticated one from another origin 403.';
+
 export const AgentTokenParam = Type.Object({ workspace: Uuid });
 export const AgentTokenQuery = Type.Object({ agent: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) });
 /** Herald: a rotated agent token, shown once. */
@@ -260,7 +281,7 @@ export const workspaceEndpoints = {
   'POST /workspaces/{workspace}/builds': { params: WorkspaceParam, body: CreateBuild, response: { 201: WorkspaceBuild } },
   'GET /workspaces/{workspace}/builds': { params: WorkspaceParam, querystring: BuildPageQuery, response: { 200: Type.Array(WorkspaceBuild) } },
   'GET /workspacebuilds/{workspacebuild}': { params: BuildParam, response: { 200: WorkspaceBuild } },
-  'GET /workspacebuilds/{workspacebuild}/logs': { params: BuildParam, response: { 200: Type.Array(BuildLog) } },
+  'GET /workspacebuilds/{workspacebuild}/logs': { params: BuildParam, querystring: BuildLogsQuery, response: { 200: Type.Array(BuildLog), 101: BuildLogFrame } },
   'GET /users/{user}/workspace/{name}/builds/{buildnumber}': { params: BuildByNumberParam, response: { 200: WorkspaceBuild } },
   'GET /workspacebuilds/{workspacebuild}/parameters': { params: BuildParam, response: { 200: Type.Array(Type.Object({ name: Type.String(), value: Type.String() })) } },
   'GET /workspaceagents/{workspaceagent}': { params: AgentParam, response: { 200: WorkspaceAgent } },

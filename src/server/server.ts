@@ -127,7 +127,7 @@ export function assemble(deps: AssembleDeps): Assembly {
       describeConfig: () => describeConfig(config),
       deploymentValues: () => deploymentValues(config),
     }),
-    platformRoutes(platform),
+    platformRoutes(platform, { accessUrl: config.accessUrl }),
   ];
   return { modules, services: { ...notifications.background, ...platform.services }, security, notifications, platform };
 }

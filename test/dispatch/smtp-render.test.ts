@@ -64,7 +64,7 @@ describe('renderEmail', () => {
     // greeting before body, body before buttons, buttons before footer
     const order = ['Hi Bobby,', 'was deleted', 'View workspaces', 'View templates', 'All rights reserved'].map((s) => html.indexOf(s));
     expect(order.every((v, i) => v > 0 && (i === 0 || v > order[i - 1]))).toBe(true);
-    expect(html).toMatch(/<a href="http:\/\/test.com\/workspaces" style="[^"]*background-color: #020617[^"]*">\s*View workspaces\s*<\/a>/);
+    expect(html).toMatch(/<a href="http:\/\/test.com\/workspaces" style="[^"]*background-color: #020617[^"]*" class="herald-button">\s*View workspaces\s*<\/a>/);
     expect(html).toContain('&copy;&nbsp;2026&nbsp;Herald. All rights reserved&nbsp;-&nbsp;<a href="http://test.com"');
     expect(html).toContain('>http://test.com</a>');
     expect(html).toMatch(/<a href="http:\/\/test.com\/settings\/notifications"[^>]*>Click here to manage your notification settings<\/a>/);
@@ -103,5 +103,20 @@ describe('renderEmail', () => {
 
   test('escapeHtml', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+  });
+});
+
+describe('renderEmail: dark mode', () => {
+  test('declares both colour schemes and restyles the card, footer, links and buttons for dark readers', () => {
+    const { html } = renderEmail(message());
+    expect(html).toContain('<meta name="color-scheme" content="light dark" />');
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+    const dark = /@media \(prefers-color-scheme: dark\) \{([\s\S]*)\}/.exec(style)?.[1] ?? '';
+    for (const cls of ['herald-body', 'herald-card', 'herald-footer', 'herald-button']) {
+      expect(dark, cls).toContain(`.${cls}`);
+      expect(html, cls).toContain(`class="${cls}"`);
+    }
+    // Every action button carries the class the dark rules restyle.
+    expect(html.match(/class="herald-button"/g)).toHaveLength(2);
   });
 });

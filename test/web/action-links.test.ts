@@ -1,7 +1,8 @@
 // Every notification leads somewhere (issue 17 item 1): every action URL that every template of the
 // catalogue produces — rendered through the preview with the ids of real entities — opens a real
 // dashboard page for that entity (never "There is no page at this address"), at 375 px without
-// sideways scrolling; a link to a deleted workspace says so.
+// sideways scrolling; a link to a deleted workspace says so. (The screenshots of the workspace, build,
+// task and template pages are taken by entity-pages.test.ts, with their schedules, logs and prompt.)
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
@@ -129,21 +130,17 @@ describe.skipIf(!hasChromium)('dashboard: notification action links', () => {
       await page.getByRole('heading', { name: 'Agents and apps' }).waitFor();
       await page.getByText('claude-code').first().waitFor();
       await page.getByRole('button', { name: 'Stop' }).waitFor();
-      if (shots) await screenshot(page, 'page-workspace');
       await page.getByRole('link', { name: '#1' }).click();
       await page.locator('[data-page="build"]').waitFor();
       await page.locator('dt', { hasText: 'Initiator' }).waitFor();
-      if (shots) await screenshot(page, 'page-build');
       await page.goto(`/tasks/${OWNER.username}/dev-ws`);
       await page.getByText('Reading the code').first().waitFor();
-      if (shots) await screenshot(page, 'page-task');
       await page.goto(`/templates/coder/docker/versions/${versionName}`);
       await page.locator('[data-page="template-version"]').waitFor();
       await page.getByText('active').first().waitFor();
       if (shots) await screenshot(page, 'page-template-version');
       await page.goto('/templates/coder/docker');
       await page.locator('[data-page="template"]').waitFor();
-      if (shots) await screenshot(page, 'page-template');
       await page.goto('/workspaces?filter=owner:me');
       await page.getByRole('link', { name: 'dev-ws' }).waitFor();
       expect(await page.getByRole('link', { name: 'old-ws' }).count()).toBe(0);

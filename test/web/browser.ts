@@ -5,7 +5,8 @@
 //   ... expect(errors()).toEqual([]);
 //   await b.close();
 
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -116,4 +117,17 @@ export async function signIn(page: Page, email: string, password: string): Promi
 /** Signs a browser context in with an existing session token (the login form has its own test). */
 export async function useSession(context: BrowserContext, url: string, api: ApiHelper): Promise<void> {
   await context.addCookies([{ name: 'coder_session_token', value: api.token!, url }]);
+}
+
+const AXE_SOURCE = () => readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Serious and critical axe-core violations on the page as it is now (rule id and targets). */
+export async function axeViolations(page: Page): Promise<string[]> {
+  // The dashboard's CSP refuses inline scripts; evaluation through the DevTools protocol is not a page script.
+  await page.evaluate(AXE_SOURCE());
+  return page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run({ resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  });
 }

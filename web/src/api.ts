@@ -32,6 +32,13 @@ export type {
   TemplateVersion,
   Preset,
 } from '../../src/contract/index.js';
+export {
+  AI_PROMPT_PARAMETER,
+  RESOURCE_REPLACEMENTS_STAGE,
+  durationText,
+  templateScheduleRows,
+  workspaceScheduleRows,
+} from '../../src/contract/index.js';
 export type { ChannelPreferences } from '../../src/contract/preference-channels.js';
 export { ApiError, INBOX_KINDS, INBOX_PAGE_SIZE } from '../../src/contract/index.js';
 
@@ -128,7 +135,11 @@ export const api = {
   workspaceByName: (owner: string, name: string, includeDeleted = false) =>
     authed('GET /users/{user}/workspace/{name}', { params: { user: owner, name }, query: includeDeleted ? { include_deleted: true } : {} }),
   builds: (workspaceId: string) => authed('GET /workspaces/{workspace}/builds', { params: { workspace: workspaceId } }),
-  buildLogs: (buildId: string) => authed('GET /workspacebuilds/{workspacebuild}/logs', { params: { workspacebuild: buildId } }),
+  buildLogs: (buildId: string, after?: number) =>
+    authed('GET /workspacebuilds/{workspacebuild}/logs', { params: { workspacebuild: buildId }, query: after ? { after } : {} }),
+  buildByNumber: (owner: string, name: string, buildnumber: number) =>
+    authed('GET /users/{user}/workspace/{name}/builds/{buildnumber}', { params: { user: owner, name, buildnumber } }),
+  buildParameters: (buildId: string) => authed('GET /workspacebuilds/{workspacebuild}/parameters', { params: { workspacebuild: buildId } }),
   createBuild: (workspaceId: string, transition: 'start' | 'stop' | 'delete', templateVersionId?: string) =>
     authed('POST /workspaces/{workspace}/builds', {
       params: { workspace: workspaceId },
@@ -142,6 +153,12 @@ export const api = {
   suspendUser: (id: string) => authed('PUT /users/{user}/status/suspend', { params: { user: id } }),
   activateUser: (id: string) => authed('PUT /users/{user}/status/activate', { params: { user: id } }),
 };
+
+/** The address of the socket that streams a build's log lines after `after` while it runs (the session cookie authenticates it). */
+export function buildLogsFollowUrl(buildId: string, after = 0): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}${API_PREFIX}/workspacebuilds/${encodeURIComponent(buildId)}/logs${queryString({ follow: 'true', after })}`;
+}
 
 /** The inbox watch socket's address (the session cookie authenticates it). */
 export function inboxWatchUrl(query: InboxWatchQuery = { read_status: 'unread' }): string {

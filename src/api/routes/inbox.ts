@@ -168,7 +168,7 @@ export async function inboxRoutes(app: FastifyInstance, deps: { inbox: InboxServ
 }
 
 /** Whether the session comes from the cookie (no token header, no Bearer, no query token). */
-function cookieAuthenticated(req: FastifyRequest): boolean {
+export function cookieAuthenticated(req: FastifyRequest): boolean {
   const h = req.headers['coder-session-token'];
   if (typeof h === 'string' && h) return false;
   if (/^bearer\s+/i.test(req.headers.authorization ?? '')) return false;

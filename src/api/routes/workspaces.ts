@@ -4,11 +4,15 @@ import { viewerOf } from '../viewer.js';
 import { actorOf, type Actor } from '../auth.js';
 import { userParam } from '../params.js';
 import { errors, UserParam } from '../../contract/common.js';
+import { forbidden, HttpError } from '../errors.js';
+import { cookieAuthenticated, watchOriginAllowed } from './inbox.js';
 import {
   AgentParam,
   BuildByNumberParam,
   BuildPageQuery as PageQuery,
   BuildParam,
+  BUILD_LOGS_DESCRIPTION,
+  BuildLogsQuery,
   CreateBuild,
   CreateWorkspace,
   IncludeDeleted,
@@ -37,8 +41,19 @@ function parseSearch(q: string | undefined, actor: Actor): Omit<WorkspaceSearch,
   return out;
 }
 
-export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: WorkspaceService; directory: Directory }): Promise<void> {
+/** `?follow` as the reference reads it: present means follow (Herald also takes `follow=false`/`0` as no). */
+const following = (q: Static<typeof BuildLogsQuery>) => q.follow !== undefined && q.follow !== 'false' && q.follow !== '0';
+
+/** WebSocket close codes of a followed log (1000 once the build has finished). */
+const CLOSE_NORMAL = 1000;
+const CLOSE_INTERNAL = 1011;
+
+export async function workspaceRoutes(
+  app: FastifyInstance,
+  p: { workspaces: WorkspaceService; directory: Directory; accessUrl?: string },
+): Promise<void> {
   const workspaces = p.workspaces;
+  const accessOrigin = p.accessUrl ? new URL(p.accessUrl).origin : '';
 
   app.post<{ Params: Static<typeof UserParam>; Body: Static<typeof CreateWorkspace> }>(
     '/users/:user/workspaces',
@@ -128,11 +143,45 @@ export async function workspaceRoutes(app: FastifyInstance, p: { workspaces: Wor
     async (req) => workspaces.getBuild(viewerOf(req), req.params.workspacebuild),
   );
 
-  app.get<{ Params: Static<typeof BuildParam> }>(
-    '/workspacebuilds/:workspacebuild/logs',
-    { schema: { tags, params: BuildParam, response: errors(401, 404) } },
-    async (req) => workspaces.buildLogs(viewerOf(req), req.params.workspacebuild),
-  );
+  // The lines so far as JSON, or, with ?follow and a WebSocket upgrade, each line as it is written.
+  app.route<{ Params: Static<typeof BuildParam>; Querystring: Static<typeof BuildLogsQuery> }>({
+    method: 'GET',
+    url: '/workspacebuilds/:workspacebuild/logs',
+    schema: { tags, description: BUILD_LOGS_DESCRIPTION, params: BuildParam, querystring: BuildLogsQuery, response: errors(400, 401, 403, 404, 426) },
+    preHandler: async (req) => {
+      if (!following(req.query)) return;
+      if (!req.ws) throw new HttpError(426, 'Upgrade Required', 'Following build logs is a WebSocket: send an Upgrade request.');
+      // Cross-site WebSocket hijacking: browsers attach cookies to cross-origin handshakes.
+      const origin = req.headers.origin;
+      if (cookieAuthenticated(req) && !watchOriginAllowed(origin, req.headers.host, accessOrigin)) {
+        throw forbidden('Cross-origin WebSocket request refused.', 'Build logs followed with the session cookie must be opened from the dashboard.');
+      }
+      // Unknown or hidden builds answer 404 before the upgrade.
+      await workspaces.getBuild(viewerOf(req), req.params.workspacebuild);
+    },
+    handler: async (req) => workspaces.buildLogs(viewerOf(req), req.params.workspacebuild, req.query.after ?? 0),
+    wsHandler: async (socket, req) => {
+      socket.on('message', () => undefined);
+      let stop: (() => void) | undefined;
+      let closed = false;
+      socket.on('close', () => {
+        closed = true;
+        stop?.();
+      });
+      try {
+        stop = await workspaces.followBuildLogs(viewerOf(req), req.params.workspacebuild, req.query.after ?? 0, {
+          send: (logs) => {
+            for (const l of logs) socket.send(JSON.stringify(l));
+          },
+          end: () => socket.close(CLOSE_NORMAL, 'build finished'),
+        });
+        if (closed) stop();
+      } catch (err) {
+        req.log.warn({ err }, 'following build logs failed');
+        socket.close(CLOSE_INTERNAL, 'could not follow the build logs');
+      }
+    },
+  });
 
   app.get<{ Params: Static<typeof BuildByNumberParam> }>(
     '/users/:user/workspace/:name/builds/:buildnumber',

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { confirm } from '../support/prompt.js';
 import { ApiClient, CliError } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
-import type { CreateTemplateVersion, Template } from '../../contract/index.js';
+import { templateScheduleRows, type CreateTemplateVersion, type Template } from '../../contract/index.js';
 
 /** A version file: {definition, parameters, presets, message} as POST /templateversions takes it (the server validates it). */
 function readVersionFile(file: string): CreateTemplateVersion {
@@ -180,6 +180,20 @@ export function templatesCommand(): Command {
       ['default', (p) => (p.Default ? 'yes' : '')],
       ['parameters', (p) => p.Parameters.map((x) => `${x.Name}=${x.Value}`).join(', ')],
     ], o.output);
+  });
+
+  org(
+    cmd
+      .command('show')
+      .description('Show a template: its active version, deprecation and schedule options (autostop, autostart, dormancy, auto-delete, automatic updates).')
+      .argument('<template>', 'template name')
+      .addOption(outputOption()),
+  ).action(async (template: string, o: { org: string; output: string }) => {
+    const t = await findTemplate(ApiClient.fromSession(), o.org, template);
+    if (o.output === 'json') return printRows([t], [], 'json');
+    printRows([t], [['name', (x) => x.name], ['display name', (x) => x.display_name], ['active version', (x) => x.active_version_id], ['deprecated', (x) => (x.deprecated ? x.deprecation_message : '')]], 'table');
+    process.stdout.write('\n');
+    printRows(templateScheduleRows(t), [['schedule', (r) => r[0]], ['value', (r) => r[1]]], 'table');
   });
 
   org(

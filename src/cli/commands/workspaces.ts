@@ -3,7 +3,7 @@ import { ApiClient, CliError } from '../support/client.js';
 import { outputOption, printRows } from '../support/output.js';
 import { findTemplate } from './templates.js';
 import { confirm } from '../support/prompt.js';
-import type { Workspace } from '../../contract/index.js';
+import { workspaceScheduleRows, type Workspace } from '../../contract/index.js';
 
 
 const COLUMNS: [string, (w: Workspace) => unknown][] = [
@@ -167,7 +167,7 @@ export function listWorkspacesCommand(): Command {
 /** `herald show <workspace>`: the workspace, its resources, agents, apps and each app's latest status. */
 export function showCommand(): Command {
   return new Command('show')
-    .description('Show a workspace: its resources, agents, apps and app statuses.')
+    .description('Show a workspace: its schedule (autostart, autostop, deadlines, dormancy), resources, agents, apps and app statuses.')
     .argument('<workspace>', 'workspace name or owner/name')
     .addOption(outputOption())
     .action(async (ref: string, o: { output: string }) => {
@@ -192,6 +192,8 @@ export function showCommand(): Command {
           }
         }
       }
+      process.stdout.write('\n');
+      printRows(workspaceScheduleRows(w), [['schedule', (r) => r[0]], ['value', (r) => r[1]]], 'table');
       process.stdout.write('\n');
       printRows(rows, [['resource', (x) => x.resource], ['agent', (x) => x.agent], ['agent status', (x) => x.agentStatus], ['app', (x) => x.app], ['app status', (x) => x.status]], 'table');
     });

@@ -44,6 +44,24 @@ const BUTTON_STYLE =
   'display: inline-block; padding: 13px 24px; background-color: #020617; color: #f8fafc; ' +
   'text-decoration: none; border-radius: 8px; margin: 0 4px;';
 
+/**
+ * Dark mode: clients that honour `prefers-color-scheme` (Apple Mail, iOS, Outlook for Mac, Thunderbird,
+ * Chromium) get a dark card with light text; the inline styles stay the light default for the rest.
+ * The rules need !important to win over the inline styles. Clients that invert colours themselves
+ * (Gmail apps) are told by `color-scheme` that both schemes are designed for.
+ */
+const DARK_STYLE =
+  `    <style>\n` +
+  `      :root { color-scheme: light dark; supported-color-schemes: light dark; }\n` +
+  `      @media (prefers-color-scheme: dark) {\n` +
+  `        .herald-body { background: #020617 !important; color: #e2e8f0 !important; }\n` +
+  `        .herald-card { background-color: #0f172a !important; border-color: #1e293b !important; color: #e2e8f0 !important; }\n` +
+  `        .herald-card a { color: #93c5fd !important; }\n` +
+  `        .herald-card a.herald-button { background-color: #f8fafc !important; color: #020617 !important; }\n` +
+  `        .herald-footer { border-top-color: #1e293b !important; color: #94a3b8 !important; }\n` +
+  `      }\n` +
+  `    </style>\n`;
+
 export function renderEmail(msg: PreparedMessage): RenderedEmail {
   const { payload, helpers } = msg;
   const subject = oneLine(markdownToPlaintext(msg.titleMarkdown));
@@ -62,7 +80,7 @@ export function renderEmail(msg: PreparedMessage): RenderedEmail {
   const buttons = actions
     .map(
       (a) =>
-        `        <a href="${escapeHtml(safeUrl(a.url))}" style="${BUTTON_STYLE}">\n` +
+        `        <a href="${escapeHtml(safeUrl(a.url))}" style="${BUTTON_STYLE}" class="herald-button">\n` +
         `          ${escapeHtml(a.label)}\n` +
         `        </a>\n`,
     )
@@ -74,10 +92,13 @@ export function renderEmail(msg: PreparedMessage): RenderedEmail {
     `  <head>\n` +
     `    <meta charset="UTF-8" />\n` +
     `    <meta name="viewport" content="width=device-width, initial-scale=1.0" />\n` +
+    `    <meta name="color-scheme" content="light dark" />\n` +
+    `    <meta name="supported-color-schemes" content="light dark" />\n` +
     `    <title>${escapeHtml(subject)}</title>\n` +
+    DARK_STYLE +
     `  </head>\n` +
-    `  <body style="margin: 0; padding: 0; font-family: ${FONT_STACK}; color: #020617; background: #f8fafc;">\n` +
-    `    <div style="max-width: 600px; margin: 20px auto; padding: 60px; border: 1px solid #e2e8f0; border-radius: 8px; background-color: #fff; text-align: left; font-size: 14px; line-height: 1.5;">\n` +
+    `  <body class="herald-body" style="margin: 0; padding: 0; font-family: ${FONT_STACK}; color: #020617; background: #f8fafc;">\n` +
+    `    <div class="herald-card" style="max-width: 600px; margin: 20px auto; padding: 60px; border: 1px solid #e2e8f0; border-radius: 8px; background-color: #fff; text-align: left; font-size: 14px; line-height: 1.5;">\n` +
     `      <div style="text-align: center;">\n` +
     `        <img src="${escapeHtml(safeUrl(helpers.logo_url))}" alt="${escapeHtml(appName)} Logo" style="height: 40px;" height="40" />\n` +
     `      </div>\n` +
@@ -91,7 +112,7 @@ export function renderEmail(msg: PreparedMessage): RenderedEmail {
     (actions.length
       ? `      <div style="text-align: center; margin-top: 32px;">\n${buttons}      </div>\n`
       : '') +
-    `      <div style="border-top: 1px solid #e2e8f0; color: #475569; font-size: 12px; margin-top: 64px; padding-top: 24px; line-height: 1.6;">\n` +
+    `      <div class="herald-footer" style="border-top: 1px solid #e2e8f0; color: #475569; font-size: 12px; margin-top: 64px; padding-top: 24px; line-height: 1.6;">\n` +
     `        <p>&copy;&nbsp;${escapeHtml(helpers.current_year)}&nbsp;${escapeHtml(appName)}. All rights reserved&nbsp;-&nbsp;` +
     `<a href="${escapeHtml(safeUrl(baseUrl))}" style="${LINK_STYLE}">${escapeHtml(baseUrl)}</a></p>\n` +
     `        <p><a href="${escapeHtml(safeUrl(settingsUrl))}" style="${LINK_STYLE}">Click here to manage your notification settings</a></p>\n` +

@@ -12,6 +12,7 @@ import { appendLogs } from '../provisioner/jobs.js';
 import { claimablePrebuild, presetLabels } from './queries.js';
 import { findResourceReplacements, replacementsData } from './replacements.js';
 import { notifyResourceReplaced } from './notify.js';
+import { RESOURCE_REPLACEMENTS_STAGE } from '../../contract/workspaces.js';
 
 
 /**
@@ -74,12 +75,12 @@ export async function trackResourceReplacements(deps: ClaimDeps, q: Queryable, b
   const lines = [
     {
       level: 'warn' as const,
-      stage: 'Resource replacements',
+      stage: RESOURCE_REPLACEMENTS_STAGE,
       output: `Claiming this prebuilt workspace replaced ${replacements.size} resource${replacements.size === 1 ? '' : 's'}: the template changed attributes that cannot be updated in place (drift since the prebuild was created).`,
     },
     ...[...replacements].map(([address, paths]) => ({
       level: 'warn' as const,
-      stage: 'Resource replacements',
+      stage: RESOURCE_REPLACEMENTS_STAGE,
       output: `  ${address} was replaced due to changes to: ${paths.join(', ')}`,
     })),
   ];

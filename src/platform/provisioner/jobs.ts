@@ -5,6 +5,12 @@ import type { LogLine } from './definition.js';
 /** NOTIFY channel that wakes provisioners on every replica when a job is queued. */
 export const JOB_POSTED_CHANNEL = 'herald_provisioner_job_posted';
 
+/**
+ * NOTIFY channel that tells log followers on every replica a job has new log lines or finished;
+ * the payload is the job id (delivered when the writer's transaction commits).
+ */
+export const JOB_LOGS_CHANNEL = 'herald_provisioner_job_logs';
+
 export type JobStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'canceled';
 
 export interface JobRow {
@@ -96,6 +102,7 @@ export async function finishJob(
       result === undefined ? null : JSON.stringify(result),
     ],
   );
+  if (r.rowCount > 0) await notify(q, JOB_LOGS_CHANNEL, id);
   return r.rowCount > 0;
 }
 
@@ -116,6 +123,7 @@ export async function appendLogs(q: Queryable, jobId: string, logs: LogLine[], s
      SELECT $1, $2, l, s, o FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS x(l, s, o, n) ORDER BY n`,
     [jobId, source, logs.map((l) => l.level ?? 'info'), logs.map((l) => l.stage ?? ''), logs.map((l) => l.output)],
   );
+  await notify(q, JOB_LOGS_CHANNEL, jobId);
 }
 
 export interface LogRow {

@@ -1,6 +1,6 @@
 // Template version parameters: their declaration and the validation of values given for builds.
 
-export const AI_PROMPT_PARAMETER = 'AI Prompt';
+export { AI_PROMPT_PARAMETER } from '../../contract/templates.js';
 
 export type ParameterType = 'string' | 'number' | 'bool' | 'list(string)';
 

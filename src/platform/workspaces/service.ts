@@ -8,6 +8,7 @@ import type { UserRow } from '../../auth/users/queries.js';
 import * as tq from '../templates/queries.js';
 import { ParameterError, resolveParameters, type NameValue } from '../templates/parameters.js';
 import { getLogs, insertJob } from '../provisioner/jobs.js';
+import { LogFollowers, presentLog, type BuildLogJson, type LogSink } from './logs.js';
 import * as wq from './queries.js';
 import * as events from './events.js';
 import { presentBuilds, presentWorkspaces, snapshot, withAgentTokens } from './present.js';
@@ -270,7 +271,13 @@ export interface WorkspaceService {
   build(viewer: Viewer, workspaceId: string, req: BuildRequest): Promise<BuildJson>;
   listBuilds(viewer: Viewer, workspaceId: string, page: { limit: number; offset: number }): Promise<BuildJson[]>;
   getBuild(viewer: Viewer, buildId: string): Promise<BuildJson>;
-  buildLogs(viewer: Viewer, buildId: string): Promise<BuildLogJson[]>;
+  /** The build's log lines (after the line with id `after`, when given). */
+  buildLogs(viewer: Viewer, buildId: string, after?: number): Promise<BuildLogJson[]>;
+  /**
+   * Follows a build's logs: the lines after `after` at once, then each new one as it is written,
+   * and `end` when the build's job has finished. Resolves the function that stops following.
+   */
+  followBuildLogs(viewer: Viewer, buildId: string, after: number, sink: LogSink): Promise<() => void>;
   /** A build by its owner, the workspace's name and the build number (deleted workspaces included). */
   getBuildByNumber(viewer: Viewer, ownerId: string, name: string, buildNumber: number): Promise<BuildJson>;
   /** The rich parameter values a build ran with. */
@@ -286,14 +293,7 @@ export interface WorkspaceService {
 
 export type AgentJson = BuildJson['resources'][number]['agents'][number];
 
-export interface BuildLogJson {
-  id: number;
-  created_at: string;
-  log_source: string;
-  log_level: string;
-  stage: string;
-  output: string;
-}
+export type { BuildLogJson };
 
 /** A workspace the viewer may see; others' answer "not found" as if it did not exist. */
 function readable(viewer: Viewer, w: wq.WorkspaceRow | undefined, includeDeleted = false): wq.WorkspaceRow {
@@ -311,6 +311,7 @@ function writable(viewer: Viewer, w: wq.WorkspaceRow): void {
 /** Workspaces and builds as the API shows them, each read in one snapshot; agent tokens shown once to their owner. */
 export function createWorkspaceService(deps: CreateWorkspaceDeps & { db: Database }): WorkspaceService {
   const { db } = deps;
+  const followers = new LogFollowers({ db, log: deps.log });
   return {
     async create(viewer, owner, req) {
       if (owner.id !== viewer.user.id && !viewer.updateAny) throw new Forbidden('You cannot create workspaces for other users.');
@@ -423,17 +424,16 @@ export function createWorkspaceService(deps: CreateWorkspaceDeps & { db: Databas
       });
     },
 
-    async buildLogs(viewer, buildId) {
+    async buildLogs(viewer, buildId, after = 0) {
       const b = await wq.getBuild(db, buildId);
       readable(viewer, b ? await wq.getWorkspace(db, b.workspace_id) : undefined, true);
-      return (await getLogs(db, b!.job_id)).map((l) => ({
-        id: l.id,
-        created_at: l.created_at.toISOString(),
-        log_source: l.source,
-        log_level: l.level,
-        stage: l.stage,
-        output: l.output,
-      }));
+      return (await getLogs(db, b!.job_id, after)).map(presentLog);
+    },
+
+    async followBuildLogs(viewer, buildId, after, sink) {
+      const b = await wq.getBuild(db, buildId);
+      readable(viewer, b ? await wq.getWorkspace(db, b.workspace_id) : undefined, true);
+      return followers.follow(b!.job_id, after, sink);
     },
   };
 }

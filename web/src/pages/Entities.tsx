@@ -1,8 +1,25 @@
 // The pages that notifications link to (issue 17): workspaces, a workspace, a build, a task,
 // templates, a template, a template version and the users list. Each sets its own <title> and
-// shows loading, empty and error (with Retry) states; data comes from existing API routes only.
+// shows loading, empty and error (with Retry) states; data comes from the API through the contract's
+// client. A running build's logs arrive over the follow WebSocket as they are written.
 import { useCallback, useEffect, useState, type ReactNode } from 'react';
-import { api, ApiError, errorText, type BuildLog, type Preset, type Template, type TemplateVersion, type User, type Workspace, type WorkspaceBuild } from '../api.js';
+import {
+  AI_PROMPT_PARAMETER,
+  api,
+  ApiError,
+  buildLogsFollowUrl,
+  errorText,
+  RESOURCE_REPLACEMENTS_STAGE,
+  templateScheduleRows,
+  workspaceScheduleRows,
+  type BuildLog,
+  type Preset,
+  type Template,
+  type TemplateVersion,
+  type User,
+  type Workspace,
+  type WorkspaceBuild,
+} from '../api.js';
 import { Link, navigate } from '../router.js';
 import { hasRole, useSession } from '../session.js';
 import { RelativeTime, useToast } from '../components/ui.js';
@@ -212,6 +229,20 @@ function Breadcrumbs({ items }: { items: { to?: string; label: string }[] }) {
   );
 }
 
+/** [label, value] rows as a definition list (schedules). */
+function Facts({ rows, label }: { rows: [string, string][]; label: string }) {
+  return (
+    <dl className="facts" aria-label={label}>
+      {rows.map(([k, v]) => (
+        <div key={k} className="fact" data-fact={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 function canChange(user: User, w: Workspace): boolean {
   return w.owner_id === user.id || hasRole(user, 'owner');
 }
@@ -325,6 +356,10 @@ export function WorkspacePage({ owner, name }: { owner: string; name: string }) 
                 </p>
               </div>
             )}
+            <div className="card" data-section="schedule">
+              <h2>Schedule</h2>
+              <Facts rows={workspaceScheduleRows(ws)} label="Workspace schedule" />
+            </div>
             <div className="card">
               <h2>Agents and apps</h2>
               {b ? <Agents build={b} /> : <p className="muted state-empty">No build yet.</p>}
@@ -353,35 +388,140 @@ export function WorkspacePage({ owner, name }: { owner: string; name: string }) 
   );
 }
 
-const RUNNING = new Set(['pending', 'running', 'starting', 'stopping', 'deleting', 'canceling']);
+/** The build's job has not finished: its logs are still being written. */
+const busy = (b: WorkspaceBuild) => b.job.status === 'pending' || b.job.status === 'running';
+
+type LogState = { state: 'loading' | 'live' | 'done' } | { state: 'error'; error: unknown };
+
+/**
+ * A build's logs: a finished build's are read once; a running build's come over the follow socket,
+ * each line as the provisioner writes it, until the server closes it when the build ends.
+ */
+function useBuildLogs(build: WorkspaceBuild, onFinished: () => void): { lines: BuildLog[]; state: LogState; retry: () => void } {
+  const [lines, setLines] = useState<BuildLog[]>([]);
+  const [state, setState] = useState<LogState>({ state: 'loading' });
+  const [n, setN] = useState(0);
+  const running = busy(build);
+  useEffect(() => {
+    let live = true;
+    if (!running) {
+      api.buildLogs(build.id).then(
+        (l) => {
+          if (!live) return;
+          setLines(l);
+          setState({ state: 'done' });
+        },
+        (error: unknown) => live && setState({ state: 'error', error }),
+      );
+      return () => {
+        live = false;
+      };
+    }
+    setLines([]);
+    setState({ state: 'loading' });
+    const ws = new WebSocket(buildLogsFollowUrl(build.id));
+    ws.onopen = () => live && setState({ state: 'live' });
+    ws.onmessage = (e: MessageEvent<string>) => {
+      if (!live) return;
+      const line = JSON.parse(e.data) as BuildLog;
+      setLines((prev) => (prev.length && prev[prev.length - 1]!.id >= line.id ? prev : [...prev, line]));
+    };
+    ws.onclose = (e) => {
+      if (!live) return;
+      if (e.code === 1000) {
+        setState({ state: 'done' });
+        onFinished();
+      } else setState({ state: 'error', error: new Error('the live log stream was interrupted') });
+    };
+    return () => {
+      live = false;
+      ws.close();
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [build.id, running, n]);
+  return { lines, state, retry: () => setN((x) => x + 1) };
+}
+
+/** The warning lines a prebuilt workspace's claim wrote when its plan replaced resources. */
+function Replacements({ lines }: { lines: BuildLog[] }) {
+  const warn = lines.filter((l) => l.stage === RESOURCE_REPLACEMENTS_STAGE);
+  if (!warn.length) return null;
+  const [summary, ...items] = warn;
+  return (
+    <div className="alert alert-warning replacements" role="status" data-section="replacements">
+      <strong>Resources replaced.</strong> {summary!.output}
+      {items.length > 0 && (
+        <ul>
+          {items.map((l) => (
+            <li key={l.id}>{l.output.trim()}</li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function BuildLogs({ build, onFinished }: { build: WorkspaceBuild; onFinished: () => void }) {
+  const { lines, state, retry } = useBuildLogs(build, onFinished);
+  return (
+    <>
+      <Replacements lines={lines} />
+      <h2>
+        Logs{' '}
+        {state.state === 'live' && (
+          <span className="tag live" aria-label="Streaming live">
+            live
+          </span>
+        )}
+      </h2>
+      {state.state === 'error' ? (
+        <div className="alert alert-error state-error" role="alert">
+          <span>Failed to load the logs: {errorText(state.error)}</span>{' '}
+          <button type="button" className="btn btn-small" onClick={retry}>
+            Retry
+          </button>
+        </div>
+      ) : null}
+      {state.state === 'loading' && lines.length === 0 ? (
+        <p className="state-loading" role="status">
+          Loading the logs…
+        </p>
+      ) : lines.length === 0 ? (
+        <p className="muted state-empty">{state.state === 'live' ? 'Waiting for the first log line…' : 'This build wrote no logs.'}</p>
+      ) : (
+        // Focusable so the keyboard can scroll it; role log: screen readers hear new lines politely.
+        <pre className="logs" role="log" aria-label="Build logs" tabIndex={0} data-lines={lines.length}>
+          {lines.map((l) => `${l.stage ? `[${l.stage}] ` : ''}${l.output}`).join('\n')}
+        </pre>
+      )}
+    </>
+  );
+}
 
 export function BuildPage({ owner, name, number }: { owner: string; name: string; number: number }) {
   useTitle(`Build #${number} · ${name}`);
   const load = useLoad(async () => {
     const w = await loadWorkspace(owner, name);
-    if ('missing' in w || w.deleted) return { w, build: undefined, logs: [] as BuildLog[] };
-    // Builds come newest first; page through until the number is found.
+    if ('missing' in w || w.deleted) return { w, build: undefined, parameters: [] as { name: string; value: string }[] };
     let build: WorkspaceBuild | undefined;
-    const all = await api.builds(w.workspace.id);
-    build = all.find((b) => b.build_number === number);
-    return { w, build, logs: build ? await api.buildLogs(build.id) : [] };
+    try {
+      build = await api.buildByNumber(owner, name, number);
+    } catch (err) {
+      if (!is(err, 404)) throw err;
+    }
+    return { w, build, parameters: build ? await api.buildParameters(build.id) : [] };
   }, `${owner}/${name}/${number}`);
-  // Live logs: poll while the build runs.
-  const running = load.state === 'ready' && !!load.data.build && RUNNING.has(load.data.build.status);
-  useEffect(() => {
-    if (!running) return;
-    const h = setInterval(() => void load.reload(), 2000);
-    return () => clearInterval(h);
-  }, [running, load]);
+  const { reload } = load;
+  const finished = useCallback(() => void reload(), [reload]);
   return (
     <Loaded load={load} what="the build">
-      {({ w, build, logs }) => {
+      {({ w, build, parameters }) => {
         if ('missing' in w) return <Missing kind="workspace" name={`@${owner}/${name}`} />;
         if (w.deleted) return <Gone kind="workspace" name={name} owner={owner} deletedAt={w.workspace.updated_at} />;
         if (!build) return <Missing kind="build" name={`#${number} of ${name}`} />;
         const ws = w.workspace;
         return (
-          <section data-page="build" data-build-id={build.id}>
+          <section data-page="build" data-build-id={build.id} data-status={build.status}>
             <Breadcrumbs items={[{ to: '/workspaces', label: 'Workspaces' }, { to: wsPath(ws), label: `@${ws.owner_name}/${ws.name}` }, { label: `Build #${number}` }]} />
             <h1>
               Build #{build.build_number} {status(build.status)}
@@ -403,14 +543,20 @@ export function BuildPage({ owner, name, number }: { owner: string; name: string
               </dd>
             </dl>
             {build.job.error && <div className="alert alert-error">{build.job.error}</div>}
-            <h2>Logs{running && <span className="tag">live</span>}</h2>
-            {logs.length === 0 ? (
-              <p className="muted state-empty">No logs yet.</p>
+            <h2>Parameters</h2>
+            {parameters.length === 0 ? (
+              <p className="muted state-empty">This build has no parameters.</p>
             ) : (
-              <pre className="logs" aria-label="Build logs">
-                {logs.map((l) => `${l.stage ? `[${l.stage}] ` : ''}${l.output}`).join('\n')}
-              </pre>
+              <dl className="facts" aria-label="Build parameters" data-section="parameters">
+                {parameters.map((p) => (
+                  <div key={p.name} className="fact">
+                    <dt>{p.name}</dt>
+                    <dd>{p.value === '' ? <span className="muted">(empty)</span> : p.value}</dd>
+                  </div>
+                ))}
+              </dl>
             )}
+            <BuildLogs key={build.id} build={build} onFinished={finished} />
           </section>
         );
       }}
@@ -420,39 +566,67 @@ export function BuildPage({ owner, name, number }: { owner: string; name: string
 
 export function TaskPage({ owner, name }: { owner: string; name: string }) {
   useTitle(`Task ${name}`);
-  const load = useLoad(() => loadWorkspace(owner, name), `task/${owner}/${name}`);
+  const load = useLoad(async () => {
+    const w = await loadWorkspace(owner, name);
+    if ('missing' in w || w.deleted || !w.workspace.latest_build) return { w, prompt: undefined };
+    // The prompt is the task's "AI Prompt" parameter, as the reference's task page shows it.
+    const params = await api.buildParameters(w.workspace.latest_build.id);
+    return { w, prompt: params.find((p) => p.name === AI_PROMPT_PARAMETER)?.value };
+  }, `task/${owner}/${name}`);
   return (
     <Loaded load={load} what="the task">
-      {(w) => {
+      {({ w, prompt }) => {
         if ('missing' in w) return <Missing kind="task" name={`@${owner}/${name}`} />;
         if (w.deleted) return <Gone kind="workspace" name={name} owner={owner} deletedAt={w.workspace.updated_at} />;
         const ws = w.workspace;
         const statuses = (ws.latest_build?.resources ?? [])
           .flatMap((r) => r.agents ?? [])
-          .flatMap((a) => a.apps.flatMap((app) => app.statuses))
+          .flatMap((a) => a.apps.flatMap((app) => app.statuses.map((st) => ({ ...st, app: app.display_name || app.slug }))))
           .sort((a, b) => b.created_at.localeCompare(a.created_at));
-        const prompt = (ws.latest_build as { ai_task_prompt?: string } | null)?.ai_task_prompt;
+        const current = ws.latest_app_status;
         return (
           <section data-page="task" data-workspace-id={ws.id}>
             <Breadcrumbs items={[{ to: wsPath(ws), label: `@${ws.owner_name}/${ws.name}` }, { label: 'Task' }]} />
             <h1>
-              Task {ws.name} {ws.latest_app_status ? status(ws.latest_app_status.state) : status(ws.latest_build?.status ?? 'unknown')}
+              Task {ws.name} {current ? status(current.state) : status(ws.latest_build?.status ?? 'unknown')}
             </h1>
-            {prompt && (
+            <h2>Prompt</h2>
+            {prompt ? (
               <blockquote className="prompt" aria-label="Prompt">
                 {prompt}
               </blockquote>
+            ) : (
+              <p className="muted state-empty">This task was started without a prompt.</p>
             )}
+            <h2>Current state</h2>
+            <div className="card" data-section="current-state">
+              {current ? (
+                <p>
+                  {status(current.state)} {current.message}{' '}
+                  <span className="muted">
+                    <RelativeTime iso={current.created_at} />
+                  </span>
+                  {current.uri && (
+                    <>
+                      {' '}
+                      · <a href={current.uri}>{current.uri}</a>
+                    </>
+                  )}
+                </p>
+              ) : (
+                <p className="muted state-empty">The task has not reported a state yet; its workspace is {(ws.latest_build?.status ?? 'unknown').replace(/_/g, ' ')}.</p>
+              )}
+            </div>
             <h2>Status history</h2>
             {statuses.length === 0 ? (
               <p className="muted state-empty">The task has not reported a status yet.</p>
             ) : (
-              <ol className="timeline">
+              <ol className="timeline" aria-label="Status history">
                 {statuses.map((s) => (
                   <li key={s.id}>
                     {status(s.state)} {s.message}{' '}
                     <span className="muted">
-                      <RelativeTime iso={s.created_at} />
+                      {s.app} · <RelativeTime iso={s.created_at} />
                     </span>
                   </li>
                 ))}
@@ -532,6 +706,10 @@ export function TemplatePage({ org, name }: { org: string; name: string }) {
             <p>
               <Link to={`/workspaces?filter=${encodeURIComponent(`template:${t.name}`)}`}>Workspaces from this template</Link>
             </p>
+            <div className="card" data-section="schedule">
+              <h2>Schedule</h2>
+              <Facts rows={templateScheduleRows(t)} label="Template schedule" />
+            </div>
             <h2>Versions</h2>
             {versions.length === 0 ? (
               <p className="muted state-empty">No versions yet.</p>
