@@ -12,7 +12,7 @@ import { setupOwner, startTestServer, type ApiHelper, type TestServer } from '..
 import { startHttpSink, type HttpSink, type SinkRequest } from '../support/http-sink.js';
 import { waitFor } from '../support/wait.js';
 import { TEMPLATE_WORKSPACE_DELETED } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, takeScreenshots, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, SCREENSHOTS, takeScreenshots, useSession, type TestBrowser } from './browser.js';
 import { renderDiscordMessage, renderSlackMessage, renderTeamsMessage } from './message-renderer.js';
 
 const toastSays = (page: Page, text: string) => page.locator('.toast', { hasText: text }).first().waitFor();
@@ -111,7 +111,11 @@ describe.skipIf(!hasChromium)('dashboard: my destinations', () => {
       expect(body.text).toBe('Workspace "bobby-workspace" deleted');
       expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'actions']);
       if (shots) {
+        // Without the toasts over the form.
+        for (const x of await page.getByRole('button', { name: 'Dismiss' }).all()) await x.click();
+        await page.locator('.toast').first().waitFor({ state: 'detached' });
         await screenshot(page, 'settings-destinations');
+        if (takeScreenshots) await page.locator('section.pref-group', { hasText: 'Workspace Events' }).screenshot({ path: path.join(SCREENSHOTS, 'settings-destination-grid.png') });
         if (takeScreenshots) await renderSlackMessage(browser, server.url, body, 'channel-slack');
       }
       expect(errors()).toEqual([]);
