@@ -112,8 +112,8 @@ describe.skipIf(!hasChromium)('dashboard: my destinations', () => {
       expect(body.blocks.map((b) => b.type)).toEqual(['header', 'section', 'actions']);
       if (shots) {
         // Without the toasts over the form.
-        for (const x of await page.getByRole('button', { name: 'Dismiss' }).all()) await x.click();
-        await page.locator('.toast').first().waitFor({ state: 'detached' });
+        const dismiss = page.locator('.toast').getByRole('button', { name: 'Dismiss' });
+        while ((await dismiss.count()) > 0) await dismiss.first().click();
         await screenshot(page, 'settings-destinations');
         if (takeScreenshots) await page.locator('section.pref-group', { hasText: 'Workspace Events' }).screenshot({ path: path.join(SCREENSHOTS, 'settings-destination-grid.png') });
         if (takeScreenshots) await renderSlackMessage(browser, server.url, body, 'channel-slack');
