@@ -100,8 +100,10 @@ describe.skipIf(!hasChromium)('dashboard: my destinations', () => {
       await head.waitFor();
       const box = page.getByRole('checkbox', { name: 'Workspace Deleted via team alerts (Slack)' });
       expect(await box.isChecked()).toBe(false);
-      await box.check();
+      // Controlled: the box shows the saved state once the server answered.
+      await box.click();
       await toastSays(page, 'Notification preferences updated');
+      await expect.poll(() => box.isChecked()).toBe(true);
       const before = at('/services/T1/B1/secret-path').length;
       await server.enqueuer.enqueueMany([
         { userId: ownerId, templateId: TEMPLATE_WORKSPACE_DELETED, labels: { name: 'bobby-workspace', reason: 'autodeleted due to dormancy', initiator: 'autobuild' }, createdBy: 'test' },
