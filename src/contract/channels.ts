@@ -54,7 +54,12 @@ export const channelEndpoints = {
   'POST /users/{user}/webpush/test': { params: UserParam, response: { 204: NoContent } },
 } as const;
 
+/** The kinds of destination this deployment lets users add (--notifications-user-destinations). */
+export const DestinationKinds = Type.Object({ kinds: Type.Array(Type.Union(DESTINATION_KINDS.map((k) => Type.Literal(k)))) });
+export type DestinationKinds = Static<typeof DestinationKinds>;
+
 export const destinationEndpoints = {
+  'GET /notifications/destinations/kinds': { response: { 200: DestinationKinds } },
   'GET /users/{user}/notifications/destinations': { params: UserParam, response: { 200: Type.Array(UserDestination) } },
   'POST /users/{user}/notifications/destinations': { params: UserParam, body: CreateUserDestination, response: { 201: CreatedUserDestination } },
   'POST /users/{user}/notifications/destinations/{destination}/verify': { params: DestinationParam, body: VerifyUserDestination, response: { 200: UserDestination } },

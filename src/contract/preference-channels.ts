@@ -6,9 +6,14 @@ import { UserParam } from './common.js';
 // channel off" here.
 
 export const ChannelPreferences = Type.Object({
-  channels: Type.Array(Type.Object({ method: Type.String(), label: Type.String() }), {
-    description: 'The channels this deployment delivers through, in display order.',
-  }),
+  channels: Type.Array(
+    Type.Object({
+      method: Type.String({ description: 'A delivery method, or "destination:<id>" for one of the user\'s own destinations.' }),
+      label: Type.String(),
+      kind: Type.Optional(Type.String({ description: "A user destination's kind (slack, teams, discord, webhook, ntfy)." })),
+    }),
+    { description: "The channels this deployment delivers through, in display order, then the user's active destinations." },
+  ),
   templates: Type.Array(
     Type.Object({
       id: Type.String({ format: 'uuid' }),

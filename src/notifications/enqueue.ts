@@ -64,9 +64,11 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   const cfg = opts.notifications;
   const defaultEnabled = !!opts.email.smarthost || !!cfg.webhook.endpoint;
 
-  function methodsFor(templateId: string, override: NotificationMethod | null): NotificationMethod[] {
+  function methodsFor(templateId: string, override: NotificationMethod | null, routed: readonly string[] | null): NotificationMethod[] {
     const methods: NotificationMethod[] = override ? [override] : defaultEnabled ? [cfg.method] : [];
     if (cfg.inbox.enabled && !methods.includes('inbox')) methods.push('inbox');
+    // The user routed this template to one of their own destinations (preferences grid).
+    if (routed?.includes(templateId) && !methods.includes('destination') && templateId !== TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE) methods.push('destination');
     // A passcode must never sit in the inbox of someone who may not be the account holder. Without any
     // other method it is still enqueued for the default method, so that the failure ("e-mail is not
     // configured") shows in the delivery history instead of vanishing.
@@ -85,16 +87,19 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       const userIds = [...new Set(reqs.map((r) => r.userId))];
       // Templates and users in one statement: one round trip, also inside a transaction. `rules`:
       // the template's grouping/throttle rules and the user's digest/quiet hours (issue 19), if any.
-      const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string; rules: (TemplateRules & UserRules) | null }>(
+      const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string; rules: (TemplateRules & UserRules) | null; routed: string[] | null }>(
         `SELECT 't' AS kind, id, name, actions, method, NULL AS email, NULL AS user_name, NULL AS username,
-                (SELECT to_jsonb(r) FROM notification_template_rules r WHERE r.template_id = t.id) AS rules
+                (SELECT to_jsonb(r) FROM notification_template_rules r WHERE r.template_id = t.id) AS rules, NULL::text[] AS routed
          FROM notification_templates t WHERE id = ANY($1::uuid[])
          UNION ALL
          SELECT 'u', id, NULL, NULL, NULL, email, COALESCE(NULLIF(name, ''), NULLIF(username, ''), ''), username,
-                (SELECT to_jsonb(r) FROM notification_user_rules r WHERE r.user_id = u.id)
+                (SELECT to_jsonb(r) FROM notification_user_rules r WHERE r.user_id = u.id),
+                (SELECT array_agg(DISTINCT dr.notification_template_id::text) FROM notification_destination_routes dr
+                 JOIN user_destinations d ON d.id = dr.destination_id AND d.status = 'active'
+                 WHERE dr.user_id = u.id AND dr.enabled AND dr.notification_template_id = ANY($1::uuid[]))
          FROM users u WHERE id = ANY($2::uuid[])`,
         [templateIds, userIds],
-        { name: 'herald_enqueue_meta_rules' },
+        { name: 'herald_enqueue_meta_routes' },
       );
       const tr = { rows: meta.rows.filter((r) => r.kind === 't') };
       const ur = { rows: meta.rows.filter((r) => r.kind === 'u') };
@@ -118,7 +123,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
           { templateId: req.templateId, templateName: t.name, templateActions: t.actions, user: { id: u.id, email: u.email, name: u.user_name, username: u.username }, labels: req.labels, data: req.data, targets: req.targets },
           helpers,
         );
-        for (const method of req.methods ?? methodsFor(req.templateId, t.method)) {
+        for (const method of req.methods ?? methodsFor(req.templateId, t.method, u.routed)) {
           const row = { id: crypto.randomUUID(), tid: req.templateId, uid: req.userId, method, payload, targets: payload.targets, by: req.createdBy };
           const routed = t.rules || u.rules ? route({ templateId: req.templateId, method, labels: req.labels, template: t.rules, user: u.rules }, createdAt) : undefined;
           if (routed) {

@@ -14,7 +14,8 @@ import {
   type ChannelPreferenceRow,
   type PreferenceRow,
 } from './queries.js';
-import { CRITICAL_TEMPLATES, INBOX_EXCLUDED_TEMPLATES } from './templates/catalogue.js';
+import { CRITICAL_TEMPLATES, INBOX_EXCLUDED_TEMPLATES, TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from './templates/catalogue.js';
+import { destinationsOf, routesOf, setRoutes, type DestinationRow } from './destinations/queries.js';
 import type { Database } from '../db/database.js';
 
 export type { PreferenceRow };
@@ -51,11 +52,25 @@ export interface PreferenceService {
 /** Templates a user cannot turn off: they carry the account's own security events (critical in 0130). */
 export const LOCKED_TEMPLATES: readonly string[] = CRITICAL_TEMPLATES;
 
-const CHANNEL_LABELS: Record<string, string> = { inbox: 'Inbox', smtp: 'E-mail', webhook: 'Webhook' };
+const CHANNEL_LABELS: Record<string, string> = {
+  inbox: 'Inbox',
+  smtp: 'E-mail',
+  webhook: 'Webhook',
+  slack: 'Slack',
+  teams: 'Teams',
+  discord: 'Discord',
+  webpush: 'Browser push',
+  destination: 'My destinations',
+};
+const KIND_LABELS: Record<string, string> = { slack: 'Slack', teams: 'Teams', discord: 'Discord', webhook: 'Webhook', ntfy: 'ntfy' };
+/** A user destination's channel id in the grid. */
+const DEST = 'destination:';
+const destLabel = (d: Pick<DestinationRow, 'kind' | 'name'>) => (d.name ? `${d.name} (${KIND_LABELS[d.kind] ?? d.kind})` : `My ${KIND_LABELS[d.kind] ?? d.kind}`);
 
 export interface ChannelPreferences {
   /** The channels this deployment delivers through, in display order. */
-  channels: { method: string; label: string }[];
+  /** `kind`: for a user's own destination ("destination:<id>"), its kind (slack, ntfy, …). */
+  channels: { method: string; label: string; kind?: string }[];
   templates: {
     id: string;
     name: string;
@@ -78,37 +93,64 @@ export interface ChannelConfig {
   inboxEnabled: boolean;
 }
 
-function availableFor(t: ChannelPreferenceRow, cfg: ChannelConfig): string[] {
+/** The user's active destinations and their stored per-template choices ("<template>:<destination>" → on). */
+interface Routing {
+  destinations: Pick<DestinationRow, 'id' | 'kind' | 'name'>[];
+  routes: Map<string, boolean>;
+}
+const NO_ROUTING: Routing = { destinations: [], routes: new Map() };
+
+function availableFor(t: ChannelPreferenceRow, cfg: ChannelConfig, routing: Routing = NO_ROUTING): string[] {
   const out = t.method ? [t.method] : cfg.defaultEnabled ? [cfg.defaultMethod] : [];
   if (cfg.inboxEnabled && !out.includes('inbox') && !INBOX_EXCLUDED_TEMPLATES.includes(t.id)) out.push('inbox');
-  return out;
+  // The `destination` method stands for the user's own destinations: one cell each, for every
+  // template (a one-time passcode excepted, as for the inbox, unless the admin routed it there).
+  const own = out.filter((m) => m !== 'destination');
+  if (t.method === 'destination' || t.id !== TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE) own.push(...routing.destinations.map((d) => DEST + d.id));
+  return own;
 }
 
-function effective(t: ChannelPreferenceRow, method: string): boolean {
-  if (t.disabled === null) return t.enabled_by_default;
-  return !t.disabled && !(t.disabled_methods ?? []).includes(method);
+function effective(t: ChannelPreferenceRow, method: string, routing: Routing = NO_ROUTING): boolean {
+  if (t.disabled === null && !t.enabled_by_default) return false;
+  if (t.disabled) return false;
+  if (method.startsWith(DEST)) {
+    // As the enqueuer and the destination method decide: the choice, else on when the admin chose `destination`.
+    if ((t.disabled_methods ?? []).includes('destination')) return false;
+    return routing.routes.get(`${t.id}:${method.slice(DEST.length)}`) ?? t.method === 'destination';
+  }
+  if (t.disabled === null) return true;
+  return !(t.disabled_methods ?? []).includes(method);
+}
+
+async function routingOf(q: Queryable, userId: string): Promise<Routing> {
+  const destinations = await destinationsOf(q, userId, 'active');
+  const routes = destinations.length ? await routesOf(q, userId) : [];
+  return { destinations, routes: new Map(routes.map((r) => [`${r.notification_template_id}:${r.destination_id}`, r.enabled])) };
 }
 
 export function createPreferenceService(deps: { db: Database; channels?: ChannelConfig }): PreferenceService {
   const { db } = deps;
   const cfg: ChannelConfig = deps.channels ?? { defaultMethod: 'smtp', defaultEnabled: false, inboxEnabled: true };
-  const present = (rows: ChannelPreferenceRow[]): ChannelPreferences => {
+  const present = (rows: ChannelPreferenceRow[], routing: Routing): ChannelPreferences => {
     const templates = rows.map((t) => {
-      const available = availableFor(t, cfg);
+      const available = availableFor(t, cfg, routing);
       return {
         id: t.id,
         name: t.name,
         group: t.group ?? '',
         locked: t.critical || LOCKED_TEMPLATES.includes(t.id),
         available,
-        channels: Object.fromEntries(available.map((m) => [m, effective(t, m)])),
+        channels: Object.fromEntries(available.map((m) => [m, effective(t, m, routing)])),
         updated_at: t.updated_at ? new Date(t.updated_at).toISOString() : null,
       };
     });
     const used = new Set(templates.flatMap((t) => t.available));
     const order = ['inbox', 'smtp', 'webhook'];
-    const methods = [...used].sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
-    return { channels: methods.map((m) => ({ method: m, label: CHANNEL_LABELS[m] ?? m.charAt(0).toUpperCase() + m.slice(1) })), templates };
+    const methods = [...used]
+      .filter((m) => !m.startsWith(DEST))
+      .sort((a, b) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
+    const own = routing.destinations.filter((d) => used.has(DEST + d.id)).map((d) => ({ method: DEST + d.id, label: destLabel(d), kind: d.kind }));
+    return { channels: [...methods.map((m) => ({ method: m, label: CHANNEL_LABELS[m] ?? m.charAt(0).toUpperCase() + m.slice(1) })), ...own], templates };
   };
   const self = (actor: Actor, user: UserRow) => user.id === actor.user.id;
   const svc: PreferenceService = {
@@ -154,14 +196,17 @@ export function createPreferenceService(deps: { db: Database; channels?: Channel
     },
     async channels(actor, user) {
       svc.assertCanRead(actor, user);
-      return present(await getChannelPreferences(db, user.id));
+      const [rows, routing] = await Promise.all([getChannelPreferences(db, user.id), routingOf(db, user.id)]);
+      return present(rows, routing);
     },
     async updateChannels(actor, user, map) {
       svc.assertCanChange(actor, user);
       return db.tx(async (q) => {
         const rows = new Map((await getChannelPreferences(q, user.id)).map((t) => [t.id, t]));
+        const routing = await routingOf(q, user.id);
         const validations: { field: string; detail: string }[] = [];
         const writes: { templateId: string; disabled: boolean; disabledMethods: string[] }[] = [];
+        const routeWrites: { destinationId: string; templateId: string; enabled: boolean }[] = [];
         for (const [rawId, choice] of Object.entries(map)) {
           const id = rawId.toLowerCase();
           const field = `template_channels.${rawId}`;
@@ -170,24 +215,32 @@ export function createPreferenceService(deps: { db: Database; channels?: Channel
             validations.push({ field, detail: UUID_RE.test(rawId) ? 'no such notification template' : 'not a UUID' });
             continue;
           }
-          const available = availableFor(t, cfg);
-          const on = new Map(available.map((m) => [m, effective(t, m)]));
+          const available = availableFor(t, cfg, routing);
+          const on = new Map(available.map((m) => [m, effective(t, m, routing)]));
+          const locked = t.critical || LOCKED_TEMPLATES.includes(id);
           for (const [method, enabled] of Object.entries(choice)) {
             if (!available.includes(method)) {
               validations.push({ field: `${field}.${method}`, detail: `not a channel of this notification; it uses ${available.join(', ') || 'none'}` });
-            } else if (!enabled && (t.critical || LOCKED_TEMPLATES.includes(id))) {
+            } else if (!enabled && locked && !(method.startsWith(DEST) && t.method !== 'destination')) {
+              // A user's own destination is an extra copy of a critical notification: it may be turned off again.
               validations.push({ field: `${field}.${method}`, detail: 'this notification cannot be turned off' });
-            } else on.set(method, enabled);
+            } else {
+              on.set(method, enabled);
+              if (method.startsWith(DEST)) routeWrites.push({ destinationId: method.slice(DEST.length), templateId: id, enabled });
+            }
           }
           const off = [...on].filter(([, v]) => !v).map(([m]) => m);
           // Every channel off is the reference's "disabled"; the list then stays empty so that
-          // enabling through template_disabled_map brings every channel back.
+          // enabling through template_disabled_map brings every channel back. Destinations are
+          // chosen per destination (routes), not through the list.
           const allOff = available.length > 0 && off.length === available.length;
-          writes.push({ templateId: id, disabled: allOff, disabledMethods: allOff ? [] : off });
+          writes.push({ templateId: id, disabled: allOff, disabledMethods: allOff ? [] : off.filter((m) => !m.startsWith(DEST)) });
         }
         if (validations.length) throw new Invalid('Invalid notification channel preferences.', undefined, validations);
         await setChannelPreferences(q, user.id, writes);
-        return present(await getChannelPreferences(q, user.id));
+        await setRoutes(q, user.id, routeWrites);
+        const after = await getChannelPreferences(q, user.id);
+        return present(after, await routingOf(q, user.id));
       });
     },
   };

@@ -40,6 +40,8 @@ export {
   workspaceScheduleRows,
 } from '../../src/contract/index.js';
 export type { ChannelPreferences } from '../../src/contract/preference-channels.js';
+export type { DestinationKind, UserDestination } from '../../src/contract/channels.js';
+import type { DestinationKind } from '../../src/contract/channels.js';
 export { ApiError, INBOX_KINDS, INBOX_PAGE_SIZE } from '../../src/contract/index.js';
 
 export const API_BASE = API_PREFIX;
@@ -118,6 +120,20 @@ export const api = {
   channelPreferences: () => authed('GET /users/{user}/notifications/preferences/channels', { params: me }),
   updateChannelPreferences: (template_channels: Record<string, Record<string, boolean>>) =>
     authed('PUT /users/{user}/notifications/preferences/channels', { params: me, body: { template_channels } }),
+
+  // Browser push and the user's own destinations
+  webpushPublicKey: () => authed('GET /notifications/webpush/public-key'),
+  webpushSubscribe: (body: { endpoint: string; auth_key: string; p256dh_key: string }) =>
+    authed('POST /users/{user}/webpush/subscription', { params: me, body }),
+  webpushUnsubscribe: (endpoint: string) => authed('DELETE /users/{user}/webpush/subscription', { params: me, body: { endpoint } }),
+  webpushTest: () => authed('POST /users/{user}/webpush/test', { params: me }),
+  destinationKinds: () => authed('GET /notifications/destinations/kinds'),
+  destinations: () => authed('GET /users/{user}/notifications/destinations', { params: me }),
+  createDestination: (body: { kind: DestinationKind; name?: string; url: string }) =>
+    authed('POST /users/{user}/notifications/destinations', { params: me, body }),
+  verifyDestination: (id: string, code: string) =>
+    authed('POST /users/{user}/notifications/destinations/{destination}/verify', { params: { ...me, destination: id }, body: { code } }),
+  deleteDestination: (id: string) => authed('DELETE /users/{user}/notifications/destinations/{destination}', { params: { ...me, destination: id } }),
 
   // Deployment (owners)
   setTemplateMethod: (id: string, method: string) =>

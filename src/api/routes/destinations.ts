@@ -5,7 +5,7 @@ import type { DestinationService } from '../../notifications/destinations/servic
 import { actorOf } from '../auth.js';
 import { userParam } from '../params.js';
 import { errors, UserParam } from '../../contract/common.js';
-import { CreatedUserDestination, CreateUserDestination, DestinationParam, UserDestination, VerifyUserDestination } from '../../contract/channels.js';
+import { CreatedUserDestination, CreateUserDestination, DestinationKinds, DestinationParam, UserDestination, VerifyUserDestination } from '../../contract/channels.js';
 
 /** A user's own destinations: list, add (a code is sent there), verify with the code, delete. */
 export async function destinationRoutes(app: FastifyInstance, deps: { destinations: DestinationService; directory: Directory }): Promise<void> {
@@ -13,6 +13,12 @@ export async function destinationRoutes(app: FastifyInstance, deps: { destinatio
   const tags = ['Notifications'];
   const target = (req: FastifyRequest<{ Params: { user: string } }>) => userParam(directory, req, req.params.user);
   const base = '/users/:user/notifications/destinations';
+
+  app.get(
+    '/notifications/destinations/kinds',
+    { schema: { tags, summary: 'The kinds of destination users may add', response: { 200: DestinationKinds, ...errors(401) } } },
+    async () => ({ kinds: [...destinations.kinds()] }),
+  );
 
   app.get<{ Params: Static<typeof UserParam> }>(
     base,

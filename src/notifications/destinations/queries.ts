@@ -68,3 +68,40 @@ export async function disable(q: Queryable, id: string, reason: string): Promise
   const r = await q.query(`UPDATE user_destinations SET status = 'disabled', disabled_reason = $2 WHERE id = $1 AND status = 'active' RETURNING id`, [id, reason]);
   return r.rows.length > 0;
 }
+
+/**
+ * The active destinations of `userId` that template `templateId` goes to: the user's choice for that
+ * template, else on when the template's method is `destination` (the admin routed it there).
+ */
+export async function routedDestinations(q: Queryable, userId: string, templateId: string): Promise<DestinationRow[]> {
+  const r = await q.query<DestinationRow>(
+    `SELECT d.* FROM user_destinations d
+     JOIN notification_templates nt ON nt.id = $2
+     LEFT JOIN notification_destination_routes r ON r.destination_id = d.id AND r.notification_template_id = nt.id
+     WHERE d.user_id = $1 AND d.status = 'active' AND COALESCE(r.enabled, nt.method::text = 'destination')
+     ORDER BY d.created_at, d.id`,
+    [userId, templateId],
+  );
+  return r.rows;
+}
+
+/** A user's stored per-template choices for their destinations. */
+export async function routesOf(q: Queryable, userId: string): Promise<{ destination_id: string; notification_template_id: string; enabled: boolean }[]> {
+  const r = await q.query<{ destination_id: string; notification_template_id: string; enabled: boolean }>(
+    'SELECT destination_id, notification_template_id, enabled FROM notification_destination_routes WHERE user_id = $1',
+    [userId],
+  );
+  return r.rows;
+}
+
+/** Stores per-template choices for destinations (all written, or none). */
+export async function setRoutes(q: Queryable, userId: string, rows: { destinationId: string; templateId: string; enabled: boolean }[]): Promise<void> {
+  if (!rows.length) return;
+  await q.query(
+    `INSERT INTO notification_destination_routes (destination_id, notification_template_id, user_id, enabled)
+     SELECT r.d, r.t, $1, r.e FROM jsonb_to_recordset($2::jsonb) AS r(d uuid, t uuid, e boolean)
+     JOIN user_destinations d ON d.id = r.d AND d.user_id = $1
+     ON CONFLICT (destination_id, notification_template_id) DO UPDATE SET enabled = EXCLUDED.enabled, updated_at = now()`,
+    [userId, JSON.stringify(rows.map((x) => ({ d: x.destinationId, t: x.templateId, e: x.enabled })))],
+  );
+}

@@ -23,7 +23,7 @@ import { TEMPLATE_CUSTOM_NOTIFICATION } from '../templates/catalogue.js';
 import { createHttpClient, type HttpClient } from '../dispatch/http-post.js';
 import { blockedReason, publicAddressGuard } from './ssrf.js';
 import { isGone, sendTo, type Target } from './senders.js';
-import { activate, countAttempt, deleteDestination, destinationsOf, disable, getDestination, insertDestination, type DestinationRow } from './queries.js';
+import { activate, countAttempt, deleteDestination, destinationsOf, disable, getDestination, insertDestination, routedDestinations, type DestinationRow } from './queries.js';
 
 /** Each kind's own service hosts (a leading "*." matches any subdomain). */
 export const KIND_HOSTS: Record<DestinationKind, readonly string[]> = {
@@ -191,8 +191,12 @@ export function createDestinationService(deps: DestinationDeps): DestinationServ
   }
 
   async function deliverAll(msg: PreparedMessage, signal: AbortSignal): Promise<DeliveryResult> {
-    const active = await destinationsOf(db, msg.payload.user_id, 'active');
-    if (active.length === 0) return { ok: false, retryable: false, error: 'destination: the user has no active destination' };
+    // Only the destinations this template is routed to (the user's choice in the preferences grid).
+    const active = UUID_RE.test(msg.templateId) ? await routedDestinations(db, msg.payload.user_id, msg.templateId) : await destinationsOf(db, msg.payload.user_id, 'active');
+    if (active.length === 0) {
+      const any = (await destinationsOf(db, msg.payload.user_id, 'active')).length > 0;
+      return { ok: false, retryable: false, error: any ? 'destination: none of the user\'s destinations is chosen for this notification' : 'destination: the user has no active destination' };
+    }
     const results = await Promise.all(
       active.map(async (d) => {
         let r: DeliveryResult;

@@ -83,3 +83,69 @@ export const FlaskIcon = () => (
     <path d="M7 15h10" />
   </Icon>
 );
+/** Delivery channels (simple line drawings, not the services' trademarks). */
+export const SlackIcon = () => (
+  <Icon size={16}>
+    <path d="M9 3v18M15 3v18M3 9h18M3 15h18" />
+  </Icon>
+);
+export const TeamsIcon = () => (
+  <Icon size={16}>
+    <rect x="2" y="6" width="12" height="12" rx="2" />
+    <path d="M5 10h6M8 10v5" />
+    <circle cx="18" cy="7" r="2" />
+    <path d="M16 12h5v4a3 3 0 0 1-5 2" />
+  </Icon>
+);
+export const DiscordIcon = () => (
+  <Icon size={16}>
+    <path d="M7 7.5a14 14 0 0 1 10 0c1.6 2.4 2.5 5.2 2.5 8.5-1.5 1.3-3 2-4.5 2.5l-1-2M7 7.5C5.4 9.9 4.5 12.7 4.5 16c1.5 1.3 3 2 4.5 2.5l1-2" />
+    <path d="M8.5 16c2.3.8 4.7.8 7 0" />
+    <circle cx="9.5" cy="12.5" r="1" />
+    <circle cx="14.5" cy="12.5" r="1" />
+  </Icon>
+);
+export const PushIcon = () => (
+  <Icon size={16}>
+    <rect x="2" y="4" width="20" height="14" rx="2" />
+    <path d="M8 22h8M12 18v4" />
+    <circle cx="17" cy="9" r="2" />
+  </Icon>
+);
+export const NtfyIcon = () => (
+  <Icon size={16}>
+    <path d="M3 11v2a1 1 0 0 0 1 1h3l5 4V6L7 10H4a1 1 0 0 0-1 1z" />
+    <path d="M16 9a4 4 0 0 1 0 6M19 6a8 8 0 0 1 0 12" />
+  </Icon>
+);
+export const SendIcon = () => (
+  <Icon size={16}>
+    <path d="m22 2-7 20-4-9-9-4z" />
+    <path d="M22 2 11 13" />
+  </Icon>
+);
+
+/** The icon of a delivery channel: a method, or a user destination ("destination:<id>") by its kind. */
+export function ChannelIcon({ method, kind }: { method: string; kind?: string }) {
+  const m = method.startsWith('destination:') ? (kind ?? 'destination') : method;
+  switch (m) {
+    case 'inbox':
+      return <InboxIcon />;
+    case 'webhook':
+      return <WebhookIcon />;
+    case 'slack':
+      return <SlackIcon />;
+    case 'teams':
+      return <TeamsIcon />;
+    case 'discord':
+      return <DiscordIcon />;
+    case 'webpush':
+      return <PushIcon />;
+    case 'ntfy':
+      return <NtfyIcon />;
+    case 'destination':
+      return <SendIcon />;
+    default:
+      return <MailIcon />;
+  }
+}

@@ -3,7 +3,8 @@ import { useEffect, useRef, useState } from 'react';
 import { api, errorText, type ChannelPreferences, type DispatchMethods, type NotificationTemplate, type Preference, type User } from '../api.js';
 import { useLocation } from '../router.js';
 import { hasRole, useSession } from '../session.js';
-import { InboxIcon, MailIcon, WebhookIcon } from '../components/icons.js';
+import { ChannelIcon } from '../components/icons.js';
+import { BrowserPushCard, DestinationsCard } from './MyChannels.js';
 import { ErrorBox, Switch, useToast } from '../components/ui.js';
 
 /** Which groups a user sees, as in the reference: admin-only groups need the matching role. */
@@ -31,13 +32,22 @@ export function byGroup(templates: NotificationTemplate[]): [string, Notificatio
     .map(([g, ts]) => [g, ts.sort((a, b) => a.name.localeCompare(b.name))]);
 }
 
-export const METHOD_LABEL: Record<string, string> = { smtp: 'SMTP', webhook: 'Webhook', inbox: 'Inbox' };
+export const METHOD_LABEL: Record<string, string> = {
+  smtp: 'SMTP',
+  webhook: 'Webhook',
+  inbox: 'Inbox',
+  slack: 'Slack',
+  teams: 'Microsoft Teams',
+  discord: 'Discord',
+  webpush: 'Browser push',
+  destination: 'User destinations',
+};
 
-export function MethodIcon({ method }: { method: string }) {
-  const label = `Delivery via ${METHOD_LABEL[method] ?? method}`;
+export function MethodIcon({ method, kind, label: name }: { method: string; kind?: string; label?: string }) {
+  const label = `Delivery via ${name ?? METHOD_LABEL[method] ?? method}`;
   return (
-    <span className="method-icon" title={label} aria-label={label} role="img">
-      {method === 'webhook' ? <WebhookIcon /> : method === 'inbox' ? <InboxIcon /> : <MailIcon />}
+    <span className="method-icon" title={label} aria-label={label} role="img" data-method={kind ?? method}>
+      <ChannelIcon method={method} kind={kind} />
     </span>
   );
 }
@@ -143,6 +153,8 @@ export function NotificationSettingsPage() {
         </div>
       )}
       {error && <ErrorBox>Failed to load notification settings: {error}</ErrorBox>}
+      <BrowserPushCard />
+      <DestinationsCard onChange={() => void api.channelPreferences().then(setChannels, () => undefined)} />
       {!templates && !error && <p>Loading…</p>}
       {groups.map(([group, ts]) => {
         const headId = `group-${group.replace(/\W+/g, '-').toLowerCase()}`;
@@ -153,8 +165,9 @@ export function NotificationSettingsPage() {
               {channels && (
                 <span className="pref-channel-heads" aria-hidden="true">
                   {channels.channels.map((c) => (
-                    <span key={c.method} className="pref-channel-head">
-                      {c.label}
+                    <span key={c.method} className="pref-channel-head" title={c.label}>
+                      <ChannelIcon method={c.method} kind={c.kind} />
+                      <span className="pref-channel-label">{c.label}</span>
                     </span>
                   ))}
                 </span>
