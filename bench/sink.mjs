@@ -9,6 +9,8 @@ let count = 0;
 let bytes = 0;
 let connections = 0;
 let latencies = [];
+/** One body as received (the first after a reset), so other clients can send the same bytes. */
+let sample = '';
 const server = http.createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -17,6 +19,7 @@ const server = http.createServer((req, res) => {
     count++;
     const body = Buffer.concat(chunks);
     bytes += body.length;
+    if (!sample) sample = body.toString();
     if (body.includes('"enq"')) {
       try {
         const b = JSON.parse(body.toString());
@@ -34,9 +37,11 @@ server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }
 process.on('message', (m) => {
   if (m.type === 'count') process.send({ count });
   if (m.type === 'stats') process.send({ count, bytes, connections, latencies });
+  if (m.type === 'sample') process.send({ sample });
   if (m.type === 'reset') {
     count = bytes = connections = 0;
     latencies = [];
+    sample = '';
     process.send({ ok: true });
   }
 });
