@@ -37,6 +37,7 @@ async function herald(h, sink) {
   const prod = await openProducer(h.url, { sinkUrl: sink.url, maxConnections: 2 });
   try {
     const one = (i) => prod.enqueuer.enqueueMany([{ userId: h.userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(i), data: { i }, createdBy: 'bench' }]);
+    await sink.reset();
     for (let i = 0; i < 20; i++) await one(1e6 + i); // warm both sides
     await untilReceived(sink, 20);
     await sink.reset();
@@ -45,7 +46,9 @@ async function herald(h, sink) {
     const enqMs = now() - t0;
     const got = await untilReceived(sink, N);
     const ms = now() - t0;
-    return { perSec: (N / ms) * 1000, enqueuePerSec: (N / enqMs) * 1000, ms, delivered: got };
+    await sleep(200);
+    const st = await sink.stats();
+    return { perSec: (N / ms) * 1000, enqueuePerSec: (N / enqMs) * 1000, ms, delivered: st.count, duplicates: st.duplicates };
   } finally {
     await prod.close();
     await replica.stop();
@@ -94,7 +97,7 @@ try {
     for (const side of r % 2 ? ['graphile', 'herald'] : ['herald', 'graphile']) {
       res[side].push(side === 'herald' ? await herald(h, sink) : await graphile(g, sink));
       const x = res[side].at(-1);
-      console.log(`  round ${r + 1} ${side}: ${round(x.perSec, 0)}/s end to end (enqueue ${round(x.enqueuePerSec, 0)}/s, ${x.delivered}/${N} delivered)`);
+      console.log(`  round ${r + 1} ${side}: ${round(x.perSec, 0)}/s end to end (enqueue ${round(x.enqueuePerSec, 0)}/s, ${x.delivered}/${N} delivered${x.duplicates ? `, ${x.duplicates} duplicate ids` : ''})`);
     }
   }
 } finally {
@@ -108,7 +111,7 @@ console.log(`\nbench/e2e — one producer, one event per call, ${N} events per r
 table([
   ['Herald (enqueueMany([one]) + 1 replica)', res.herald],
   [`graphile-worker 0.17 (addJob + tuned worker c${GW_CONCURRENCY})`, res.graphile],
-].map(([system, rs]) => ({ system, 'delivered/s end to end': mmm(rs.map((x) => x.perSec)), 'producer calls/s': mmm(rs.map((x) => x.enqueuePerSec)), delivered: rs.map((x) => `${x.delivered}/${N}`).join(' ') })));
+].map(([system, rs]) => ({ system, 'delivered/s end to end': mmm(rs.map((x) => x.perSec)), 'producer calls/s': mmm(rs.map((x) => x.enqueuePerSec)), delivered: rs.map((x) => `${x.delivered}/${N}`).join(' '), 'duplicate ids': rs.map((x) => x.duplicates ?? '–').join(' ') })));
 const targets = [{ id: '24.2', label: 'end to end (single enqueue + delivery) vs graphile-worker', figure: `×${round(ratio, 2)}`, value: ratio, target: `≥ ×${TARGET}`, met: ratio >= TARGET }];
 for (const t of targets) console.log(`${t.id} ${t.label}: ${t.figure} (target ${t.target}) ${t.met ? 'met' : 'NOT met'}`);
 console.log('\nwrote', writeResult('e2e', { params: { N, ROUNDS, GW_CONCURRENCY, HERALD_FLAGS }, loadavg: load, results: res, ratios: { e2e: ratio }, targets }));
