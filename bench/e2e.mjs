@@ -14,7 +14,7 @@ import {
   setPaused, settle, sleep, startHerald, startSink, table, writeResult,
 } from './lib.mjs';
 
-const N = Number(process.env.BENCH_E2E_N ?? 3000);
+const N = Number(process.env.BENCH_E2E_N ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const GW_CONCURRENCY = Number(process.env.BENCH_GW_CONCURRENCY ?? 24);
 const HERALD_FLAGS = JSON.parse(process.env.BENCH_HERALD_FLAGS ?? '{}');
