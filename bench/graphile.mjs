@@ -13,6 +13,7 @@ import {
   freshPgDatabase, heraldFlags, heraldLabels, makePayload, median, mmm, now, openProducer, prepareHeraldDb,
   round, setPaused, settle, sleep, startHerald, startSink, summarise, table, writeResult, loadavg, cpuSeconds, pgBackendCpu, cpuDelta,
 } from './lib.mjs';
+import { heraldWebhookThroughput } from './runs.mjs';
 
 const N = Number(process.env.BENCH_N ?? 10000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -21,6 +22,7 @@ const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const GW_CONCURRENCY = Number(process.env.BENCH_GW_CONCURRENCY ?? 24);
 const GW_TUNED = (process.env.BENCH_GW_TUNED ?? '1') === '1';
 const HERALD_FLAGS = JSON.parse(process.env.BENCH_HERALD_FLAGS ?? '{}');
+const heraldThroughput = (h, sink) => heraldWebhookThroughput(h, sink, { n: N, flags: HERALD_FLAGS });
 
 function gwChild(env) {
   const child = fork(fileURLToPath(new URL('./graphile-worker.mjs', import.meta.url)), [], {
@@ -48,51 +50,6 @@ function gwChild(env) {
     continue: () => child.send({ type: 'continue' }),
     kill: () => child.kill(),
   };
-}
-
-async function heraldThroughput(h, sink) {
-  const admin = new pg.Client({ connectionString: h.url });
-  await admin.connect();
-  await admin.query('DELETE FROM notification_messages');
-  await settle(admin, ['notification_messages']);
-  await setPaused(admin, true);
-  const replica = await startHerald(h.url, { ...heraldFlags('webhook', sink.url), ...HERALD_FLAGS });
-  const prod = await openProducer(h.url, { sinkUrl: sink.url });
-  try {
-    const te = now();
-    // Setup, untimed for the comparison (as graphile's addJobs): batches of 1,000.
-    for (let i = 0; i < N; i += 1000) {
-      await prod.enqueuer.enqueueMany(
-        Array.from({ length: Math.min(1000, N - i) }, (_, k) => ({ userId: h.userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(i + k), data: { i: i + k }, createdBy: 'bench' })),
-      );
-    }
-    const enqueueMs = now() - te;
-    await admin.query('CHECKPOINT');
-    await sink.reset();
-    const rss = [];
-    const rssTimer = setInterval(() => rss.push(replica.rss()), 200);
-    const pg0 = await pgBackendCpu(admin, h.name);
-    const cpu0 = cpuSeconds(replica.pid);
-    const t0 = now();
-    await setPaused(admin, false);
-    while ((await sink.count()) < N) await sleep(5);
-    const tasksMs = now() - t0;
-    for (;;) {
-      const r = await admin.query(`SELECT count(*)::int AS n FROM notification_messages WHERE status IN ('pending', 'temporary_failure', 'leased')`);
-      if (r.rows[0].n === 0) break;
-      await sleep(5);
-    }
-    const totalMs = now() - t0;
-    const workerCpu = cpuSeconds(replica.pid) - cpu0;
-    const pgCpu = cpuDelta(pg0, await pgBackendCpu(admin, h.name));
-    clearInterval(rssTimer);
-    const st = await sink.stats();
-    return { perSec: (N / totalMs) * 1000, totalMs, tasksMs, workerCpuMsPerJob: (workerCpu * 1000) / N, pgCpuMsPerJob: (pgCpu * 1000) / N, enqueuePerSec: (N / enqueueMs) * 1000, posts: st.count, bytes: st.bytes / Math.max(1, st.count), conns: st.connections, rss: Math.max(...rss) };
-  } finally {
-    await prod.close();
-    await replica.stop();
-    await admin.end();
-  }
 }
 
 async function graphileThroughput(g, sink) {
@@ -184,11 +141,12 @@ const hdb = await freshPgDatabase('gw_herald');
 const gdb = await freshPgDatabase('gw_graphile');
 const sink = await startSink();
 const results = { herald: [], graphile: [], heraldLat: [], graphileLat: [] };
+const startLoad = loadavg();
 try {
   const [userId] = await prepareHeraldDb(hdb.url, 1);
   const h = { url: hdb.url, name: hdb.name, userId };
   const g = { url: gdb.url, name: gdb.name };
-  console.log(`bench/graphile: load average before: ${loadavg()}`);
+  console.log(`bench/graphile: load average before: ${startLoad}`);
   for (let r = 0; r < ROUNDS; r++) {
     // Alternate which side goes first, so drift in machine load hits both.
     const order = r % 2 ? ['graphile', 'herald'] : ['herald', 'graphile'];
@@ -242,5 +200,11 @@ console.log(`\nbench/graphile — webhook workload, ${N} jobs pre-enqueued, ${RO
 table(rows);
 console.log(`\nenqueue→received latency at ${RATE}/s for ${LAT_SECONDS}s, one enqueue at a time\n`);
 table(latRows);
-console.log(`\nHerald / graphile-worker: throughput ×${round(tput, 2)} (target ≥ 1.5), p99 ×${round(p99, 2)} (target ≤ 1)`);
-console.log('\nwrote', writeResult('graphile', { params: { N, ROUNDS, RATE, LAT_SECONDS, GW_CONCURRENCY, GW_TUNED, HERALD_FLAGS }, results, ratios: { throughput: tput, p99 } }));
+const targets = [
+  { id: '24.1a', label: 'webhook dispatch vs graphile-worker tuned', figure: `×${round(tput, 2)}`, value: tput, target: '≥ ×3', met: tput >= 3 },
+  { id: '24.4a', label: `p99 enqueue→delivered at ${RATE}/s vs graphile-worker`, figure: `×${round(p99, 2)}`, value: p99, target: '≤ ×0.5', met: p99 <= 0.5 },
+];
+const perRound = results.herald.map((x, i) => round(x.perSec / results.graphile[i]?.perSec, 2));
+console.log(`\nHerald / graphile-worker per round: throughput ${perRound.map((x) => `×${x}`).join(', ')}`);
+for (const t of targets) console.log(`${t.id} ${t.label}: ${t.figure} (target ${t.target}) ${t.met ? 'met' : 'NOT met'}`);
+console.log('\nwrote', writeResult('graphile', { params: { N, ROUNDS, RATE, LAT_SECONDS, GW_CONCURRENCY, GW_TUNED, HERALD_FLAGS }, loadavg: startLoad, results, ratios: { throughput: tput, p99 }, targets }));

@@ -91,6 +91,7 @@ export async function startSink() {
     stats: () => call('stats'),
     count: async () => (await call('count')).count,
     reset: () => call('reset'),
+    sample: async () => (await call('sample')).sample,
     close: () => child.kill(),
   };
 }

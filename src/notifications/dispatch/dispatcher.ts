@@ -1,4 +1,4 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, setMaxListeners } from 'node:events';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
 import type { NotificationsConfig } from '../../lib/config.js';
@@ -63,7 +63,7 @@ export interface DispatcherEvents {
   paused: { by: 'setting' | 'local' };
   resumed: Record<string, never>;
   wake: { reason: WakeReason };
-  /** A lease batch: every message this dispatcher now holds and will deliver or fail. */
+  /** A lease batch: every message this dispatcher now holds and will deliver or fail (or, paused or stopped before its turn, release unsent). */
   leased: { messages: MessageRef[] };
   /** A leased message that failed before (attempt > 0), about to be delivered again. */
   retried: MessageRef;
@@ -83,6 +83,11 @@ const PURGE_INTERVAL_MS = 10 * 60_000;
 const SETTINGS_TTL_MS = 5000;
 /** Retry wake-ups are armed this long after the due time: the row's due time is then surely past. */
 const RETRY_SLACK_MS = 20;
+/**
+ * Deliveries starting within this many ms share one timeout signal (armed for dispatchTimeout plus
+ * this much), instead of one timer and signal per message: an attempt may run up to this much longer.
+ */
+const TIMEOUT_SHARE_MS = 5;
 /** Retries further out than this are left to the poll. */
 const MAX_RETRY_SCHEDULE_MS = 3_600_000;
 
@@ -105,6 +110,14 @@ export class Dispatcher {
   /** The last fetch filled every free slot, so more messages are probably waiting. */
   private moreWaiting = false;
   private inflight = 0;
+  /**
+   * Leased, prepared and waiting for a free delivery slot: a lease takes up to twice the lease count
+   * so that deliveries go on while the next lease runs (docs/performance.md). Released unsent on
+   * pause and stop.
+   */
+  private queued: { msg: AcquiredMessage; method: DeliveryMethod; message: PreparedMessage }[] = [];
+  /** The timeout signal shared by deliveries that start within TIMEOUT_SHARE_MS of one another. */
+  private timeoutSignal: { at: number; signal: AbortSignal } | undefined;
   private readonly inflightDone = new Set<Promise<void>>();
   private sent: SentResult[] = [];
   private failed: FailedResult[] = [];
@@ -199,6 +212,7 @@ export class Dispatcher {
   async stop(): Promise<void> {
     if (this._state === 'draining' || this._state === 'stopped') return;
     this.transition('draining');
+    this.startQueued();
     this.timers.clearTimeout(this.pollTimer);
     this.timers.clearTimeout(this.purgeTimer);
     this.timers.clearTimeout(this.retryTimer);
@@ -231,6 +245,7 @@ export class Dispatcher {
     const by = this.localPause ? 'local' : this.settings?.value.notifier_paused ? 'setting' : undefined;
     if (by && this._state === 'running') {
       this.transition('paused');
+      this.startQueued();
       this.emit('paused', { by });
     } else if (!by && this._state === 'paused') {
       this.transition('running');
@@ -264,7 +279,7 @@ export class Dispatcher {
     if (!this.active) return;
     if (reason === 'refill') {
       if (!this.moreWaiting || this._state === 'paused') return;
-      if (this.inflight > 0 && this.capacity - this.inflight < Math.ceil(this.capacity / 2)) return;
+      if (this.held > 0 && this.maxHeld - this.held < Math.ceil(this.capacity / 2)) return;
     }
     if (reason === 'settings') this.settings = undefined;
     if (this.listening('wake')) this.emit('wake', { reason });
@@ -276,8 +291,18 @@ export class Dispatcher {
     this.fetchDone = this.fetchLoop();
   }
 
+  /** Deliveries at once. */
   private get capacity(): number {
     return this.opts.config.leaseCount;
+  }
+
+  /** Leased messages held at once: in flight plus queued. */
+  private get maxHeld(): number {
+    return 2 * this.opts.config.leaseCount;
+  }
+
+  private get held(): number {
+    return this.inflight + this.queued.length;
   }
 
   private pendingResults(): number {
@@ -317,7 +342,7 @@ export class Dispatcher {
         if (this.pendingResults() >= this.opts.config.storeSyncBufferSize) {
           await this.flush();
         }
-        const free = this.capacity - this.inflight;
+        const free = this.maxHeld - this.held;
         if (this._state !== 'running') break;
         if (free <= 0) {
           // Woken while every slot is busy: fetch again once deliveries finish.
@@ -334,7 +359,7 @@ export class Dispatcher {
         count += batch.length;
         if (batch.length) await this.dispatchBatch(batch);
         this.moreWaiting = batch.length === free;
-        if (this.moreWaiting && this.capacity - this.inflight > 0) this.fetch = 'again';
+        if (this.moreWaiting && this.maxHeld - this.held >= Math.ceil(this.capacity / 2)) this.fetch = 'again';
       } while (this.fetch === 'again' && this.active);
     } finally {
       this.fetch = 'idle';
@@ -369,8 +394,35 @@ export class Dispatcher {
         continue;
       }
       if (msg.attempt_count > 0 && events) this.emit('retried', this.refs.get(msg.id)!);
-      this.deliver(msg, prepared.method, prepared.message);
+      this.queued.push({ msg, method: prepared.method, message: prepared.message });
     }
+    this.startQueued();
+  }
+
+  /** Starts queued deliveries while slots are free; releases them unsent when not running. */
+  private startQueued(): void {
+    if (this._state !== 'running') {
+      if (!this.queued.length) return;
+      const ids = this.queued.map((q) => q.msg.id);
+      this.queued = [];
+      for (const id of ids) this.refs.delete(id);
+      void this.locks.release(ids);
+      return;
+    }
+    while (this.inflight < this.capacity && this.queued.length) {
+      const q = this.queued.shift()!;
+      this.deliver(q.msg, q.method, q.message, this.deliveryTimeout());
+    }
+  }
+
+  private deliveryTimeout(): AbortSignal {
+    const now = performance.now();
+    const t = this.timeoutSignal;
+    if (t && now - t.at < TIMEOUT_SHARE_MS && !t.signal.aborted) return t.signal;
+    const signal = AbortSignal.timeout(this.opts.config.dispatchTimeout + TIMEOUT_SHARE_MS);
+    setMaxListeners(0, signal);
+    this.timeoutSignal = { at: now, signal };
+    return signal;
   }
 
   private prepare(
@@ -388,7 +440,7 @@ export class Dispatcher {
     }
   }
 
-  private deliver(msg: AcquiredMessage, method: DeliveryMethod, message: PreparedMessage): void {
+  private deliver(msg: AcquiredMessage, method: DeliveryMethod, message: PreparedMessage, timeout: AbortSignal): void {
     const m = this.opts.metrics;
     const labels = { method: msg.method, notification_template_id: msg.template_id };
     if (msg.attempt_count > 0) m.retryCount.inc(labels);
@@ -396,7 +448,6 @@ export class Dispatcher {
     m.inflightDispatches.inc(labels);
     this.inflight++;
     const started = performance.now();
-    const timeout = AbortSignal.timeout(this.opts.config.dispatchTimeout);
     const done = method
       .deliver(message, timeout)
       .catch((err): DeliveryResult => ({ ok: false, retryable: true, error: (err as Error).message }))
@@ -427,6 +478,7 @@ export class Dispatcher {
       })
       .finally(() => {
         this.inflightDone.delete(done);
+        this.startQueued();
         this.wake('refill');
       });
     this.inflightDone.add(done);

@@ -204,6 +204,16 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
   const isHttps = url.startsWith('https:');
   const agent = isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   const request = isHttps ? https.request : http.request;
+  // Parsed once: request(url) would parse the URL again for every POST.
+  const target = new URL(url);
+  const base: http.RequestOptions = {
+    protocol: target.protocol,
+    hostname: target.hostname.replace(/^\[|\]$/g, ''),
+    port: target.port || undefined,
+    path: `${target.pathname}${target.search}`,
+    method: 'POST',
+    agent,
+  };
 
   /** POSTs `body`; resolves with the response (headers read) or the transport error. */
   function post(
@@ -213,7 +223,8 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
   ): Promise<{ res: http.IncomingMessage } | { error: unknown; aborted: boolean }> {
     return new Promise((resolve) => {
       let done = false;
-      const req = request(url, { method: 'POST', agent, headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } });
+      headers['Content-Length'] = String(Buffer.byteLength(body));
+      const req = request({ ...base, headers });
       const onAbort = () => {
         if (done) return;
         done = true;

@@ -222,8 +222,23 @@ function renderBlocks(nodes: Node[], separator: string): string {
     .join(separator);
 }
 
+/**
+ * One line of text that Markdown leaves as it is apart from backslash escapes: it starts with a
+ * letter (no list, heading or code block can start) and holds only letters, digits, spaces, a few
+ * punctuation marks with no inline meaning, and backslash-escaped ASCII punctuation. Most rendered
+ * notification titles and one-line bodies are like this; they skip the parser (docs/performance.md).
+ */
+const PLAIN_LINE = /^[A-Za-z](?:[A-Za-z0-9 ,.;:'"?/%@+-]|\\[!-/:-@[-`{-~])*$/;
+const ESCAPED = /\\([!-/:-@[-`{-~])/g;
+
 /** Renders Markdown to plain text (no wrapping), trimmed. */
 export function markdownToPlaintext(markdown: string): string {
+  if (markdown && markdown.length <= 4096 && PLAIN_LINE.test(markdown)) return markdown.replace(ESCAPED, '$1').trim();
+  return parsedMarkdownToPlaintext(markdown);
+}
+
+/** markdownToPlaintext through the parser always (the fast path's reference, for tests). */
+export function parsedMarkdownToPlaintext(markdown: string): string {
   const tokens = textParser.parse(markdown ?? '', {});
   return renderBlocks(buildTree(tokens), '\n\n')
     .replace(/[ \t]+$/gm, '')

@@ -2,7 +2,8 @@
 // Markdown (with user-controlled values escaped), actions as plain URLs.
 
 import type { Action, MessagePayload, TemplateHelpers } from '../types.js';
-import { renderTemplate } from './gotmpl.js';
+import { getParsed, renderTemplate } from './gotmpl.js';
+import { escapePayloadForMarkdown } from './escape.js';
 
 /** The parts of a notification_templates row needed to render a message. */
 export interface TemplateRowForRender {
@@ -12,10 +13,11 @@ export interface TemplateRowForRender {
 
 /** Render title and body (Markdown) with label/data escaping on. Throws on template errors. */
 export function renderTitleBody(row: TemplateRowForRender, payload: MessagePayload, helpers: TemplateHelpers): { title: string; body: string } {
-  return {
-    title: renderTemplate(row.title_template, payload, helpers, { escapeLabels: true }),
-    body: renderTemplate(row.body_template, payload, helpers, { escapeLabels: true }),
-  };
+  // As renderTemplate(…, { escapeLabels: true }) for each, with the payload escaped once.
+  const title = getParsed(row.title_template);
+  const body = getParsed(row.body_template);
+  const escaped = escapePayloadForMarkdown(payload);
+  return { title: title.execute(escaped, helpers), body: body.execute(escaped, helpers) };
 }
 
 /**
