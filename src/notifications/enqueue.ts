@@ -148,7 +148,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
            FROM jsonb_to_recordset($1::jsonb)
                 AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
            WHERE NOT ${RECIPIENT_OPTED_OUT}
-           ON CONFLICT (dedupe_hash) DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING id)
          SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins`,
         [JSON.stringify(rows), createdAt],
