@@ -153,7 +153,7 @@ SELECT notification_messages_add_partition(d::date)
 FROM generate_series(
     LEAST(
         (now() AT TIME ZONE 'UTC')::date,
-        GREATEST((SELECT min(created_at AT TIME ZONE 'UTC')::date FROM notification_messages_unpartitioned), (now() AT TIME ZONE 'UTC')::date - 8)),
+        GREATEST((SELECT min(created_at AT TIME ZONE 'UTC')::date FROM notification_messages_unpartitioned), (now() AT TIME ZONE 'UTC')::date - 7)),
     (now() AT TIME ZONE 'UTC')::date + 3,
     interval '1 day') AS d;
 
