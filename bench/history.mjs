@@ -64,9 +64,11 @@ try {
     await load(admin, p, d, Math.ceil(HISTORY / DAYS.length), TEMPLATE_CUSTOM_NOTIFICATION, users);
     await admin.query(`ALTER TABLE notification_messages DETACH PARTITION ${p}`);
     await admin.query(`ALTER TABLE ${p} RENAME TO ${p}_full`);
+    for (const ix of ['dedupe_hash', 'updated_brin']) await admin.query(`ALTER INDEX ${p}_${ix} RENAME TO ${p}_full_${ix}`);
     await admin.query(`SELECT notification_messages_add_partition($1::date)`, [utcDay(d).toISOString().slice(0, 10)]);
     await admin.query(`ALTER TABLE notification_messages DETACH PARTITION ${p}`);
     await admin.query(`ALTER TABLE ${p} RENAME TO ${p}_empty`);
+    for (const ix of ['dedupe_hash', 'updated_brin']) await admin.query(`ALTER INDEX ${p}_${ix} RENAME TO ${p}_empty_${ix}`);
     for (const t of [`${p}_full`, `${p}_empty`]) {
       await admin.query(`ALTER TABLE ${t} ADD CHECK (created_at >= '${utcDay(d).toISOString()}' AND created_at < '${utcDay(d + 1).toISOString()}')`);
       await admin.query(`VACUUM ANALYZE ${t}`);
