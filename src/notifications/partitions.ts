@@ -12,7 +12,7 @@ export const MESSAGE_RETENTION = '7 days';
 export interface MaintenanceResult {
   /** Day partitions created ahead. */
   created: number;
-  /** Old day partitions detached and dropped. */
+  /** Old day partitions detached (then dropped). */
   dropped: number;
   /** Rows of dropped days touched within the retention, moved to the default partition. */
   moved: number;
@@ -30,7 +30,7 @@ export async function maintainMessagePartitions(
   db: Database,
   o: { daysAhead?: number; retention?: string } = {},
 ): Promise<MaintenanceResult | undefined> {
-  return db.tx(async (q) => {
+  const r = await db.tx(async (q) => {
     const got = await q.query<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS ok', [MESSAGE_PARTITIONS_LOCK]);
     if (!got.rows[0].ok) return undefined;
     await q.query(`SET LOCAL lock_timeout = '1s'`);
@@ -41,4 +41,7 @@ export async function maintainMessagePartitions(
     const x = r.rows[0];
     return { created: x.created, dropped: x.dropped, moved: Number(x.moved), deleted: Number(x.deleted) };
   });
+  // The detached days' files go in a transaction of their own (no lock on the table is needed).
+  if (r?.dropped) await db.query('SELECT notification_messages_drop_detached() AS n');
+  return r;
 }

@@ -99,8 +99,11 @@ $$;
 -- The periodic maintenance (one replica at a time, src/notifications/partitions.ts):
 --  1. the partitions of today and the next `days_ahead` UTC days exist;
 --  2. the BRIN summaries of finished days are up to date (cheap: only pages added since the last run);
---  3. every day partition that ended more than `keep` ago is detached and dropped, after its rows
---     touched within `keep` moved to the default partition;
+--  3. every day partition that ended more than `keep` ago is detached, after its rows touched within
+--     `keep` moved to the default partition: from then on its rows are out of the table. The detached
+--     table is dropped by notification_messages_drop_detached, in a transaction of its own: removing
+--     the files of a million rows takes PostgreSQL's commit some hundreds of milliseconds of disk
+--     work, and the table needs no lock for it once its day is detached;
 --  4. rows of the default partition untouched for `keep` are deleted.
 CREATE FUNCTION notification_messages_maintain(days_ahead integer, keep interval)
     RETURNS TABLE (created integer, dropped integer, moved bigint, deleted bigint)
@@ -138,13 +141,31 @@ BEGIN
         EXECUTE format('INSERT INTO notification_messages_default SELECT * FROM %I WHERE updated_at >= $1', r.part) USING cutoff;
         GET DIAGNOSTICS k = ROW_COUNT;
         moved := moved + k;
-        EXECUTE format('DROP TABLE %I', r.part);
         dropped := dropped + 1;
     END LOOP;
     DELETE FROM notification_messages_default WHERE COALESCE(updated_at, created_at) < cutoff;
     GET DIAGNOSTICS k = ROW_COUNT;
     deleted := k;
     RETURN NEXT;
+END;
+$$;
+
+-- Drops the day tables notification_messages_maintain detached; returns how many.
+CREATE FUNCTION notification_messages_drop_detached() RETURNS integer
+    LANGUAGE plpgsql AS $$
+DECLARE
+    r record;
+    n integer := 0;
+BEGIN
+    FOR r IN
+        SELECT c.relname::text AS part FROM pg_class c
+        WHERE c.relkind = 'r' AND c.relname ~ '^notification_messages_p[0-9]{8}$' AND NOT c.relispartition
+          AND c.relnamespace = (SELECT p.relnamespace FROM pg_class p WHERE p.oid = 'notification_messages'::regclass)
+    LOOP
+        EXECUTE format('DROP TABLE %I', r.part);
+        n := n + 1;
+    END LOOP;
+    RETURN n;
 END;
 $$;
 
