@@ -204,7 +204,7 @@ table([
 ]);
 console.log('');
 table([
-  { purge: `partitions: drop the day (${HISTORY} rows)`, ms: round(res.purge.partitioned.ms, 1), 'dead rows left': res.purge.partitioned.dead },
+  { purge: `partitions: detach the day (${HISTORY} rows)`, ms: round(res.purge.partitioned.ms, 1), 'dead rows left': res.purge.partitioned.dead },
   { purge: `  of which the look for rows touched within the week (${res.purge.look.node})`, ms: round(res.purge.look.ms, 1), 'dead rows left': '' },
   { purge: '  then dropping the detached day (its own transaction: file removal)', ms: round(res.purge.partitioned.dropMs, 1), 'dead rows left': '' },
   ...(res.purge.delete ? [{ purge: `reference: one DELETE, unpartitioned (${res.purge.delete.rows} rows)`, ms: round(res.purge.delete.ms, 1), 'dead rows left': res.purge.delete.dead }] : []),
