@@ -14,3 +14,5 @@ export const MESSAGE_LOCK_CLASS = 0x4e6f_7469; // "Noti"
 export const LIFECYCLE_EXECUTOR_LOCK = 0x48_4c_43_59; // "HLCY"
 /** One run of the weekly failed-builds report generator at a time across replicas. */
 export const REPORT_GENERATOR_LOCK = 0x48_52_50_54; // "HRPT"
+/** One maintenance of the notification_messages partitions (create ahead, purge old days) at a time. */
+export const MESSAGE_PARTITIONS_LOCK = 0x48_4e_4d_50; // "HNMP"

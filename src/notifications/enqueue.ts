@@ -79,6 +79,30 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
     return methods;
   }
 
+  // The wake-up of autocommitted enqueues, sent after their commit on a statement of its own and
+  // coalesced: at most one in flight, plus one more if enqueues committed meanwhile. A NOTIFY inside
+  // the inserting transaction takes PostgreSQL's notification-queue lock from its pre-commit until
+  // its commit is flushed, so concurrent enqueues committed one at a time instead of sharing WAL
+  // flushes (docs/performance.md). A wake-up lost to a crash is covered by the dispatchers' poll.
+  let waking: Promise<void> | undefined;
+  let wakeAgain = false;
+  const wake = () => {
+    if (waking) {
+      wakeAgain = true;
+      return;
+    }
+    waking = (async () => {
+      do {
+        wakeAgain = false;
+        await opts.db.query(`SELECT pg_notify('${ENQUEUED_CHANNEL}', '')`, [], { name: 'herald_enqueue_wake' }).catch((err: Error) =>
+          opts.log.debug({ err: err.message }, 'could not wake the dispatchers; they poll'),
+        );
+      } while (wakeAgain);
+    })().finally(() => {
+      waking = undefined;
+    });
+  };
+
   return {
     async enqueueMany(reqs, q = opts.db): Promise<string[][]> {
       if (!reqs.length) return [];
@@ -146,6 +170,9 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
         if (!held.length) opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
         return out;
       }
+      // In the caller's transaction the wake-up goes with it (NOTIFY is delivered on commit); on its
+      // own, the insert commits first and the wake-up follows (above).
+      const own = q === opts.db;
       const r = await q.query<{ id: string }>(
         `WITH ins AS (
            INSERT INTO notification_messages
@@ -155,12 +182,13 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
            FROM jsonb_to_recordset($1::jsonb)
                 AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
            WHERE NOT ${RECIPIENT_OPTED_OUT}
-           ON CONFLICT (dedupe_hash) DO NOTHING
+           ON CONFLICT DO NOTHING
            RETURNING id)
-         SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins`,
+         SELECT id${own ? '' : `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke`} FROM ins`,
         [JSON.stringify(rows), createdAt],
-        { name: 'herald_enqueue_many' },
+        { name: own ? 'herald_enqueue_many_own' : 'herald_enqueue_many' },
       );
+      if (own && r.rows.length) wake();
       const inserted = new Set(r.rows.map((x) => x.id));
       rows.forEach((row, k) => {
         if (inserted.has(row.id)) out[owner[k]].push(row.id);

@@ -8,9 +8,9 @@ import type { NotificationMetrics } from '../metrics.js';
 import { prepare, templateHelpers } from '../prepare.js';
 import { ENQUEUED_CHANNEL, SETTINGS_CHANGED } from '../enqueue.js';
 import { MessageLocks } from './lease.js';
+import { maintainMessagePartitions } from '../partitions.js';
 import { systemScheduler, type Scheduler, type TimerHandle } from './scheduler.js';
 import {
-  deleteOldMessages,
   getDispatchSettings,
   markFailed,
   markSent,
@@ -614,8 +614,9 @@ export class Dispatcher {
 
   private async purge(): Promise<void> {
     try {
-      const n = await deleteOldMessages(this.opts.db);
-      if (n) this.log.info({ deleted: n }, 'purged old notification messages');
+      // Partitions ahead, old days dropped (src/notifications/partitions.ts); one replica at a time.
+      const r = await maintainMessagePartitions(this.opts.db);
+      if (r && (r.dropped || r.deleted)) this.log.info(r, 'purged old notification messages');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'failed to purge old notification messages');
     }

@@ -230,14 +230,6 @@ export async function markFailed(
   );
 }
 
-/** Messages untouched for a week go (the reference's purge). */
-export async function deleteOldMessages(q: Queryable): Promise<number> {
-  const r = await q.query(
-    `DELETE FROM notification_messages WHERE COALESCE(updated_at, created_at) < NOW() - interval '7 days'`,
-  );
-  return r.rowCount;
-}
-
 export async function getAppearance(q: Queryable): Promise<{ application_name: string; logo_url: string }> {
   const r = await q.query<{ key: string; value: string }>(
     `SELECT key, value FROM site_configs WHERE key IN ('application_name', 'logo_url')`,

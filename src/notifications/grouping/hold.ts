@@ -40,7 +40,9 @@ export function holdStatement(channel: string): string {
       max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue,
       row_number() OVER (PARTITION BY ok.uid, ok.tid, ok.method ORDER BY ok.ord) AS trk
     FROM ok
-    WHERE NOT EXISTS (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash)
+    -- The hash covers the UTC day (0022): only that day's partition can hold it (0160).
+    WHERE NOT EXISTS (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash
+      AND x.created_at >= date_trunc('day', $2::timestamptz, 'UTC') AND x.created_at < date_trunc('day', $2::timestamptz, 'UTC') + interval '24 hours')
   ), c AS (
     SELECT f.*,
       CASE WHEN f.tcount IS NULL THEN false ELSE (
@@ -75,7 +77,7 @@ export function holdStatement(channel: string): string {
       CASE WHEN p.now_ THEN NULL ELSE 'held: ' || CASE WHEN p.throttled THEN 'throttle' ELSE p.reason END END,
       p.gid
     FROM placed p
-    ON CONFLICT (dedupe_hash) DO NOTHING
+    ON CONFLICT DO NOTHING
     RETURNING id, status
   )
   SELECT id, status::text AS status, (SELECT pg_notify('${channel}', '${GROUPS_CHANGED}')) AS woke FROM ins`;

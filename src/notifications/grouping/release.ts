@@ -358,7 +358,7 @@ async function insertCarriers(q: Queryable, channel: string, carriers: Carrier[]
               notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2), m.gid
        FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], gid uuid)
        WHERE NOT ${RECIPIENT_OPTED_OUT}
-       ON CONFLICT (dedupe_hash) DO NOTHING
+       ON CONFLICT DO NOTHING
        RETURNING id)
      SELECT id, (SELECT pg_notify('${channel}', '')) AS woke FROM ins`,
     [JSON.stringify(carriers.map((c) => ({ id: c.id, tid: c.templateId, uid: c.userId, method: c.method, payload: c.payload, targets: c.targets, gid: c.groupId }))), now],

@@ -1,0 +1,250 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
+import { testConfig } from '../support/server.js';
+import type { Queryable, QueryResult } from '../../src/db/database.js';
+import { createEnqueuer, type Enqueuer } from '../../src/notifications/enqueue.js';
+import { silentLogger } from '../../src/lib/logger.js';
+import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
+import { maintainMessagePartitions } from '../../src/notifications/partitions.js';
+import { listMessages } from '../../src/notifications/messages.js';
+import { countUnread, listInbox } from '../../src/notifications/inbox/queries.js';
+import { fetchLockedMessages, lockAndFetchMessages, lockMessages } from '../../src/notifications/dispatch/queries.js';
+import { PLANNER_SETTINGS } from '../../src/notifications/dispatch/lease.js';
+
+// notification_messages is partitioned by UTC day (0160_message_partitions.sql): the purge drops
+// whole days, the daily dedupe holds per partition, and the hot queries stay on indexes.
+
+const DAY = 86_400_000;
+/** UTC midnight of today + `d` days. */
+const utcDay = (d: number) => new Date(Math.floor(Date.now() / DAY) * DAY + d * DAY);
+const partName = (d: number) => `notification_messages_p${utcDay(d).toISOString().slice(0, 10).replace(/-/g, '')}`;
+
+async function partitions(q: Queryable): Promise<string[]> {
+  const r = await q.query<{ relname: string }>(
+    `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+     WHERE i.inhparent = 'notification_messages'::regclass ORDER BY c.relname`,
+  );
+  return r.rows.map((x) => x.relname);
+}
+
+describeEachEngine('notification_messages partitions', (engine) => {
+  let database: TestDatabase;
+  let enq: Enqueuer;
+  let alice: string;
+  let clock = new Date();
+  beforeAll(async () => {
+    database = await freshDatabase(engine);
+    const users = await database.db.query<{ id: string }>(
+      `INSERT INTO users (email, username, name, hashed_password) VALUES ('alice@example.com', 'alice', 'Alice', '\\x') RETURNING id`,
+    );
+    alice = users.rows[0].id;
+    const cfg = testConfig({ email: { smarthost: 'localhost:25' } });
+    enq = createEnqueuer({ db: database.db, notifications: cfg.notifications, email: cfg.email, accessUrl: cfg.accessUrl, log: silentLogger(), now: () => clock });
+  });
+  afterAll(async () => database?.drop());
+
+  const req = (n: string) => ({ userId: alice, templateId: TEMPLATE_TEST_NOTIFICATION, labels: {}, data: { n }, createdBy: 'test' });
+  const where = async (id: string) =>
+    (await database.db.query<{ t: string }>(`SELECT tableoid::regclass::text AS t FROM notification_messages WHERE id = $1`, [id])).rows[0]?.t;
+
+  it('has a partition per UTC day from the last week to a few days ahead, and a default one', async () => {
+    const parts = await partitions(database.db);
+    expect(parts).toContain('notification_messages_default');
+    for (const d of [-1, 0, 1, 2, 3]) expect(parts).toContain(partName(d));
+  });
+
+  it('dedupes within a UTC day and not across its boundary, in day partitions and in the default one', async () => {
+    // Just before and just after tomorrow's midnight (UTC): two days, two partitions.
+    clock = new Date(utcDay(1).getTime() - 500);
+    const [a] = (await enq.enqueueMany([req('midnight')]))[0];
+    expect((await enq.enqueueMany([req('midnight')]))[0]).toEqual([]);
+    clock = new Date(utcDay(1).getTime() + 500);
+    const [b] = (await enq.enqueueMany([req('midnight')]))[0];
+    expect(b).toBeTruthy();
+    expect((await enq.enqueueMany([req('midnight')]))[0]).toEqual([]);
+    expect(await where(a)).toBe(partName(0));
+    expect(await where(b)).toBe(partName(1));
+
+    // A day with no partition yet lands in the default partition, deduped the same way.
+    clock = new Date(utcDay(5).getTime() + 3_600_000);
+    const [c] = (await enq.enqueueMany([req('ahead')]))[0];
+    expect(await where(c)).toBe('notification_messages_default');
+    expect((await enq.enqueueMany([req('ahead')]))[0]).toEqual([]);
+    // Another writer inserting the same content without a hash is refused by the same rule.
+    await expect(
+      database.db.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by, created_at)
+         SELECT gen_random_uuid(), notification_template_id, user_id, method, payload, 'other', created_at
+         FROM notification_messages WHERE id = $1`,
+        [c],
+      ),
+    ).rejects.toThrow(/dedupe_hash/);
+
+    // Creating that day's partition ahead moves the row in; the dedupe still holds there.
+    const made = await maintainMessagePartitions(database.db, { daysAhead: 5 });
+    expect(made).toMatchObject({ created: 2 });
+    expect(await where(c)).toBe(partName(5));
+    expect((await enq.enqueueMany([req('ahead')]))[0]).toEqual([]);
+    clock = new Date();
+  });
+
+  it('purges days older than a week by dropping their partitions, keeping rows touched within the week', async () => {
+    const q = database.db;
+    await q.query(`SELECT notification_messages_add_partition(((now() AT TIME ZONE 'UTC')::date - 10))`);
+    // 2,000 delivered rows ten days old; one of them retried and finished an hour ago (a straggler);
+    // one never touched (pending all along: the reference purges it too).
+    await q.query(
+      `INSERT INTO notification_messages (id, notification_template_id, user_id, method, status, payload, created_by, created_at, updated_at)
+       SELECT gen_random_uuid(), $1, $2, 'smtp', 'sent', jsonb_build_object('i', i), 'old', $3::timestamptz + i * interval '1 second', $3::timestamptz + i * interval '1 second'
+       FROM generate_series(1, 2000) AS i`,
+      [TEMPLATE_TEST_NOTIFICATION, alice, new Date(utcDay(-10).getTime() + 3_600_000)],
+    );
+    const straggler = crypto.randomUUID();
+    const untouched = crypto.randomUUID();
+    await q.query(
+      `INSERT INTO notification_messages (id, notification_template_id, user_id, method, status, payload, created_by, created_at, updated_at) VALUES
+       ($1, $3, $4, 'smtp', 'sent', '{"s": 1}', 'old', $5, now() - interval '1 hour'),
+       ($2, $3, $4, 'smtp', 'pending', '{"s": 2}', 'old', $5, NULL)`,
+      [straggler, untouched, TEMPLATE_TEST_NOTIFICATION, alice, new Date(utcDay(-10).getTime() + 7_200_000)],
+    );
+    // In the default partition (a day that never had one): one untouched for a month, one touched today.
+    const oldDefault = crypto.randomUUID();
+    const freshDefault = crypto.randomUUID();
+    await q.query(
+      `INSERT INTO notification_messages (id, notification_template_id, user_id, method, status, payload, created_by, created_at, updated_at) VALUES
+       ($1, $3, $4, 'smtp', 'sent', '{"d": 1}', 'old', now() - interval '30 days', now() - interval '30 days'),
+       ($2, $3, $4, 'smtp', 'sent', '{"d": 2}', 'old', now() - interval '31 days', now() - interval '2 hours')`,
+      [oldDefault, freshDefault, TEMPLATE_TEST_NOTIFICATION, alice],
+    );
+    expect(await where(straggler)).toBe(partName(-10));
+    expect(await where(oldDefault)).toBe('notification_messages_default');
+
+    const r = await maintainMessagePartitions(q);
+    expect(r).toMatchObject({ dropped: 1, moved: 1, deleted: 1 });
+    const parts = await partitions(q);
+    for (const d of [-10, -9, -8]) expect(parts).not.toContain(partName(d));
+    for (const d of [-7, -1, 0, 1, 3]) expect(parts).toContain(partName(d));
+    // Nothing of the dropped days is left anywhere, dead or alive: their tables are gone.
+    for (const d of [-10, -9, -8]) {
+      expect((await q.query<{ t: string | null }>(`SELECT to_regclass($1)::text AS t`, [partName(d)])).rows[0].t).toBeNull();
+    }
+    const left = await q.query<{ id: string }>(`SELECT id FROM notification_messages WHERE created_at < now() - interval '8 days' ORDER BY id`);
+    expect(left.rows.map((x) => x.id).sort()).toEqual([straggler, freshDefault].sort());
+    expect(await where(straggler)).toBe('notification_messages_default');
+
+    // Idempotent; and the straggler goes once it is untouched for a week.
+    expect(await maintainMessagePartitions(q)).toMatchObject({ created: 0, dropped: 0, moved: 0, deleted: 0 });
+    await q.query(`UPDATE notification_messages SET updated_at = now() - interval '8 days' WHERE id = $1`, [straggler]);
+    expect(await maintainMessagePartitions(q)).toMatchObject({ deleted: 1 });
+    expect(await where(straggler)).toBeUndefined();
+  });
+
+  it('runs on one replica at a time', async () => {
+    if (engine !== 'postgres') return; // the embedded engine is one session: nothing can race
+    const results = await Promise.all([maintainMessagePartitions(database.db), maintainMessagePartitions(database.db)]);
+    // Each either ran or found the other holding the lock; neither failed.
+    expect(results.some((x) => x !== undefined)).toBe(true);
+  });
+
+  describe('plans with a large history', () => {
+    type PlanNode = { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: PlanNode[] };
+    const nodes = (n: PlanNode): PlanNode[] => [n, ...(n.Plans ?? []).flatMap(nodes)];
+    /** A Queryable that EXPLAINs each statement instead of running it. */
+    function explaining(q: Queryable, plans: PlanNode[]): Queryable {
+      return {
+        async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+          const r = await q.query<{ 'QUERY PLAN': unknown }>(`EXPLAIN (FORMAT JSON) ${sql}`, params);
+          const raw = r.rows[0]['QUERY PLAN'];
+          plans.push((typeof raw === 'string' ? JSON.parse(raw) : raw)[0].Plan as PlanNode);
+          return { rows: (/count\(\*\)/.test(sql) ? [{ n: 0 }] : []) as R[], rowCount: 0 };
+        },
+        exec: (sql) => q.exec(sql),
+      };
+    }
+    let big: Set<string>;
+    const check = (plans: PlanNode[], label: string) => {
+      expect(plans.length, label).toBeGreaterThan(0);
+      for (const p of plans) {
+        const all = nodes(p);
+        const seq = all.filter((n) => n['Node Type'] === 'Seq Scan' && big.has(n['Relation Name'] ?? ''));
+        expect(seq.map((n) => n['Relation Name']), `${label}: sequential scan of a big partition`).toEqual([]);
+      }
+      const indexed = plans.flatMap(nodes).filter((n) => /Index/.test(n['Node Type']));
+      expect(indexed.length, `${label}: no index used`).toBeGreaterThan(0);
+    };
+
+    beforeAll(async () => {
+      const q = database.db;
+      // Two days of delivered history (20,000 rows each), a little pending work today, inbox rows.
+      for (const d of [-2, -1]) {
+        await q.query(
+          `INSERT INTO notification_messages (id, notification_template_id, user_id, method, status, payload, created_by, created_at, updated_at)
+           SELECT gen_random_uuid(), $1, $2, 'smtp', 'sent', jsonb_build_object('i', i, 'pad', repeat('x', 200)), 'history',
+                  $3::timestamptz + i * interval '4 seconds', $3::timestamptz + i * interval '4 seconds'
+           FROM generate_series(1, 20000) AS i`,
+          [TEMPLATE_TEST_NOTIFICATION, alice, utcDay(d)],
+        );
+      }
+      await q.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by, created_at)
+         SELECT gen_random_uuid(), $1, $2, 'smtp', jsonb_build_object('p', i), 'pending', now() - i * interval '1 second'
+         FROM generate_series(1, 50) AS i`,
+        [TEMPLATE_TEST_NOTIFICATION, alice],
+      );
+      // The inbox of 200 users, 100 rows each.
+      await q.query(
+        `INSERT INTO users (email, username, name, hashed_password)
+         SELECT 'u' || i || '@example.com', 'u' || i, '', '\\x' FROM generate_series(1, 199) AS i`,
+      );
+      await q.query(
+        `WITH u AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM users)
+         INSERT INTO inbox_notifications (id, user_id, template_id, title, content, icon, actions, created_at)
+         SELECT gen_random_uuid(), u.id, $1, 'title ' || i, 'content', '', '[]', now() - i * interval '1 second'
+         FROM generate_series(1, 20000) AS i JOIN u ON u.k = i % 200 + 1`,
+        [TEMPLATE_TEST_NOTIFICATION],
+      );
+      await q.exec('VACUUM ANALYZE notification_messages');
+      await q.exec('VACUUM ANALYZE inbox_notifications');
+      big = new Set([partName(-2), partName(-1), 'inbox_notifications']);
+    }, 120_000);
+
+    it('the delivery history (newest first, with its count) reads an index', async () => {
+      const plans: PlanNode[] = [];
+      await listMessages(explaining(database.db, plans), { limit: 50, offset: 0 });
+      check(plans, 'history');
+    });
+
+    it('the inbox page and unread count read indexes', async () => {
+      const plans: PlanNode[] = [];
+      const q = explaining(database.db, plans);
+      await listInbox(q, alice, { templates: [], targets: [], readStatus: 'all' });
+      await countUnread(q, alice);
+      check(plans, 'inbox');
+    });
+
+    it('the lease statements read the dispatchable and primary-key indexes', async () => {
+      const plans: PlanNode[] = [];
+      if (engine === 'postgres') {
+        // As the lease session runs them (src/notifications/dispatch/lease.ts).
+        const s = await database.db.session();
+        try {
+          await s.query(PLANNER_SETTINGS);
+          const ids = (await s.query<{ id: string }>(`SELECT id FROM notification_messages WHERE status = 'pending' LIMIT 20`)).rows.map((x) => x.id);
+          await lockMessages(explaining(s, plans), { maxAttempts: 5, count: 20, exclude: [] });
+          await fetchLockedMessages(explaining(s, plans), { ids, maxAttempts: 5 });
+        } finally {
+          await s.close();
+        }
+      } else {
+        await lockAndFetchMessages(explaining(database.db, plans), { maxAttempts: 5, count: 20, exclude: [] });
+      }
+      check(plans, 'lease');
+      const dispatchable = new Set(
+        (await database.db.query<{ name: string }>(
+          `SELECT inhrelid::regclass::text AS name FROM pg_inherits WHERE inhparent = 'idx_notification_messages_dispatchable'::regclass`,
+        )).rows.map((x) => x.name),
+      );
+      expect(plans.flatMap(nodes).some((n) => dispatchable.has(n['Index Name'] ?? '')), 'dispatchable index').toBe(true);
+    });
+  });
+});

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
+import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
+
+// The references of notification_messages (to users and templates) are checked once per statement
+// (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold.
+
+describeEachEngine('notification_messages references', (engine) => {
+  let database: TestDatabase;
+  let alice: string;
+  beforeAll(async () => {
+    database = await freshDatabase(engine);
+    alice = (
+      await database.db.query<{ id: string }>(
+        `INSERT INTO users (email, username, name, hashed_password) VALUES ('alice@example.com', 'alice', 'Alice', '\\x') RETURNING id`,
+      )
+    ).rows[0].id;
+  });
+  afterAll(async () => database?.drop());
+
+  const insert = (userId: string, templateId: string, n = 1) =>
+    database.db.query(
+      `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+       SELECT gen_random_uuid(), $1, $2, 'smtp', jsonb_build_object('i', i), 'test' FROM generate_series(1, $3::int) AS i`,
+      [templateId, userId, n],
+    );
+
+  it('refuses rows naming a user or a template that does not exist, the whole statement', async () => {
+    const ghost = '00000000-0000-4000-8000-000000000001';
+    await expect(insert(ghost, TEMPLATE_TEST_NOTIFICATION)).rejects.toMatchObject({ code: '23503' });
+    await expect(insert(alice, ghost)).rejects.toThrow(/foreign key/);
+    await expect(
+      database.db.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         VALUES (gen_random_uuid(), $1, $2, 'smtp', '{"a": 1}', 'test'), (gen_random_uuid(), $1, $3, 'smtp', '{"a": 2}', 'test')`,
+        [TEMPLATE_TEST_NOTIFICATION, alice, ghost],
+      ),
+    ).rejects.toMatchObject({ code: '23503' });
+    const n = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages`);
+    expect(n.rows[0].n).toBe(0);
+    // Re-pointing a row at a user that does not exist is refused too.
+    await insert(alice, TEMPLATE_TEST_NOTIFICATION);
+    await expect(database.db.query(`UPDATE notification_messages SET user_id = $1`, [ghost])).rejects.toMatchObject({ code: '23503' });
+  });
+
+  it('deletes the messages of a deleted user and refuses to change a referenced id', async () => {
+    const bob = (
+      await database.db.query<{ id: string }>(
+        `INSERT INTO users (email, username, name, hashed_password) VALUES ('bob@example.com', 'bob', 'Bob', '\\x') RETURNING id`,
+      )
+    ).rows[0].id;
+    await insert(bob, TEMPLATE_TEST_NOTIFICATION, 3);
+    await expect(database.db.query(`UPDATE users SET id = gen_random_uuid() WHERE id = $1`, [bob])).rejects.toMatchObject({ code: '23503' });
+    await database.db.query(`DELETE FROM users WHERE id = $1`, [bob]);
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [bob]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  it('a user deleted while a message for them is being inserted waits for it, then takes the message along', async () => {
+    if (engine !== 'postgres') return; // one session on the embedded engine: nothing runs concurrently
+    const carol = (
+      await database.db.query<{ id: string }>(
+        `INSERT INTO users (email, username, name, hashed_password) VALUES ('carol@example.com', 'carol', 'Carol', '\\x') RETURNING id`,
+      )
+    ).rows[0].id;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const didInsert = new Promise<void>((r) => (inserted = r));
+    const tx = database.db.tx(async (q) => {
+      await q.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         VALUES (gen_random_uuid(), $1, $2, 'smtp', '{"c": 1}', 'test')`,
+        [TEMPLATE_TEST_NOTIFICATION, carol],
+      );
+      inserted();
+      await held;
+    });
+    await didInsert;
+    const del = database.db.query(`DELETE FROM users WHERE id = $1`, [carol]);
+    // The delete waits on the insert's KEY SHARE lock of the user row.
+    await expect
+      .poll(async () => (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n)
+      .toBe(1);
+    release();
+    await tx;
+    await del;
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [carol]);
+    expect(left.rows[0].n).toBe(0);
+  });
+});
