@@ -4,12 +4,20 @@ import type { Routed } from './rules.js';
 import { RECIPIENT_OPTED_OUT } from '../queries.js';
 
 // The enqueue path of events with a rule (issue 19), in one statement so it is atomic without a
-// transaction of its own and joins the caller's when given one:
+// transaction of its own and joins the caller's when given one. The first event of a new group is
+// written as a pending message by this same statement, with the group row it opens: no round trip
+// before it, no wait for a window; it wakes the dispatchers exactly as the fast path does.
 //  - preferences and the daily dedupe apply as on the fast path;
-//  - a throttle counts the recipient's messages of the template and channel in its period;
-//  - groups are upserted on their open-key unique index: replicas racing to open the same group
-//    meet in one row, and the upsert's row lock orders them against a release in progress;
-//  - the first event of a newly opened burst group is pending (delivered at once), the rest held.
+//  - burst groups and digests are upserted on their open-key unique index: replicas racing to open
+//    the same group meet in one row, and the upsert's row lock orders them against a release;
+//  - the events that would go out now (the first of a group it opened; any event of a throttle-only
+//    template) take their share of the throttle from one counter row per recipient, template and
+//    channel (notification_throttles). The upsert locks that row and reads its latest committed
+//    count, so racing replicas never send more than the limit; the rest are held in the group (a
+//    throttle-only template opens one, due when the throttle's period ends);
+//  - NOTIFY: the dispatchers (ENQUEUED_CHANNEL) only when a message is pending; the releasers
+//    (GROUPS_CHANNEL, payload = the earliest new due time in ms) only when a group was opened.
+//    A storm of held events wakes nobody.
 
 export interface HeldRow {
   id: string;
@@ -23,9 +31,13 @@ export interface HeldRow {
   ord: number;
 }
 
-export const GROUPS_CHANGED = 'groups';
+/** NOTIFY channel of the group releasers: a group was opened; the payload is its due time (epoch ms). */
+export const GROUPS_CHANNEL = 'herald_notification_groups';
 
 export function holdStatement(channel: string): string {
+  const sameGroup = (a: string, b: string) =>
+    `${a}.user_id = ${b}.uid AND ${a}.method = ${b}.method AND ${a}.kind = ${b}.kind AND ${a}.family = ${b}.family AND ${a}.key = ${b}.key`;
+  const groupCols = 'g.id, g.user_id, g.method, g.kind, g.family, g.key, (g.xmax = 0) AS created, g.due_at';
   return `WITH m AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
       targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
@@ -37,36 +49,62 @@ export function holdStatement(channel: string): string {
   ), fresh AS (
     SELECT ok.*,
       row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
-      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue,
-      row_number() OVER (PARTITION BY ok.uid, ok.tid, ok.method ORDER BY ok.ord) AS trk
+      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue
     FROM ok
     WHERE NOT EXISTS (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash)
-  ), c AS (
-    SELECT f.*,
-      CASE WHEN f.tcount IS NULL THEN false ELSE (
-        SELECT count(*) FROM notification_messages x
-        WHERE x.user_id = f.uid AND x.notification_template_id = f.tid AND x.method = f.method
-          AND x.status NOT IN ('held', 'grouped') AND x.created_at > $2 - make_interval(secs => f.tperiod)
-      ) + f.trk > f.tcount END AS throttled
-    FROM fresh f
-  ), g AS (
+  ), g1 AS (
     INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
-    SELECT DISTINCT ON (c.uid, c.method, c.kind, c.family, c.key)
-      gen_random_uuid(), c.uid, c.method, c.kind, c.family, c.key, CASE WHEN c.kind = 'group' THEN c.tid END,
-      CASE WHEN c.throttled AND c.reason = 'burst' AND c.rk = 1 THEN 'throttle' ELSE c.reason END, $2, c.lastdue, c.maxdue
-    FROM c
-    WHERE c.reason <> 'throttle' OR c.throttled
-    ORDER BY c.uid, c.method, c.kind, c.family, c.key, c.ord
+    SELECT DISTINCT ON (f.uid, f.method, f.kind, f.family, f.key)
+      gen_random_uuid(), f.uid, f.method, f.kind, f.family, f.key, CASE WHEN f.kind = 'group' THEN f.tid END, f.reason, $2, f.lastdue, f.maxdue
+    FROM fresh f
+    WHERE f.reason <> 'throttle'
+    ORDER BY f.uid, f.method, f.kind, f.family, f.key, f.ord
     ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
     DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
                                 ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
-    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, (g.xmax = 0) AS created
+    RETURNING ${groupCols}
+  ), cand AS (
+    SELECT f.*, g1.id AS gid1, (f.reason = 'throttle' OR COALESCE(g1.created AND f.rk = 1 AND f.imm, false)) AS want
+    FROM fresh f
+    LEFT JOIN g1 ON f.reason <> 'throttle' AND ${sameGroup('g1', 'f')}
+  ), ranked AS (
+    SELECT c.*, CASE WHEN c.want AND c.tcount IS NOT NULL
+      THEN row_number() OVER (PARTITION BY c.uid, c.tid, c.method, c.want AND c.tcount IS NOT NULL ORDER BY c.ord) END AS trk
+    FROM cand c
+  ), tw AS (
+    INSERT INTO notification_throttles AS t (user_id, notification_template_id, method, window_start, period_seconds, max_count, sent, granted)
+    SELECT r.uid, r.tid, r.method, $2, max(r.tperiod), max(r.tcount), LEAST(max(r.tcount), count(*)), LEAST(max(r.tcount), count(*))
+    FROM ranked r WHERE r.trk IS NOT NULL
+    GROUP BY r.uid, r.tid, r.method
+    ON CONFLICT (user_id, notification_template_id, method) DO UPDATE SET
+      window_start = CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start
+                          THEN EXCLUDED.window_start ELSE t.window_start END,
+      period_seconds = EXCLUDED.period_seconds,
+      max_count = EXCLUDED.max_count,
+      granted = GREATEST(0, LEAST(EXCLUDED.sent, EXCLUDED.max_count -
+        CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start THEN 0 ELSE t.sent END)),
+      sent = CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start THEN 0 ELSE t.sent END
+        + GREATEST(0, LEAST(EXCLUDED.sent, EXCLUDED.max_count -
+        CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start THEN 0 ELSE t.sent END))
+    RETURNING t.user_id, t.notification_template_id, t.method, t.granted, t.window_start + make_interval(secs => t.period_seconds) AS ends
+  ), thr AS (
+    SELECT r.*, COALESCE(r.trk > tw.granted, false) AS throttled, tw.ends
+    FROM ranked r
+    LEFT JOIN tw ON r.trk IS NOT NULL AND tw.user_id = r.uid AND tw.notification_template_id = r.tid AND tw.method = r.method
+  ), g2 AS (
+    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT DISTINCT ON (t.uid, t.method, t.kind, t.family, t.key)
+      gen_random_uuid(), t.uid, t.method, t.kind, t.family, t.key, t.tid, 'throttle', $2, t.ends, NULL::timestamptz
+    FROM thr t
+    WHERE t.reason = 'throttle' AND t.throttled
+    ORDER BY t.uid, t.method, t.kind, t.family, t.key, t.ord
+    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
+    DO UPDATE SET due_at = g.due_at
+    RETURNING ${groupCols}
   ), placed AS (
-    SELECT c.*, g.id AS gid,
-      (g.id IS NULL OR (g.created AND c.rk = 1 AND c.imm AND NOT c.throttled)) AS now_
-    FROM c
-    LEFT JOIN g ON (c.reason <> 'throttle' OR c.throttled)
-      AND g.user_id = c.uid AND g.method = c.method AND g.kind = c.kind AND g.family = c.family AND g.key = c.key
+    SELECT t.*, COALESCE(t.gid1, g2.id) AS gid, (t.want AND NOT t.throttled) AS now_
+    FROM thr t
+    LEFT JOIN g2 ON t.reason = 'throttle' AND t.throttled AND ${sameGroup('g2', 't')}
   ), ins AS (
     INSERT INTO notification_messages
       (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
@@ -77,8 +115,16 @@ export function holdStatement(channel: string): string {
     FROM placed p
     ON CONFLICT (dedupe_hash) DO NOTHING
     RETURNING id, status
+  ), wake AS (
+    SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ins WHERE status = 'pending' LIMIT 1) x
+  ), opened AS (
+    SELECT pg_notify('${GROUPS_CHANNEL}', (floor(extract(epoch FROM min(o.due_at)) * 1000))::bigint::text)
+    FROM (SELECT due_at FROM g1 WHERE created UNION ALL SELECT due_at FROM g2 WHERE created) o
+    HAVING count(*) > 0
   )
-  SELECT id, status::text AS status, (SELECT pg_notify('${channel}', '${GROUPS_CHANGED}')) AS woke FROM ins`;
+  SELECT i.id, i.status::text AS status, z.woke
+  FROM (SELECT (SELECT count(*) FROM wake) + (SELECT count(*) FROM opened) AS woke) z
+  LEFT JOIN ins i ON true`;
 }
 
 /** Inserts routed events; resolves the ids inserted with their status (pending or held). */
@@ -103,6 +149,6 @@ export async function holdMessages(q: Queryable, channel: string, rows: HeldRow[
     tperiod: r.routed.throttle?.periodSeconds ?? null,
     ord: r.ord,
   }));
-  const res = await q.query<{ id: string; status: 'pending' | 'held' }>(holdStatement(channel), [JSON.stringify(doc), createdAt], { name: 'herald_enqueue_hold' });
-  return new Map(res.rows.map((r) => [r.id, r.status]));
+  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(holdStatement(channel), [JSON.stringify(doc), createdAt], { name: 'herald_enqueue_hold' });
+  return new Map(res.rows.flatMap((r) => (r.id ? [[r.id, r.status] as const] : [])));
 }

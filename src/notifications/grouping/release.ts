@@ -9,7 +9,7 @@ import { buildPayload, enqueueHelpers, prepare } from '../prepare.js';
 import { markdownToPlaintext } from '../render/markdown.js';
 import { TEMPLATE_NOTIFICATION_DIGEST } from '../templates/catalogue.js';
 import { systemScheduler, type Scheduler, type TimerHandle } from '../dispatch/scheduler.js';
-import { GROUPS_CHANGED } from './hold.js';
+import { GROUPS_CHANNEL } from './hold.js';
 import { itemName, MAX_LISTED } from './rules.js';
 import { localTime } from './zone.js';
 import { RECIPIENT_OPTED_OUT } from '../queries.js';
@@ -58,7 +58,7 @@ export interface GroupReleaserOptions {
   log: Logger;
   accessUrl: string;
   metrics: NoiseMetrics;
-  /** The NOTIFY channel enqueue uses: releases wake dispatchers on it, new groups wake releasers. */
+  /** The NOTIFY channel of the dispatchers: a release wakes them on it (new groups: GROUPS_CHANNEL). */
   channel: string;
   clock?: Clock;
   scheduler?: Scheduler;
@@ -94,8 +94,12 @@ export class GroupReleaser {
   async start(): Promise<void> {
     if (this.active) return;
     this.active = true;
-    this.unlisten = await this.opts.db.listen(this.opts.channel, (payload) => {
-      if (payload === GROUPS_CHANGED) void this.rearm();
+    // A new group's NOTIFY carries its due time: arming the timer costs no query (a storm opening
+    // groups does not compete with the dispatcher for connections); anything else re-reads it.
+    this.unlisten = await this.opts.db.listen(GROUPS_CHANNEL, (payload) => {
+      const at = Number(payload);
+      if (payload && Number.isFinite(at)) this.arm(at);
+      else void this.rearm();
     });
     this.armPoll();
     this.kick();
@@ -154,8 +158,12 @@ export class GroupReleaser {
       this.opts.log.warn({ err: (err as Error).message }, 'failed to read the next notification group due time');
       return;
     }
-    if (!next || !this.active) return;
-    const at = next.getTime();
+    if (next) this.arm(next.getTime());
+  }
+
+  /** Arms the one timer for `at` unless it is already armed for that time or earlier. */
+  private arm(at: number): void {
+    if (!this.active) return;
     if (this.dueTimer !== undefined && this.dueAt <= at) return;
     this.timers.clearTimeout(this.dueTimer);
     this.dueAt = at;
