@@ -37,7 +37,8 @@ export const GROUPS_CHANNEL = 'herald_notification_groups';
 export function holdStatement(channel: string): string {
   const sameGroup = (a: string, b: string) =>
     `${a}.user_id = ${b}.uid AND ${a}.method = ${b}.method AND ${a}.kind = ${b}.kind AND ${a}.family = ${b}.family AND ${a}.key = ${b}.key`;
-  const groupCols = 'g.id, g.user_id, g.method, g.kind, g.family, g.key, (g.xmax = 0) AS created, g.due_at';
+  const groupCols = (o: string) =>
+    `g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM ${o}) AS created, g.due_at`;
   return `WITH m AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
       targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
@@ -52,17 +53,22 @@ export function holdStatement(channel: string): string {
       max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue
     FROM ok
     WHERE NOT EXISTS (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash)
-  ), g1 AS (
-    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+  ), o1 AS (
+    -- The group each key would open, with its id chosen here: the upsert returns that id only if it
+    -- inserted the row (an open group of another enqueue, committed or not yet, keeps its own).
     SELECT DISTINCT ON (f.uid, f.method, f.kind, f.family, f.key)
-      gen_random_uuid(), f.uid, f.method, f.kind, f.family, f.key, CASE WHEN f.kind = 'group' THEN f.tid END, f.reason, $2, f.lastdue, f.maxdue
+      gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.lastdue, f.maxdue
     FROM fresh f
     WHERE f.reason <> 'throttle'
     ORDER BY f.uid, f.method, f.kind, f.family, f.key, f.ord
+  ), g1 AS (
+    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.lastdue, o.maxdue
+    FROM o1 o
     ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
     DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
                                 ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
-    RETURNING ${groupCols}
+    RETURNING ${groupCols('o1')}
   ), cand AS (
     SELECT f.*, g1.id AS gid1, (f.reason = 'throttle' OR COALESCE(g1.created AND f.rk = 1 AND f.imm, false)) AS want
     FROM fresh f
@@ -91,16 +97,19 @@ export function holdStatement(channel: string): string {
     SELECT r.*, COALESCE(r.trk > tw.granted, false) AS throttled, tw.ends
     FROM ranked r
     LEFT JOIN tw ON r.trk IS NOT NULL AND tw.user_id = r.uid AND tw.notification_template_id = r.tid AND tw.method = r.method
-  ), g2 AS (
-    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+  ), o2 AS (
     SELECT DISTINCT ON (t.uid, t.method, t.kind, t.family, t.key)
-      gen_random_uuid(), t.uid, t.method, t.kind, t.family, t.key, t.tid, 'throttle', $2, t.ends, NULL::timestamptz
+      gen_random_uuid() AS nid, t.uid, t.method, t.kind, t.family, t.key, t.tid, t.ends
     FROM thr t
     WHERE t.reason = 'throttle' AND t.throttled
     ORDER BY t.uid, t.method, t.kind, t.family, t.key, t.ord
+  ), g2 AS (
+    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, o.tid, 'throttle', $2, o.ends, NULL::timestamptz
+    FROM o2 o
     ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
     DO UPDATE SET due_at = g.due_at
-    RETURNING ${groupCols}
+    RETURNING ${groupCols('o2')}
   ), placed AS (
     SELECT t.*, COALESCE(t.gid1, g2.id) AS gid, (t.want AND NOT t.throttled) AS now_
     FROM thr t
