@@ -13,9 +13,9 @@ import pg from 'pg';
 import { TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED as TEMPLATE } from '../dist/notifications/templates/catalogue.js';
 import { freshPgDatabase, heraldFlags, loadavg, median, mmm, now, openProducer, prepareHeraldDb, round, sleep, startHerald, startSink, table, writeResult } from './lib.mjs';
 
-const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 12);
+const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 16);
 const EVENTS = Number(process.env.BENCH_STORM_EVENTS ?? 100);
-const WINDOW_SECONDS = Number(process.env.BENCH_STORM_WINDOW ?? 3);
+const WINDOW_SECONDS = Number(process.env.BENCH_STORM_WINDOW ?? 2);
 const TARGET = 1.1;
 
 const fresh = await freshPgDatabase('storm');
@@ -61,7 +61,9 @@ try {
     const order = r % 2 ? ['grouped', 'ungrouped'] : ['ungrouped', 'grouped'];
     for (const mode of order) {
       await setWindow(mode === 'grouped' ? WINDOW_SECONDS : 0);
-      // Let the previous round's deliveries drain so every first message starts from the same place.
+      // Let the previous round's group be released and its deliveries drain, so that every first
+      // message starts from the same place (nothing of an earlier round in flight).
+      await waitFor(async () => (await admin.query(`SELECT count(*)::int AS n FROM notification_groups WHERE status = 'open'`)).rows[0].n === 0, 60_000 + WINDOW_SECONDS * 1000);
       let last = -1;
       await waitFor(async () => {
         const n = await sink.count();

@@ -35,10 +35,6 @@ export interface HeldRow {
 export const GROUPS_CHANNEL = 'herald_notification_groups';
 
 export function holdStatement(channel: string): string {
-  const sameGroup = (a: string, b: string) =>
-    `${a}.user_id = ${b}.uid AND ${a}.method = ${b}.method AND ${a}.kind = ${b}.kind AND ${a}.family = ${b}.family AND ${a}.key = ${b}.key`;
-  const groupCols = (o: string) =>
-    `g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM ${o}) AS created, g.due_at`;
   return `WITH m AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
       targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
@@ -68,11 +64,11 @@ export function holdStatement(channel: string): string {
     ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
     DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
                                 ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
-    RETURNING ${groupCols('o1')}
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
   ), cand AS (
     SELECT f.*, g1.id AS gid1, (f.reason = 'throttle' OR COALESCE(g1.created AND f.rk = 1 AND f.imm, false)) AS want
     FROM fresh f
-    LEFT JOIN g1 ON f.reason <> 'throttle' AND ${sameGroup('g1', 'f')}
+    LEFT JOIN g1 ON f.reason <> 'throttle' AND g1.user_id = f.uid AND g1.method = f.method AND g1.kind = f.kind AND g1.family = f.family AND g1.key = f.key
   ), ranked AS (
     SELECT c.*, CASE WHEN c.want AND c.tcount IS NOT NULL
       THEN row_number() OVER (PARTITION BY c.uid, c.tid, c.method, c.want AND c.tcount IS NOT NULL ORDER BY c.ord) END AS trk
@@ -109,11 +105,11 @@ export function holdStatement(channel: string): string {
     FROM o2 o
     ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
     DO UPDATE SET due_at = g.due_at
-    RETURNING ${groupCols('o2')}
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o2) AS created, g.due_at
   ), placed AS (
     SELECT t.*, COALESCE(t.gid1, g2.id) AS gid, (t.want AND NOT t.throttled) AS now_
     FROM thr t
-    LEFT JOIN g2 ON t.reason = 'throttle' AND t.throttled AND ${sameGroup('g2', 't')}
+    LEFT JOIN g2 ON t.reason = 'throttle' AND t.throttled AND g2.user_id = t.uid AND g2.method = t.method AND g2.kind = t.kind AND g2.family = t.family AND g2.key = t.key
   ), ins AS (
     INSERT INTO notification_messages
       (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
