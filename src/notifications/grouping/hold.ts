@@ -8,8 +8,10 @@ import { RECIPIENT_OPTED_OUT } from '../queries.js';
 // written as a pending message by this same statement, with the group row it opens: no round trip
 // before it, no wait for a window; it wakes the dispatchers exactly as the fast path does.
 //  - preferences and the daily dedupe apply as on the fast path;
-//  - burst groups and digests are upserted on their open-key unique index: replicas racing to open
-//    the same group meet in one row, and the upsert's row lock orders them against a release;
+//  - an event joins an open burst group or digest under a share lock (no write to the group row,
+//    unless a flap guard pushes its end out); else the group is upserted on its open-key unique
+//    index: replicas racing to open the same group meet in one row. Both locks order the event
+//    against a release in progress (the releaser claims groups FOR UPDATE);
 //  - the events that would go out now (the first of a group it opened; any event of a throttle-only
 //    template) take their share of the throttle from one counter row per recipient, template and
 //    channel (notification_throttles). The upsert locks that row and reads its latest committed
@@ -49,13 +51,23 @@ export function holdStatement(channel: string): string {
       max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue
     FROM ok
     WHERE NOT EXISTS (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash)
+  ), ex AS (
+    -- Open groups the events join without moving their end (list mode, digests): share-locked, not
+    -- rewritten, so a storm of held events writes no group row. The lock orders the join against a
+    -- release (FOR UPDATE): a group released meanwhile is re-checked, found released, and skipped.
+    SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key
+    FROM notification_groups g
+    WHERE g.status = 'open' AND g.max_due_at IS NULL
+      AND (g.user_id, g.method, g.kind, g.family, g.key) IN (SELECT f.uid, f.method, f.kind, f.family, f.key FROM fresh f WHERE f.reason <> 'throttle')
+    FOR SHARE OF g
   ), o1 AS (
-    -- The group each key would open, with its id chosen here: the upsert returns that id only if it
-    -- inserted the row (an open group of another enqueue, committed or not yet, keeps its own).
+    -- The group each other key would open, with its id chosen here: the upsert returns that id only
+    -- if it inserted the row (an open group of another enqueue, committed or not yet, keeps its own).
     SELECT DISTINCT ON (f.uid, f.method, f.kind, f.family, f.key)
       gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.lastdue, f.maxdue
     FROM fresh f
     WHERE f.reason <> 'throttle'
+      AND NOT EXISTS (SELECT 1 FROM ex WHERE ex.user_id = f.uid AND ex.method = f.method AND ex.kind = f.kind AND ex.family = f.family AND ex.key = f.key)
     ORDER BY f.uid, f.method, f.kind, f.family, f.key, f.ord
   ), g1 AS (
     INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
@@ -65,10 +77,14 @@ export function holdStatement(channel: string): string {
     DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
                                 ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
     RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
+  ), gs AS (
+    SELECT ex.id, ex.user_id, ex.method, ex.kind, ex.family, ex.key, false AS created FROM ex
+    UNION ALL
+    SELECT g1.id, g1.user_id, g1.method, g1.kind, g1.family, g1.key, g1.created FROM g1
   ), cand AS (
-    SELECT f.*, g1.id AS gid1, (f.reason = 'throttle' OR COALESCE(g1.created AND f.rk = 1 AND f.imm, false)) AS want
+    SELECT f.*, gs.id AS gid1, (f.reason = 'throttle' OR COALESCE(gs.created AND f.rk = 1 AND f.imm, false)) AS want
     FROM fresh f
-    LEFT JOIN g1 ON f.reason <> 'throttle' AND g1.user_id = f.uid AND g1.method = f.method AND g1.kind = f.kind AND g1.family = f.family AND g1.key = f.key
+    LEFT JOIN gs ON f.reason <> 'throttle' AND gs.user_id = f.uid AND gs.method = f.method AND gs.kind = f.kind AND gs.family = f.family AND gs.key = f.key
   ), ranked AS (
     SELECT c.*, CASE WHEN c.want AND c.tcount IS NOT NULL
       THEN row_number() OVER (PARTITION BY c.uid, c.tid, c.method, c.want AND c.tcount IS NOT NULL ORDER BY c.ord) END AS trk

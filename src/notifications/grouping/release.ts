@@ -17,8 +17,9 @@ import { RECIPIENT_OPTED_OUT } from '../queries.js';
 // Releases groups and digests whose time has come (issue 19): one message carries every held
 // event. Runs on every replica; a group is claimed with FOR UPDATE SKIP LOCKED and released in the
 // transaction that writes its message, so two replicas never release the same group and a replica
-// that dies mid-release leaves it open for the next one. Nothing lives only in memory: the timer
-// at the earliest due time is re-read from the table (on NOTIFY and on a poll).
+// that dies mid-release leaves it open for the next one. Nothing lives only in memory: the one
+// timer is armed from the due time a new group's NOTIFY carries, and re-read from the table after
+// every pass and on a poll (a window that a flap guard extended is found there).
 
 interface GroupRow {
   id: string;
