@@ -50,7 +50,9 @@ export function holdStatement(channel: string): string {
       row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
       max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue
     FROM ok
-    WHERE NOT EXISTS (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash)
+    -- A per-row probe of the dedupe index (a correlated LIMIT 1 subquery is never turned into an
+    -- anti-join): as NOT EXISTS, the generic plan built while the table was small seq-scanned it.
+    WHERE (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash LIMIT 1) IS NULL
   ), ex AS (
     -- Open groups the events join without moving their end (list mode, digests): share-locked, not
     -- rewritten, so a storm of held events writes no group row. The lock orders the join against a
