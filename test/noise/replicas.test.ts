@@ -1,6 +1,9 @@
-// Burst grouping across replicas (issue 19): three servers on one PostgreSQL share a group; one is
-// killed in the middle of the window (its timers gone, its connections terminated). The others
-// release the group: no double group, no lost member. Injected clock: no sleeps.
+// Burst grouping across replicas (issue 19), in-process: three servers on one PostgreSQL share a
+// group; one is "killed" in the middle of the window (its releaser stopped, its dispatcher paused,
+// its database sessions terminated). The others release the group: no double group, no lost
+// member. Injected clock: no sleeps. The variant with real processes and SIGKILL is
+// replica-processes.test.ts. Not on PGlite: it is one process with one server (three servers on one
+// embedded database would share its one session and its locks); storm.test.ts covers it in-process.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -15,7 +18,7 @@ import { buildFailed, stormItems } from './helpers.js';
 
 const EVENTS = 100;
 
-describe.skipIf(!pgAvailable())('burst grouping with 3 replicas, one killed mid-window [postgres]', () => {
+describe.skipIf(!pgAvailable())('burst grouping with 3 in-process replicas, one stopped mid-window [postgres]', () => {
   let database: TestDatabase;
   let sink: HttpSink;
   const replicas: TestServer[] = [];

@@ -14,7 +14,7 @@ import { buildFailed, stormItems } from './helpers.js';
 const EVENTS = 100;
 const WORKSPACES = 10;
 
-describeEachEngine('burst grouping: a storm of failed builds', (engine) => {
+describeEachEngine('burst grouping: a storm of failed builds, one in-process replica', (engine) => {
   let server: TestServer;
   let sink: HttpSink;
   let owner: ApiHelper;

@@ -4,12 +4,22 @@ import type { Routed } from './rules.js';
 import { RECIPIENT_OPTED_OUT } from '../queries.js';
 
 // The enqueue path of events with a rule (issue 19), in one statement so it is atomic without a
-// transaction of its own and joins the caller's when given one:
+// transaction of its own and joins the caller's when given one. The first event of a new group is
+// written as a pending message by this same statement, with the group row it opens: no round trip
+// before it, no wait for a window; it wakes the dispatchers exactly as the fast path does.
 //  - preferences and the daily dedupe apply as on the fast path;
-//  - a throttle counts the recipient's messages of the template and channel in its period;
-//  - groups are upserted on their open-key unique index: replicas racing to open the same group
-//    meet in one row, and the upsert's row lock orders them against a release in progress;
-//  - the first event of a newly opened burst group is pending (delivered at once), the rest held.
+//  - an event joins an open burst group or digest under a share lock (no write to the group row,
+//    unless a flap guard pushes its end out); else the group is upserted on its open-key unique
+//    index: replicas racing to open the same group meet in one row. Both locks order the event
+//    against a release in progress (the releaser claims groups FOR UPDATE);
+//  - the events that would go out now (the first of a group it opened; any event of a throttle-only
+//    template) take their share of the throttle from one counter row per recipient, template and
+//    channel (notification_throttles). The upsert locks that row and reads its latest committed
+//    count, so racing replicas never send more than the limit; the rest are held in the group (a
+//    throttle-only template opens one, due when the throttle's period ends);
+//  - NOTIFY: the dispatchers (ENQUEUED_CHANNEL) only when a message is pending; the releasers
+//    (GROUPS_CHANNEL, payload = the earliest new due time in ms) only when a group was opened.
+//    A storm of held events wakes nobody.
 
 export interface HeldRow {
   id: string;
@@ -23,7 +33,8 @@ export interface HeldRow {
   ord: number;
 }
 
-export const GROUPS_CHANGED = 'groups';
+/** NOTIFY channel of the group releasers: a group was opened; the payload is its due time (epoch ms). */
+export const GROUPS_CHANNEL = 'herald_notification_groups';
 
 export function holdStatement(channel: string): string {
   return `WITH m AS (
@@ -37,38 +48,89 @@ export function holdStatement(channel: string): string {
   ), fresh AS (
     SELECT ok.*,
       row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
-      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue,
-      row_number() OVER (PARTITION BY ok.uid, ok.tid, ok.method ORDER BY ok.ord) AS trk
+      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue
     FROM ok
+    -- A per-row probe of the dedupe index (a correlated LIMIT 1 subquery is never turned into an
+    -- anti-join): as NOT EXISTS, the generic plan built while the table was small seq-scanned it.
     -- The hash covers the UTC day (0022): only that day's partition can hold it (0160).
-    WHERE NOT EXISTS (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash
-      AND x.created_at >= date_trunc('day', $2::timestamptz, 'UTC') AND x.created_at < date_trunc('day', $2::timestamptz, 'UTC') + interval '24 hours')
-  ), c AS (
-    SELECT f.*,
-      CASE WHEN f.tcount IS NULL THEN false ELSE (
-        SELECT count(*) FROM notification_messages x
-        WHERE x.user_id = f.uid AND x.notification_template_id = f.tid AND x.method = f.method
-          AND x.status NOT IN ('held', 'grouped') AND x.created_at > $2 - make_interval(secs => f.tperiod)
-      ) + f.trk > f.tcount END AS throttled
+    WHERE (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash
+      AND x.created_at >= date_trunc('day', $2::timestamptz, 'UTC') AND x.created_at < date_trunc('day', $2::timestamptz, 'UTC') + interval '24 hours'
+      LIMIT 1) IS NULL
+  ), ex AS (
+    -- Open groups the events join without moving their end (list mode, digests): share-locked, not
+    -- rewritten, so a storm of held events writes no group row. The lock orders the join against a
+    -- release (FOR UPDATE): a group released meanwhile is re-checked, found released, and skipped.
+    SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key
+    FROM notification_groups g
+    WHERE g.status = 'open' AND g.max_due_at IS NULL
+      AND (g.user_id, g.method, g.kind, g.family, g.key) IN (SELECT f.uid, f.method, f.kind, f.family, f.key FROM fresh f WHERE f.reason <> 'throttle')
+    FOR SHARE OF g
+  ), o1 AS (
+    -- The group each other key would open, with its id chosen here: the upsert returns that id only
+    -- if it inserted the row (an open group of another enqueue, committed or not yet, keeps its own).
+    SELECT DISTINCT ON (f.uid, f.method, f.kind, f.family, f.key)
+      gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.lastdue, f.maxdue
     FROM fresh f
-  ), g AS (
+    WHERE f.reason <> 'throttle'
+      AND NOT EXISTS (SELECT 1 FROM ex WHERE ex.user_id = f.uid AND ex.method = f.method AND ex.kind = f.kind AND ex.family = f.family AND ex.key = f.key)
+    ORDER BY f.uid, f.method, f.kind, f.family, f.key, f.ord
+  ), g1 AS (
     INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
-    SELECT DISTINCT ON (c.uid, c.method, c.kind, c.family, c.key)
-      gen_random_uuid(), c.uid, c.method, c.kind, c.family, c.key, CASE WHEN c.kind = 'group' THEN c.tid END,
-      CASE WHEN c.throttled AND c.reason = 'burst' AND c.rk = 1 THEN 'throttle' ELSE c.reason END, $2, c.lastdue, c.maxdue
-    FROM c
-    WHERE c.reason <> 'throttle' OR c.throttled
-    ORDER BY c.uid, c.method, c.kind, c.family, c.key, c.ord
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.lastdue, o.maxdue
+    FROM o1 o
     ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
     DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
                                 ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
-    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, (g.xmax = 0) AS created
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
+  ), gs AS (
+    SELECT ex.id, ex.user_id, ex.method, ex.kind, ex.family, ex.key, false AS created FROM ex
+    UNION ALL
+    SELECT g1.id, g1.user_id, g1.method, g1.kind, g1.family, g1.key, g1.created FROM g1
+  ), cand AS (
+    SELECT f.*, gs.id AS gid1, (f.reason = 'throttle' OR COALESCE(gs.created AND f.rk = 1 AND f.imm, false)) AS want
+    FROM fresh f
+    LEFT JOIN gs ON f.reason <> 'throttle' AND gs.user_id = f.uid AND gs.method = f.method AND gs.kind = f.kind AND gs.family = f.family AND gs.key = f.key
+  ), ranked AS (
+    SELECT c.*, CASE WHEN c.want AND c.tcount IS NOT NULL
+      THEN row_number() OVER (PARTITION BY c.uid, c.tid, c.method, c.want AND c.tcount IS NOT NULL ORDER BY c.ord) END AS trk
+    FROM cand c
+  ), tw AS (
+    INSERT INTO notification_throttles AS t (user_id, notification_template_id, method, window_start, period_seconds, max_count, sent, granted)
+    SELECT r.uid, r.tid, r.method, $2, max(r.tperiod), max(r.tcount), LEAST(max(r.tcount), count(*)), LEAST(max(r.tcount), count(*))
+    FROM ranked r WHERE r.trk IS NOT NULL
+    GROUP BY r.uid, r.tid, r.method
+    ON CONFLICT (user_id, notification_template_id, method) DO UPDATE SET
+      window_start = CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start
+                          THEN EXCLUDED.window_start ELSE t.window_start END,
+      period_seconds = EXCLUDED.period_seconds,
+      max_count = EXCLUDED.max_count,
+      granted = GREATEST(0, LEAST(EXCLUDED.sent, EXCLUDED.max_count -
+        CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start THEN 0 ELSE t.sent END)),
+      sent = CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start THEN 0 ELSE t.sent END
+        + GREATEST(0, LEAST(EXCLUDED.sent, EXCLUDED.max_count -
+        CASE WHEN t.window_start + make_interval(secs => EXCLUDED.period_seconds) <= EXCLUDED.window_start THEN 0 ELSE t.sent END))
+    RETURNING t.user_id, t.notification_template_id, t.method, t.granted, t.window_start + make_interval(secs => t.period_seconds) AS ends
+  ), thr AS (
+    SELECT r.*, COALESCE(r.trk > tw.granted, false) AS throttled, tw.ends
+    FROM ranked r
+    LEFT JOIN tw ON r.trk IS NOT NULL AND tw.user_id = r.uid AND tw.notification_template_id = r.tid AND tw.method = r.method
+  ), o2 AS (
+    SELECT DISTINCT ON (t.uid, t.method, t.kind, t.family, t.key)
+      gen_random_uuid() AS nid, t.uid, t.method, t.kind, t.family, t.key, t.tid, t.ends
+    FROM thr t
+    WHERE t.reason = 'throttle' AND t.throttled
+    ORDER BY t.uid, t.method, t.kind, t.family, t.key, t.ord
+  ), g2 AS (
+    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, o.tid, 'throttle', $2, o.ends, NULL::timestamptz
+    FROM o2 o
+    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
+    DO UPDATE SET due_at = g.due_at
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o2) AS created, g.due_at
   ), placed AS (
-    SELECT c.*, g.id AS gid,
-      (g.id IS NULL OR (g.created AND c.rk = 1 AND c.imm AND NOT c.throttled)) AS now_
-    FROM c
-    LEFT JOIN g ON (c.reason <> 'throttle' OR c.throttled)
-      AND g.user_id = c.uid AND g.method = c.method AND g.kind = c.kind AND g.family = c.family AND g.key = c.key
+    SELECT t.*, COALESCE(t.gid1, g2.id) AS gid, (t.want AND NOT t.throttled) AS now_
+    FROM thr t
+    LEFT JOIN g2 ON t.reason = 'throttle' AND t.throttled AND g2.user_id = t.uid AND g2.method = t.method AND g2.kind = t.kind AND g2.family = t.family AND g2.key = t.key
   ), ins AS (
     INSERT INTO notification_messages
       (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
@@ -79,8 +141,16 @@ export function holdStatement(channel: string): string {
     FROM placed p
     ON CONFLICT DO NOTHING
     RETURNING id, status
+  ), wake AS (
+    SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ins WHERE status = 'pending' LIMIT 1) x
+  ), opened AS (
+    SELECT pg_notify('${GROUPS_CHANNEL}', (floor(extract(epoch FROM min(o.due_at)) * 1000))::bigint::text)
+    FROM (SELECT due_at FROM g1 WHERE created UNION ALL SELECT due_at FROM g2 WHERE created) o
+    HAVING count(*) > 0
   )
-  SELECT id, status::text AS status, (SELECT pg_notify('${channel}', '${GROUPS_CHANGED}')) AS woke FROM ins`;
+  SELECT i.id, i.status::text AS status, z.woke
+  FROM (SELECT (SELECT count(*) FROM wake) + (SELECT count(*) FROM opened) AS woke) z
+  LEFT JOIN ins i ON true`;
 }
 
 /** Inserts routed events; resolves the ids inserted with their status (pending or held). */
@@ -105,6 +175,6 @@ export async function holdMessages(q: Queryable, channel: string, rows: HeldRow[
     tperiod: r.routed.throttle?.periodSeconds ?? null,
     ord: r.ord,
   }));
-  const res = await q.query<{ id: string; status: 'pending' | 'held' }>(holdStatement(channel), [JSON.stringify(doc), createdAt], { name: 'herald_enqueue_hold' });
-  return new Map(res.rows.map((r) => [r.id, r.status]));
+  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(holdStatement(channel), [JSON.stringify(doc), createdAt], { name: 'herald_enqueue_hold' });
+  return new Map(res.rows.flatMap((r) => (r.id ? [[r.id, r.status] as const] : [])));
 }

@@ -10,7 +10,7 @@ import { buildPayload, enqueueHelpers, prepare } from '../prepare.js';
 import { markdownToPlaintext } from '../render/markdown.js';
 import { TEMPLATE_NOTIFICATION_DIGEST } from '../templates/catalogue.js';
 import { systemScheduler, type Scheduler, type TimerHandle } from '../dispatch/scheduler.js';
-import { GROUPS_CHANGED } from './hold.js';
+import { GROUPS_CHANNEL } from './hold.js';
 import { itemName, MAX_LISTED } from './rules.js';
 import { localTime } from './zone.js';
 import { RECIPIENT_OPTED_OUT } from '../queries.js';
@@ -18,8 +18,9 @@ import { RECIPIENT_OPTED_OUT } from '../queries.js';
 // Releases groups and digests whose time has come (issue 19): one message carries every held
 // event. Runs on every replica; a group is claimed with FOR UPDATE SKIP LOCKED and released in the
 // transaction that writes its message, so two replicas never release the same group and a replica
-// that dies mid-release leaves it open for the next one. Nothing lives only in memory: the timer
-// at the earliest due time is re-read from the table (on NOTIFY and on a poll).
+// that dies mid-release leaves it open for the next one. Nothing lives only in memory: the one
+// timer is armed from the due time a new group's NOTIFY carries, and re-read from the table after
+// every pass and on a poll (a window that a flap guard extended is found there).
 
 interface GroupRow {
   id: string;
@@ -59,7 +60,7 @@ export interface GroupReleaserOptions {
   log: Logger;
   accessUrl: string;
   metrics: NoiseMetrics;
-  /** The NOTIFY channel enqueue uses: releases wake dispatchers on it, new groups wake releasers. */
+  /** The NOTIFY channel of the dispatchers: a release wakes them on it (new groups: GROUPS_CHANNEL). */
   channel: string;
   clock?: Clock;
   scheduler?: Scheduler;
@@ -95,8 +96,12 @@ export class GroupReleaser {
   async start(): Promise<void> {
     if (this.active) return;
     this.active = true;
-    this.unlisten = await this.opts.db.listen(this.opts.channel, (payload) => {
-      if (payload === GROUPS_CHANGED) void this.rearm();
+    // A new group's NOTIFY carries its due time: arming the timer costs no query (a storm opening
+    // groups does not compete with the dispatcher for connections); anything else re-reads it.
+    this.unlisten = await this.opts.db.listen(GROUPS_CHANNEL, (payload) => {
+      const at = Number(payload);
+      if (payload && Number.isFinite(at)) this.arm(at);
+      else void this.rearm();
     });
     this.armPoll();
     this.kick();
@@ -155,8 +160,12 @@ export class GroupReleaser {
       this.opts.log.warn({ err: (err as Error).message }, 'failed to read the next notification group due time');
       return;
     }
-    if (!next || !this.active) return;
-    const at = next.getTime();
+    if (next) this.arm(next.getTime());
+  }
+
+  /** Arms the one timer for `at` unless it is already armed for that time or earlier. */
+  private arm(at: number): void {
+    if (!this.active) return;
     if (this.dueTimer !== undefined && this.dueAt <= at) return;
     this.timers.clearTimeout(this.dueTimer);
     this.dueAt = at;

@@ -78,12 +78,14 @@ export function route(
   const windowMs = (t.window_seconds > 0 ? t.window_seconds : throttle!.periodSeconds) * 1000;
   return {
     kind: 'group',
-    family: t.family ?? p.templateId,
+    // A throttle counts per template: a throttle-only group never shares a family's burst group.
+    family: t.window_seconds > 0 ? t.family ?? p.templateId : p.templateId,
     key: t.group_key.map((k) => p.labels[k] ?? '').join('\u001f'),
     dueAt: new Date(now.getTime() + windowMs),
     maxDueAt: t.mode === 'latest' && t.max_window_seconds ? new Date(now.getTime() + t.max_window_seconds * 1000) : null,
     reason: t.window_seconds > 0 ? 'burst' : 'throttle',
-    // Throttle only (no window): under the limit an event is not grouped at all (see hold.ts).
+    // Throttle only (no window): under the limit an event is not grouped at all; over it, it is held
+    // in a group due when the throttle's period ends (see hold.ts; dueAt is not used then).
     immediateFirst: true,
     throttle,
   };
