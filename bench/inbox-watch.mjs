@@ -71,14 +71,33 @@ try {
   const achieved = (total / (now() - start)) * 1000;
   const deadline = now() + 15_000;
   while (now() < deadline && latencies.length < total) await sleep(20);
-  const peak = samplers.map((s) => s());
   const s = summarise(latencies);
-  const rows = (await admin.query(`SELECT count(*)::int AS n FROM inbox_notifications`)).rows[0].n;
+  const notifiesSteady = notifies;
+  const framesSteady = frames;
+  const rowsSteady = (await admin.query(`SELECT count(*)::int AS n FROM inbox_notifications`)).rows[0].n;
+  // A burst: BURST rows enqueued in batches of 500, delivered in lease batches; NOTIFYs per row written.
+  const BURST = Number(process.env.BENCH_WATCH_BURST ?? 2000);
+  notifies = 0;
+  const framesBefore = frames;
+  const burstStart = now();
+  for (let i = 0; i < BURST; i += 500) {
+    await prod.enqueuer.enqueueMany(
+      Array.from({ length: Math.min(500, BURST - i) }, (_, j) => ({ userId: userIds[crypto.randomInt(userIds.length)], templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `burst ${i + j}`, custom_message: 'burst' }, createdBy: 'bench' })),
+    );
+  }
+  const burstDeadline = now() + 60_000;
+  while (now() < burstDeadline && frames - framesBefore < BURST) await sleep(20);
+  const burstMs = now() - burstStart;
+  await sleep(200);
+  const burstFrames = frames - framesBefore;
+  const burstNotifies = notifies;
+  const burstRows = (await admin.query(`SELECT count(*)::int AS n FROM inbox_notifications`)).rows[0].n - rowsSteady;
+  const peak = samplers.map((s) => s());
   for (const ws of sockets) ws.terminate();
   await prod.close();
   await Promise.all(replicas.map((r) => r.stop()));
   await admin.end();
-  result = { watchers: WATCHERS, rate: RATE, achieved, frames, total, ...s, idle, withWatchers, peak, notifies, rows };
+  result = { watchers: WATCHERS, rate: RATE, achieved, frames: framesSteady, total, ...s, idle, withWatchers, peak, notifiesSteady, rowsSteady, burst: { rows: burstRows, frames: burstFrames, notifies: burstNotifies, ms: burstMs } };
 } catch (err) {
   console.error('bench/inbox-watch failed:', err);
   process.exitCode = 1;
@@ -105,9 +124,16 @@ const peakMax = Math.max(...result.peak);
 const targets = [
   { id: '24.6a', label: `inbox watch p99, ${WATCHERS} watchers on 2 replicas at ${RATE}/s`, figure: `${round(result.p99, 1)} ms`, value: round(result.p99, 1), target: '< 100 ms', met: result.p99 < 100 && result.frames >= result.total },
   { id: '24.6b', label: `RSS per replica with ${WATCHERS / 2} watchers, peak`, figure: `${round(peakMax, 0)} MB`, value: round(peakMax, 0), target: '≤ 400 MB', met: peakMax <= 400 },
-  { id: '24.6c', label: 'inbox NOTIFYs per inbox row written', figure: `${result.notifies} / ${result.rows} = ${round(result.notifies / result.rows, 2)}`, value: round(result.notifies / result.rows, 2), target: '< 1 (one per batch)', met: result.notifies < result.rows },
+  {
+    id: '24.6c',
+    label: `inbox NOTIFYs per row, burst of ${result.burst.rows} rows (lease batches of 50)`,
+    figure: `${result.burst.notifies} / ${result.burst.rows} = ${round(result.burst.notifies / result.burst.rows, 3)}`,
+    value: round(result.burst.notifies / result.burst.rows, 3),
+    target: '≤ 0.1 (one per batch, not per row)',
+    met: result.burst.notifies / result.burst.rows <= 0.1 && result.burst.frames >= result.burst.rows,
+  },
 ];
-console.log(`\nNOTIFYs on herald_inbox: ${result.notifies} for ${result.rows} inbox rows; frames received ${result.frames} of ${result.total}; load average after: ${loadavg()}`);
+console.log(`\nsteady ${RATE}/s: ${result.notifiesSteady} NOTIFYs for ${result.rowsSteady} inbox rows (one enqueue at a time: batches of ~1); burst: ${result.burst.notifies} NOTIFYs for ${result.burst.rows} rows, ${result.burst.frames} frames in ${round(result.burst.ms, 0)} ms; load average after: ${loadavg()}`);
 console.log('');
 for (const t of targets) console.log(`${t.id}  ${t.label}: ${t.figure} (target ${t.target}) ${t.met ? 'met' : 'NOT met'}`);
 console.log('\nwrote', writeResult('inbox-watch', { ...result, targets }));
