@@ -1,0 +1,16 @@
+const t0 = performance.now();
+const lap = (l) => console.log(l, Math.round(performance.now() - t0));
+const { openPGlite } = await import('../dist/db/pglite.js');
+lap('import pglite.ts');
+const { startServer } = await import('../dist/server/server.js');
+const { resolveConfig } = await import('../dist/server/config.js');
+const { silentLogger } = await import('../dist/lib/logger.js');
+lap('import server');
+const dir = process.argv[2];
+const db = await openPGlite(dir);
+lap('openPGlite');
+const config = resolveConfig({ flags: { httpAddress: '127.0.0.1:0', dataDir: dir } });
+const s = await startServer({ config, log: silentLogger(), db });
+lap('startServer');
+const r = await fetch(s.url + '/healthz'); lap('healthz ' + r.status);
+await s.stop(); await db.close();
