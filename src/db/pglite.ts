@@ -173,6 +173,13 @@ BEGIN
 END $$;
 SET session_replication_role = origin;`;
 
+/**
+ * shared_buffers 32 MB instead of PGlite's 128 MB: the buffers live in the engine's WebAssembly
+ * memory, which never shrinks, while the data files are read through the operating system's page
+ * cache anyway. Measured: RSS at open 378 → 322 MB, after reading an 80 MB table twice 408 → 296 MB.
+ */
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=32MB'];
+
 export async function openPGlite(dataDir: string, opts: { snapshot?: string | false } = {}): Promise<Database> {
   const dir = path.resolve(dataDir, 'db');
   const unlock = takeDirectoryLock(path.resolve(dataDir));
@@ -182,11 +189,11 @@ export async function openPGlite(dataDir: string, opts: { snapshot?: string | fa
     const fresh = !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
     const snapshot = fresh && opts.snapshot !== false ? await usableSnapshot(opts.snapshot ?? PGLITE_SNAPSHOT, loadMigrations()) : undefined;
     if (snapshot) {
-      const pg = await PGlite.create(dir, { loadDataDir: new Blob([snapshot]) });
+      const pg = await PGlite.create(dir, { loadDataDir: new Blob([snapshot]), startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
       await pg.exec(RESTAMP_SEED_ROWS);
       return fromPGlite(pg, unlock);
     }
-    const pg = await PGlite.create(dir);
+    const pg = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
     return fromPGlite(pg, unlock);
   } catch (err) {
     unlock();

@@ -38,6 +38,8 @@ describe('embedded database: fresh data directory from the build snapshot', () =
     const again = await openPGlite(dataDir, { snapshot });
     expect((await again.query<{ n: number }>(`SELECT count(*)::int AS n FROM users WHERE username = 'snap'`)).rows[0].n).toBe(1);
     expect(await migrate(again)).toEqual([]);
+    // The embedded engine's memory setting (see PGLITE_SETTINGS).
+    expect((await again.query<{ shared_buffers: string }>(`SHOW shared_buffers`)).rows[0].shared_buffers).toBe('32MB');
     await again.close();
   }, 120_000);
 
