@@ -159,19 +159,16 @@ async function usableSnapshot(file: string, migrations: Migration[]): Promise<Bu
  * the snapshot was built; give them this start's time, as a run of the migrations would have. No
  * triggers fire (replica role): nothing else changes.
  */
-const RESTAMP_SEED_ROWS = `
-SET session_replication_role = replica;
-DO $$
-DECLARE r record;
-BEGIN
-  FOR r IN SELECT c.table_name, c.column_name FROM information_schema.columns c
-           JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
-           WHERE c.table_schema = 'public' AND c.column_name IN ('created_at', 'updated_at', 'applied_at') AND c.data_type LIKE 'timestamp%'
-  LOOP
-    EXECUTE format('UPDATE %I SET %I = now()', r.table_name, r.column_name);
-  END LOOP;
-END $$;
-SET session_replication_role = origin;`;
+async function restampSeedRows(pg: Pick<PGlite, 'query' | 'exec'>): Promise<void> {
+  const r = await pg.query<{ stmt: string }>(
+    `SELECT format('UPDATE %I SET %I = now();', c.table_name, c.column_name) AS stmt
+     FROM information_schema.columns c
+     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+     WHERE c.table_schema = 'public' AND c.column_name IN ('created_at', 'updated_at', 'applied_at') AND c.data_type LIKE 'timestamp%'`,
+  );
+  if (!r.rows.length) return;
+  await pg.exec(['BEGIN;', 'SET LOCAL session_replication_role = replica;', ...r.rows.map((x) => x.stmt), 'COMMIT;'].join('\n'));
+}
 
 /**
  * shared_buffers 32 MB instead of PGlite's 128 MB: the buffers live in the engine's WebAssembly
@@ -190,7 +187,7 @@ export async function openPGlite(dataDir: string, opts: { snapshot?: string | fa
     const snapshot = fresh && opts.snapshot !== false ? await usableSnapshot(opts.snapshot ?? PGLITE_SNAPSHOT, loadMigrations()) : undefined;
     if (snapshot) {
       const pg = await PGlite.create(dir, { loadDataDir: new Blob([snapshot]), startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
-      await pg.exec(RESTAMP_SEED_ROWS);
+      await restampSeedRows(pg);
       return fromPGlite(pg, unlock);
     }
     const pg = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });

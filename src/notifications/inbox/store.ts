@@ -67,7 +67,8 @@ export interface InboxEvent {
 
 /**
  * New and due rows are announced a batch at a time: one NOTIFY for the rows one statement wrote
- * (split only past the payload limit, ~90 rows), each row as `[user_id, id]`. A replica loads the
+ * (split only past the payload limit, ~90 rows), each row as `[user_id, id]`; a row too large for a
+ * payload of its own is still announced alone, by id (InboxEvent). A replica loads the
  * rows of the users it has watchers for in one query, with their unread counts, and ignores the rest.
  */
 export interface InboxBatchEvent {
@@ -174,7 +175,22 @@ export function batchPayloads(kind: InboxBatchEvent['kind'], rows: { user_id: st
 }
 
 async function announceBatch(q: Queryable, kind: InboxBatchEvent['kind'], rows: InboxRow[]): Promise<void> {
-  const payloads = batchPayloads(kind, rows);
+  // A row too large for a NOTIFY payload of its own keeps its own announcement (by id): each is then
+  // loaded and sent on its own, so a burst of them cannot fill a healthy watcher's send buffer in one
+  // go and get its frames dropped as if it were not reading.
+  // Announced in row order (NOTIFYs of one transaction arrive in the order sent).
+  let small: InboxRow[] = [];
+  const payloads: string[] = [];
+  for (const row of rows) {
+    const full = JSON.stringify({ kind, user_id: row.user_id, id: row.id, inbox_notification: toInboxNotification(row) } satisfies InboxEvent);
+    if (Buffer.byteLength(full) <= MAX_EVENT_BYTES) {
+      small.push(row);
+      continue;
+    }
+    payloads.push(...batchPayloads(kind, small), JSON.stringify({ kind, user_id: row.user_id, id: row.id } satisfies InboxEvent));
+    small = [];
+  }
+  payloads.push(...batchPayloads(kind, small));
   if (payloads.length === 1) await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', $1)`, [payloads[0]]);
   else await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads]);
 }
