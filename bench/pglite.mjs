@@ -1,58 +1,64 @@
-// bench/pglite: enqueue rate, dispatch rate and enqueue→delivered latency for the inbox and for a webhook
-// sink on embedded PGlite (in-process server, one connection: everything serialises). Prints a table
-// and writes JSON to bench/results/. (bench/dispatch.mjs and bench/latency.mjs cover PostgreSQL.)
+// bench/pglite (issue 24 target 5): the embedded default. An in-process server on a PGlite data
+// directory (as `herald server` without --pg-connection-url opens it): enqueue and dispatch rates,
+// enqueue→delivered latency at RATE/s for the inbox (received over a real inbox WebSocket watch)
+// and for a webhook sink, and the process RSS under that load; then the cold start of
+// `herald server` on a fresh data directory to /healthz 200 (ROUNDS separate processes).
+// Prints figures, targets and verdicts (24.5a..24.5d) and writes JSON to bench/results/.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import WebSocket from 'ws';
 import { resolveConfig } from '../dist/server/config.js';
 import { silentLogger } from '../dist/lib/logger.js';
 import { startServer } from '../dist/server/server.js';
-import { openPostgres } from '../dist/db/postgres.js';
-import { fromPGlite } from '../dist/db/pglite.js';
-import { INBOX_CHANNEL } from '../dist/notifications/inbox/store.js';
+import { openPGlite, PGLITE_SNAPSHOT } from '../dist/db/pglite.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../dist/notifications/templates/catalogue.js';
-import { PGlite } from '@electric-sql/pglite';
-import { now, round, setPaused, startSink, summarise, table, writeResult } from './lib.mjs';
+import { freePort, loadavg, median, mmm, now, ROOT, round, setPaused, sleep, startSink, summarise, table, writeResult } from './lib.mjs';
 
-const N = Number(process.env.BENCH_PGLITE_N ?? 2000);
-const RATE = Number(process.env.BENCH_RATE ?? 200);
+const N = Number(process.env.BENCH_PGLITE_N ?? 1000);
+const RATE = Number(process.env.BENCH_RATE ?? 500);
 const LAT_SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
-const LEASE = Number(process.env.BENCH_LEASE_COUNT ?? 100);
+const ROUNDS = Number(process.env.BENCH_COLD_ROUNDS ?? 3);
 
-async function openDb(engine) {
-  if (engine === 'postgres') {
-    const fresh = await freshPgDatabase('dispatch');
-    const db = openPostgres({ url: fresh.url, maxConnections: 20 });
-    return { db, close: async () => { await fresh.drop(); } };
-  }
-  const pgl = await PGlite.create();
-  return { db: fromPGlite(pgl), close: async () => {} };
+if (!fs.existsSync(PGLITE_SNAPSHOT)) {
+  console.log('bench/pglite: building the embedded snapshot (npm run build does this)');
+  await import('../scripts/pglite-snapshot.mjs');
 }
+console.log(`bench/pglite: load average before: ${loadavg()}`);
 
-async function run(engine, method, sink) {
-  const { db, close } = await openDb(engine);
+async function run(method, sink) {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-pglite-'));
+  const db = await openPGlite(dataDir);
   const config = resolveConfig({
     flags: {
       httpAddress: '127.0.0.1:0',
       accessUrl: 'http://bench.test',
+      dataDir,
       'notifications.method': method === 'webhook' ? 'webhook' : 'smtp',
       'notifications.webhook.endpoint': method === 'webhook' ? sink.url : '',
       'notifications.inbox.enabled': method === 'inbox',
-      'notifications.leaseCount': LEASE,
-      'notifications.storeSyncBufferSize': LEASE * 2,
       apiRateLimit: 0,
     },
   });
   const server = await startServer({ config, log: silentLogger(), db });
-  const enq = server.ctx.enqueuer;
+  const enq = server.enqueuer;
+  let rssPeak = 0;
+  const sampler = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss / 1e6)), 100);
   try {
-    const userId = (
-      await db.query(`INSERT INTO users (email, username, hashed_password) VALUES ('b@example.com', 'bench', '\\x') RETURNING id`)
-    ).rows[0].id;
-    const pause = (p) => setPaused(db, p);
+    const userId = (await db.query(`INSERT INTO users (email, username, hashed_password) VALUES ('b@example.com', 'bench', '\\x') RETURNING id`)).rows[0].id;
+    const key = { id: crypto.randomBytes(5).toString('hex'), secret: crypto.randomBytes(11).toString('hex') };
+    await db.query(
+      `INSERT INTO api_keys (id, hashed_secret, user_id, expires_at, login_type, lifetime_seconds) VALUES ($1, decode($2, 'hex'), $3, now() + interval '1 day', 'password', 86400)`,
+      [key.id, crypto.createHash('sha256').update(key.secret).digest('hex'), userId],
+    );
     const sentCount = async () => (await db.query(`SELECT count(*)::int AS n FROM notification_messages WHERE status = 'sent'`)).rows[0].n;
     const send = (i, t = 0) =>
       enq.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: { custom_title: `bench ${i}`, custom_message: String(t || i) }, data: { enq: t, i }, createdBy: 'bench' }]);
 
     // 1. Enqueue throughput (dispatcher paused), 16 concurrent producers.
-    await pause(true);
+    await setPaused(db, true);
     let next = 0;
     const t0 = now();
     await Promise.all(Array.from({ length: 16 }, async () => { while (next < N) await send(next++); }));
@@ -61,63 +67,123 @@ async function run(engine, method, sink) {
     // 2. Dispatch throughput: resume and wait until every message is sent.
     if (sink) await sink.reset();
     const t1 = now();
-    await pause(false);
-    while ((await sentCount()) < N) await new Promise((r) => setTimeout(r, 10));
+    await setPaused(db, false);
+    while ((await sentCount()) < N) await sleep(10);
     const dispatchSeconds = (now() - t1) / 1000;
 
-    // 3. Latency at a fixed offered rate, one enqueue at a time.
-    await db.query(`DELETE FROM notification_messages`);
+    // 3. Latency at a fixed offered rate, one enqueue at a time; inbox frames over a real watch.
     if (sink) await sink.reset();
     const inboxLat = [];
-    const stop = await db.listen(INBOX_CHANNEL, (payload) => {
-      const ev = JSON.parse(payload);
-      const t = Number(ev.inbox_notification?.content);
-      if (t > 0) inboxLat.push(now() - t);
-    });
+    let ws;
+    if (method === 'inbox') {
+      ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v2/notifications/inbox/watch?coder_session_token=${key.id}-${key.secret}`);
+      ws.on('message', (data) => {
+        const at = now();
+        const t = Number(JSON.parse(String(data)).notification?.content);
+        if (t > 0) inboxLat.push(at - t);
+      });
+      await new Promise((resolve, reject) => (ws.once('open', resolve), ws.once('error', reject)));
+    }
+    rssPeak = 0;
     const total = RATE * LAT_SECONDS;
     const start = now();
     for (let i = 0; i < total; i++) {
-      const due = start + (i * 1000) / RATE;
-      const wait = due - now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      await send(N + i, now());
+      const wait = start + (i * 1000) / RATE - now();
+      if (wait > 0) await sleep(wait);
+      send(N + i, now()).catch((err) => console.error("enqueue failed:", err.message));
     }
-    const deadline = now() + 10_000;
+    const achieved = (total / (now() - start)) * 1000;
+    const deadline = now() + 20_000;
     while (now() < deadline) {
       const got = method === 'inbox' ? inboxLat.length : (await sink.stats()).count;
       if (got >= total) break;
-      await new Promise((r) => setTimeout(r, 20));
+      await sleep(20);
     }
-    await stop();
+    ws?.terminate();
     const lat = summarise(method === 'inbox' ? inboxLat : (await sink.stats()).latencies);
-    return {
-      engine,
-      method,
-      messages: N,
-      'enqueue/s': round(N / enqueueSeconds, 0),
-      'dispatch/s': round(N / dispatchSeconds, 0),
-      'latency rate/s': RATE,
-      'p50 ms': round(lat.p50, 2),
-      'p95 ms': round(lat.p95, 2),
-      'p99 ms': round(lat.p99, 2),
-      delivered: `${lat.n}/${total}`,
-      'rss MB': round(process.memoryUsage().rss / 1e6, 0),
-    };
+    return { method, messages: N, enqueue: N / enqueueSeconds, dispatch: N / dispatchSeconds, rate: RATE, achieved, ...lat, total, rssPeak };
   } finally {
+    clearInterval(sampler);
     await server.stop();
     await db.close();
-    await close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-const engines = ['pglite'];
+/** `herald server` on a fresh data directory: spawn → /healthz 200, and its RSS then. */
+async function coldStart() {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-cold-'));
+  const port = await freePort();
+  const t0 = now();
+  const child = spawn(process.execPath, ['bin/herald.js', 'server', '--data-dir', path.join(dataDir, 'data'), '--http-address', `127.0.0.1:${port}`, '--log-level', 'warn'], { cwd: ROOT, stdio: 'ignore' });
+  let ms;
+  try {
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`herald exited with ${child.exitCode}`);
+      try {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+        await r.arrayBuffer();
+        if (r.ok) break;
+      } catch {}
+      if (now() - t0 > 120_000) throw new Error('herald did not start');
+      await sleep(10);
+    }
+    ms = now() - t0;
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await Promise.race([exited, sleep(10_000)]);
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  return ms;
+}
+
 const sink = await startSink();
 const rows = [];
 try {
-  for (const engine of engines) for (const method of ['inbox', 'webhook']) rows.push(await run(engine, method, sink));
+  for (const method of ['inbox', 'webhook']) rows.push(await run(method, sink));
 } finally {
   sink.close();
 }
-console.log(`\nbench/pglite — ${N} messages, lease count ${LEASE}, latency at ${RATE}/s for ${LAT_SECONDS}s\n`);
-table(rows, Object.keys(rows[0]));
-console.log('\nwrote', writeResult('pglite', { params: { N, RATE, LAT_SECONDS, LEASE }, rows }));
+const cold = [];
+for (let i = 0; i < ROUNDS; i++) cold.push(await coldStart());
+
+console.log(`\nbench/pglite — embedded PGlite data directory, ${N} messages, latency at ${RATE}/s for ${LAT_SECONDS}s; load average now: ${loadavg()}\n`);
+table(
+  rows.map((r) => ({
+    method: r.method,
+    'enqueue/s': round(r.enqueue, 0),
+    'dispatch/s': round(r.dispatch, 0),
+    'offered/s': r.rate,
+    'achieved/s': round(r.achieved, 0),
+    delivered: `${r.n}/${r.total}`,
+    'p50 ms': round(r.p50, 1),
+    'p95 ms': round(r.p95, 1),
+    'p99 ms': round(r.p99, 1),
+    'max ms': round(r.max, 1),
+    'RSS peak MB': round(r.rssPeak, 0),
+  })),
+);
+console.log(`\ncold start of herald server on a fresh data directory to /healthz, ${ROUNDS} processes: min / median / max ${mmm(cold, 0)} ms`);
+
+const [inbox, webhook] = rows;
+const rssMax = Math.max(...rows.map((r) => r.rssPeak));
+const coldMed = median(cold);
+const latTarget = (r, id) => ({
+  id,
+  label: `PGlite ${r.method} p99 at ${RATE}/s`,
+  figure: `${round(r.p99, 1)} ms`,
+  value: round(r.p99, 1),
+  target: '≤ 100 ms',
+  met: r.p99 <= 100 && r.n >= r.total,
+});
+const targets = [
+  latTarget(inbox, '24.5a'),
+  latTarget(webhook, '24.5b'),
+  { id: '24.5c', label: 'PGlite cold start to /healthz, fresh data directory (median)', figure: `${round(coldMed, 0)} ms`, value: round(coldMed, 0), target: '≤ 2000 ms', met: coldMed <= 2000 },
+  { id: '24.5d', label: `PGlite RSS under ${RATE}/s (bench process with the server and engine)`, figure: `${round(rssMax, 0)} MB`, value: round(rssMax, 0), target: '≤ 400 MB', met: rssMax <= 400 },
+];
+console.log('');
+for (const t of targets) console.log(`${t.id}  ${t.label}: ${t.figure} (target ${t.target}) ${t.met ? 'met' : 'NOT met'}`);
+console.log('\nwrote', writeResult('pglite', { params: { N, RATE, LAT_SECONDS, ROUNDS }, rows, cold, targets }));
+process.exit(0);

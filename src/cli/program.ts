@@ -9,6 +9,7 @@ import { templatesCommand } from './commands/templates.js';
 import { createWorkspaceCommand, deleteCommand, listWorkspacesCommand, showCommand, startCommand, stopCommand, updateCommand } from './commands/workspaces.js';
 import { notificationsCommand } from './commands/notifications.js';
 import { resetPasswordCommand } from './commands/reset-password.js';
+import { scaletestCommand } from './commands/scaletest.js';
 
 
 /** Every `herald` command; main.ts runs it, scripts/gen-docs.mjs documents it. */
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(createWorkspaceCommand());
   for (const c of [startCommand(), stopCommand(), deleteCommand(), updateCommand(), listWorkspacesCommand(), showCommand()]) program.addCommand(c);
   program.addCommand(agentCommand());
+  program.addCommand(scaletestCommand());
   const [completion, complete] = completionCommands(program);
   program.addCommand(completion);
   program.addCommand(complete, { hidden: true });

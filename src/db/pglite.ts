@@ -1,8 +1,11 @@
 // Type-only: the engine (~700 MB once started, ~60 MB of code) loads only when an embedded database opens.
 import type { PGlite } from '@electric-sql/pglite';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Database, Queryable, QueryResult, Session } from './database.js';
+import { loadMigrations, migrate, type Migration } from './migrate.js';
 
 type PGliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'listen' | 'close' | 'refreshArrayTypes'>;
 
@@ -86,12 +89,108 @@ export function fromPGlite(pg: PGliteLike, onClose?: () => void): Database {
   };
 }
 
-export async function openPGlite(dataDir: string): Promise<Database> {
+/**
+ * A migrated, empty embedded database, built with the package (`npm run build`): a fresh data
+ * directory is unpacked from it instead of running initdb and every migration. initdb starts a
+ * second PostgreSQL instance in its own WebAssembly memory, which is most of a first start's time
+ * and memory. Beside it, a manifest of the migrations it holds (versions and SQL hashes).
+ */
+export const PGLITE_SNAPSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/db/pglite-snapshot.tar.gz');
+const manifestPath = (snapshot: string) => snapshot.replace(/\.tar\.gz$/, '.json');
+
+interface SnapshotManifest {
+  pglite: string;
+  migrations: { version: string; sha256: string }[];
+}
+
+function migrationManifest(migrations: Migration[]): SnapshotManifest['migrations'] {
+  return migrations.map((m) => ({ version: m.version, sha256: createHash('sha256').update(m.sql).digest('hex') }));
+}
+
+/** The installed engine's version (a snapshot is only loaded by the version that wrote it). */
+async function pgliteVersion(): Promise<string> {
+  let d = path.dirname(fileURLToPath(import.meta.resolve('@electric-sql/pglite')));
+  for (let i = 0; i < 4; i++, d = path.dirname(d)) {
+    const p = path.join(d, 'package.json');
+    if (fs.existsSync(p)) {
+      const pkg = JSON.parse(fs.readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === '@electric-sql/pglite') return pkg.version ?? '';
+    }
+  }
+  return '';
+}
+
+/** Builds the snapshot: a fresh in-memory database with every migration, dumped as a gzipped tarball. */
+export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = loadMigrations()): Promise<void> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const pg = await PGlite.create();
+  try {
+    await migrate(fromPGlite(pg), migrations);
+    await pg.exec('CHECKPOINT');
+    const tar = Buffer.from(await (await pg.dumpDataDir('gzip')).arrayBuffer());
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, tar);
+    const manifest: SnapshotManifest = { pglite: await pgliteVersion(), migrations: migrationManifest(migrations) };
+    fs.writeFileSync(manifestPath(file), JSON.stringify(manifest, null, 1) + '\n');
+  } finally {
+    await pg.close();
+  }
+}
+
+/**
+ * The snapshot, when it can stand for a fresh directory: built by this PGlite version, and its
+ * migrations are the first ones of this build, unchanged (later ones are applied at start as usual).
+ */
+async function usableSnapshot(file: string, migrations: Migration[]): Promise<Buffer | undefined> {
+  try {
+    const manifest = JSON.parse(fs.readFileSync(manifestPath(file), 'utf8')) as SnapshotManifest;
+    if (manifest.pglite !== (await pgliteVersion())) return undefined;
+    const current = migrationManifest(migrations);
+    if (manifest.migrations.length > current.length) return undefined;
+    if (manifest.migrations.some((m, i) => m.version !== current[i].version || m.sha256 !== current[i].sha256)) return undefined;
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Rows the migrations seed (the default organization, the system user, templates) carry the time
+ * the snapshot was built; give them this start's time, as a run of the migrations would have. No
+ * triggers fire (replica role): nothing else changes.
+ */
+async function restampSeedRows(pg: Pick<PGlite, 'query' | 'exec'>): Promise<void> {
+  const r = await pg.query<{ stmt: string }>(
+    `SELECT format('UPDATE %I SET %I = now();', c.table_name, c.column_name) AS stmt
+     FROM information_schema.columns c
+     JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
+     WHERE c.table_schema = 'public' AND c.column_name IN ('created_at', 'updated_at', 'applied_at') AND c.data_type LIKE 'timestamp%'`,
+  );
+  if (!r.rows.length) return;
+  await pg.exec(['BEGIN;', 'SET LOCAL session_replication_role = replica;', ...r.rows.map((x) => x.stmt), 'COMMIT;'].join('\n'));
+}
+
+/**
+ * shared_buffers 32 MB instead of PGlite's 128 MB: the buffers live in the engine's WebAssembly
+ * memory, which never shrinks, while the data files are read through the operating system's page
+ * cache anyway. Measured: RSS at open 378 → 322 MB, after reading an 80 MB table twice 408 → 296 MB.
+ */
+const PGLITE_SETTINGS = ['-c', 'shared_buffers=32MB'];
+
+export async function openPGlite(dataDir: string, opts: { snapshot?: string | false } = {}): Promise<Database> {
   const dir = path.resolve(dataDir, 'db');
   const unlock = takeDirectoryLock(path.resolve(dataDir));
   try {
     const { PGlite } = await import('@electric-sql/pglite');
-    const pg = await PGlite.create(dir);
+    // Only a directory that does not exist yet, or is empty: never write over anything.
+    const fresh = !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
+    const snapshot = fresh && opts.snapshot !== false ? await usableSnapshot(opts.snapshot ?? PGLITE_SNAPSHOT, loadMigrations()) : undefined;
+    if (snapshot) {
+      const pg = await PGlite.create(dir, { loadDataDir: new Blob([snapshot]), startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+      await restampSeedRows(pg);
+      return fromPGlite(pg, unlock);
+    }
+    const pg = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
     return fromPGlite(pg, unlock);
   } catch (err) {
     unlock();

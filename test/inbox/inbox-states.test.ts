@@ -224,7 +224,11 @@ describe.each(['pglite', ...(pgAvailable() ? ['postgres'] : [])] as const)('snoo
     expect(rows.rows.every((r) => r.snoozed_until !== null)).toBe(true);
     now = new Date(t0.getTime() + 3600_000);
     const events: string[] = [];
-    const unlisten = await db.listen('herald_inbox', (p) => events.push(JSON.parse(p).kind));
+    // Released rows are announced a batch per statement: [user_id, id] pairs.
+    const unlisten = await db.listen('herald_inbox', (p) => {
+      const e = JSON.parse(p) as { kind: string; rows?: unknown[] };
+      for (const _ of e.rows ?? [e]) events.push(e.kind);
+    });
     await Promise.all([s1.sweep(), s2.sweep()]);
     rows = await db.query(`SELECT snoozed_until, read_at FROM inbox_notifications WHERE user_id = $1`, [user]);
     expect(rows.rows).toEqual([

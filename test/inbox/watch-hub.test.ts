@@ -6,6 +6,8 @@ import { silentLogger } from '../../src/lib/logger.js';
 import { insertUser } from '../../src/auth/users/queries.js';
 import { createApiKey } from '../../src/auth/sessions.js';
 import { InboxWatchHub, type Watcher } from '../../src/notifications/inbox/watch-hub.js';
+import { insertInboxRows } from '../../src/notifications/inbox/store.js';
+import { TEMPLATE_CUSTOM_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 import { addInboxRows, sleep, waitFor } from './helpers.js';
 
 /** Just enough of a ws WebSocket to watch what the hub does with it. */
@@ -105,12 +107,49 @@ describeEachEngine('inbox watch hub', (engine) => {
     keep.s.close(1000);
   });
 
+  it('announces a batch of inbox rows with one NOTIFY per ~90 rows and sends each watched row once, in order, with its unread count', async () => {
+    const other = await insertUser(database.db, { email: 'hub2@example.com', username: 'hub2', name: '', hashedPassword: '', loginType: 'password', roles: [] } as never);
+    const w = watch();
+    const before = (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox_notifications WHERE user_id = $1 AND read_at IS NULL`, [userId])).rows[0].n;
+    const payloads: string[] = [];
+    const unlisten = await database.db.listen('herald_inbox', (p) => payloads.push(p));
+    // One statement writing 200 rows: 150 for the watched user, 50 for a user nobody watches, interleaved.
+    const rows = Array.from({ length: 200 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      user_id: i % 4 === 3 ? other.id : userId,
+      template_id: TEMPLATE_CUSTOM_NOTIFICATION,
+      targets: null,
+      title: `batch ${i}`,
+      content: 'x',
+      actions: [],
+    }));
+    await database.db.tx((t) => insertInboxRows(t, rows));
+    await waitFor(() => w.s.sent.length === 150, 10_000);
+    await waitFor(() => payloads.length >= 3);
+    await sleep(100);
+    await unlisten();
+    // 200 rows, not 200 NOTIFYs: three payloads of [user_id, id] pairs, each under the 8000-byte limit.
+    expect(payloads).toHaveLength(3);
+    for (const p of payloads) expect(Buffer.byteLength(p)).toBeLessThan(8000);
+    const announced = payloads.flatMap((p) => (JSON.parse(p) as { kind: string; rows: [string, string][] }).rows.map(([, id]) => id));
+    expect(announced).toEqual(rows.map((r) => r.id));
+    const frames = w.s.sent.map((f) => JSON.parse(f));
+    expect(frames.map((f) => f.notification.title)).toEqual(rows.filter((r) => r.user_id === userId).map((r) => r.title));
+    expect(new Set(frames.map((f) => f.event))).toEqual(new Set(['new']));
+    // The count is read when the batch is loaded, after the commit: every row of the batch is in it.
+    expect(new Set(frames.map((f) => f.unread_count))).toEqual(new Set([before + 150]));
+    w.s.close(1000);
+  });
+
   it('ignores malformed events and events of users nobody watches', async () => {
     const w = watch();
     await database.db.query(`SELECT pg_notify('herald_inbox', 'not json')`);
     await database.db.query(`SELECT pg_notify('herald_inbox', $1)`, [
       JSON.stringify({ kind: 'new', user_id: '00000000-0000-0000-0000-000000000000', id: '00000000-0000-0000-0000-000000000000' }),
     ]);
+    await database.db.query(`SELECT pg_notify('herald_inbox', $1)`, [JSON.stringify({ kind: 'new', rows: [['00000000-0000-0000-0000-000000000000', 'x'], 'bad', null] })]);
+    await database.db.query(`SELECT pg_notify('herald_inbox', $1)`, [JSON.stringify({ kind: 'read', rows: [[userId, userId]] })]);
+    await database.db.query(`SELECT pg_notify('herald_inbox', 'null')`);
     await addInboxRows(database.db, userId, [{ title: 'ok' }]);
     await waitFor(() => w.s.sent.length === 1);
     expect(JSON.parse(w.s.sent[0]).notification.title).toBe('ok');

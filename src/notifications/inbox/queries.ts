@@ -247,11 +247,34 @@ export async function nextSnoozeDue(q: Queryable): Promise<Date | undefined> {
 }
 
 /** Of these API key ids, those still valid: not expired, not deleted, their user neither suspended nor deleted. */
-export async function liveKeyIds(q: Queryable, keyIds: string[]): Promise<Set<string>> {
+/**
+ * Of these API keys, the ones that no longer authenticate (deleted, expired, user suspended or
+ * deleted). The answer is usually empty, so checking thousands of open watches costs one small reply.
+ */
+export async function deadKeyIds(q: Queryable, keyIds: string[]): Promise<Set<string>> {
   const r = await q.query<{ id: string }>(
-    `SELECT k.id FROM api_keys k JOIN users u ON u.id = k.user_id
-     WHERE k.id = ANY($1::text[]) AND k.expires_at > now() AND u.status <> 'suspended' AND NOT u.deleted`,
+    `SELECT x.id FROM unnest($1::text[]) AS x(id)
+     WHERE NOT EXISTS (SELECT 1 FROM api_keys k JOIN users u ON u.id = k.user_id
+                       WHERE k.id = x.id AND k.expires_at > now() AND u.status <> 'suspended' AND NOT u.deleted)`,
     [keyIds],
   );
   return new Set(r.rows.map((x) => x.id));
 }
+
+/**
+ * The inbox rows of a batch announcement that a replica's watchers need, each with its user's
+ * unread count: one query for the whole batch.
+ */
+export async function inboxRowsWithUnread(q: Queryable, ids: string[], now: Date): Promise<{ row: InboxNotification; unread: number }[]> {
+  const r = await q.query<InboxRow & { unread_count: number }>(
+    `SELECT n.*, c.unread_count
+     FROM inbox_notifications n
+     JOIN LATERAL (SELECT count(*)::int AS unread_count FROM inbox_notifications x
+                   WHERE x.user_id = n.user_id AND x.read_at IS NULL AND x.archived_at IS NULL
+                     AND (x.snoozed_until IS NULL OR x.snoozed_until <= $2)) c ON true
+     WHERE n.id = ANY($1::uuid[])`,
+    [ids, now],
+  );
+  return r.rows.map((x) => ({ row: toInboxNotification(x), unread: x.unread_count }));
+}
+

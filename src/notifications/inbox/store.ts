@@ -65,6 +65,17 @@ export interface InboxEvent {
   inbox_notification?: InboxNotification;
 }
 
+/**
+ * New and due rows are announced a batch at a time: one NOTIFY for the rows one statement wrote
+ * (split only past the payload limit, ~90 rows), each row as `[user_id, id]`; a row too large for a
+ * payload of its own is still announced alone, by id (InboxEvent). A replica loads the
+ * rows of the users it has watchers for in one query, with their unread counts, and ignores the rest.
+ */
+export interface InboxBatchEvent {
+  kind: 'new' | 'due';
+  rows: [user_id: string, id: string][];
+}
+
 export function toInboxNotification(r: InboxRow): InboxNotification {
   return {
     id: r.id,
@@ -134,12 +145,54 @@ export async function insertInboxRows(q: Queryable, rows: NewInboxRow[]): Promis
  */
 export async function announceInbox(q: Queryable, kind: Exclude<InboxEventKind, 'read_all'>, rows: InboxRow[]): Promise<void> {
   if (!rows.length) return;
+  if (kind !== 'update') return announceBatch(q, kind, rows);
   const payloads = rows.map((row) => {
     const n = toInboxNotification(row);
     const full = JSON.stringify({ kind, user_id: row.user_id, id: row.id, inbox_notification: n } satisfies InboxEvent);
     return Buffer.byteLength(full) <= MAX_EVENT_BYTES ? full : JSON.stringify({ kind, user_id: row.user_id, id: row.id } satisfies InboxEvent);
   });
   await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads]);
+}
+
+/** Batch payloads of `[user_id, id]` pairs, each under the NOTIFY limit. */
+export function batchPayloads(kind: InboxBatchEvent['kind'], rows: { user_id: string; id: string }[]): string[] {
+  const head = `{"kind":"${kind}","rows":[`;
+  const out: string[] = [];
+  let parts: string[] = [];
+  let size = head.length + 2;
+  for (const r of rows) {
+    const part = JSON.stringify([r.user_id, r.id]);
+    if (parts.length && size + part.length + 1 > MAX_EVENT_BYTES) {
+      out.push(head + parts.join(',') + ']}');
+      parts = [];
+      size = head.length + 2;
+    }
+    parts.push(part);
+    size += part.length + 1;
+  }
+  if (parts.length) out.push(head + parts.join(',') + ']}');
+  return out;
+}
+
+async function announceBatch(q: Queryable, kind: InboxBatchEvent['kind'], rows: InboxRow[]): Promise<void> {
+  // A row too large for a NOTIFY payload of its own keeps its own announcement (by id): each is then
+  // loaded and sent on its own, so a burst of them cannot fill a healthy watcher's send buffer in one
+  // go and get its frames dropped as if it were not reading.
+  // Announced in row order (NOTIFYs of one transaction arrive in the order sent).
+  let small: InboxRow[] = [];
+  const payloads: string[] = [];
+  for (const row of rows) {
+    const full = JSON.stringify({ kind, user_id: row.user_id, id: row.id, inbox_notification: toInboxNotification(row) } satisfies InboxEvent);
+    if (Buffer.byteLength(full) <= MAX_EVENT_BYTES) {
+      small.push(row);
+      continue;
+    }
+    payloads.push(...batchPayloads(kind, small), JSON.stringify({ kind, user_id: row.user_id, id: row.id } satisfies InboxEvent));
+    small = [];
+  }
+  payloads.push(...batchPayloads(kind, small));
+  if (payloads.length === 1) await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', $1)`, [payloads[0]]);
+  else await q.query(`SELECT pg_notify('${INBOX_CHANNEL}', p) FROM unnest($1::text[]) AS p`, [payloads]);
 }
 
 /** NOTIFYs that every one of the user's rows was marked read. */

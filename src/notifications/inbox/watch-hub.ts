@@ -1,12 +1,13 @@
 import type { WebSocket } from 'ws';
 import type { Database } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
-import { INBOX_CHANNEL, type InboxEvent, type InboxNotification } from './store.js';
+import { INBOX_CHANNEL, type InboxBatchEvent, type InboxEvent, type InboxNotification } from './store.js';
 import { systemClock, type Clock } from '../../lib/service.js';
 import {
   countUnread,
+  deadKeyIds,
   getInboxRow,
-  liveKeyIds,
+  inboxRowsWithUnread,
   matchesFilter,
   matchesSubject,
   presentInbox,
@@ -57,8 +58,10 @@ const CLOSE_POLICY = 1008;
 
 /**
  * Fans inbox events out to this server's WebSocket watchers. One LISTEN per server: the
- * dispatcher on any replica NOTIFYs when it writes an inbox row, every replica's hub hears it and
- * forwards it to its own sockets of that user. Each user's events are handled in order; a slow
+ * dispatcher on any replica NOTIFYs once per batch of inbox rows it writes (`[user_id, id]` pairs),
+ * every replica's hub hears it, loads the rows of the users it has watchers for (one query per
+ * batch, with their unread counts) and forwards each to its own sockets of that user, serialized
+ * once per format. Each user's events are handled in order; a slow
  * socket only loses its own frames (dropped above a buffered-bytes high-water mark), it never
  * delays another watcher.
  */
@@ -137,23 +140,70 @@ export class InboxWatchHub {
   }
 
   private onEvent(payload: string): void {
-    let ev: InboxEvent;
+    let ev: InboxEvent | InboxBatchEvent;
     try {
-      ev = JSON.parse(payload) as InboxEvent;
+      ev = JSON.parse(payload) as InboxEvent | InboxBatchEvent;
     } catch {
       this.opts.log.warn({ payload: payload.slice(0, 200) }, 'malformed inbox event');
       return;
     }
+    if (!ev || typeof ev !== 'object') return;
+    if ('rows' in ev) return this.onBatch(ev);
     if (!['new', 'update', 'due', 'read_all'].includes(ev.kind) || !this.watchers.has(ev.user_id)) return;
-    const userId = ev.user_id;
+    const single = ev;
+    this.enqueue(ev.user_id, () => this.deliver(single));
+  }
+
+  /** Runs `task` after the user's earlier events (frames go out in event order). */
+  private enqueue(userId: string, task: () => Promise<void>): void {
     const prev = this.chains.get(userId) ?? Promise.resolve();
     const next = prev
-      .then(() => this.deliver(ev))
+      .then(task)
       .catch((err) => this.opts.log.error({ err: (err as Error).message, user_id: userId }, 'inbox watch delivery failed'));
     this.chains.set(userId, next);
     void next.then(() => {
       if (this.chains.get(userId) === next) this.chains.delete(userId);
     });
+  }
+
+  /** A batch of new or due rows: the ones for users watched here are loaded in one query. */
+  private onBatch(ev: InboxBatchEvent): void {
+    if ((ev.kind !== 'new' && ev.kind !== 'due') || !Array.isArray(ev.rows)) return;
+    const mine = ev.rows.filter((r) => Array.isArray(r) && typeof r[0] === 'string' && typeof r[1] === 'string' && this.watchers.has(r[0]));
+    if (!mine.length) return;
+    const now = (this.opts.clock ?? systemClock)();
+    // Started at once (the rows are committed: NOTIFY is delivered after the commit); each user's
+    // frames still wait for that user's earlier events.
+    const loaded = inboxRowsWithUnread(this.opts.db, [...new Set(mine.map((r) => r[1]))], now);
+    loaded.catch(() => undefined);
+    const users = new Map<string, string[]>();
+    for (const [u, id] of mine) users.set(u, [...(users.get(u) ?? []), id]);
+    for (const [userId, ids] of users) {
+      this.enqueue(userId, async () => {
+        const rows = await loaded;
+        const byId = new Map(rows.map((x) => [x.row.id, x]));
+        for (const id of ids) {
+          const x = byId.get(id);
+          if (x) this.fanOut(userId, x.row, x.unread, ev.kind, now);
+        }
+      });
+    }
+  }
+
+  /** Sends a new or due row to every watch of its user whose filters it matches. */
+  private fanOut(userId: string, row: InboxNotification, unread: number, event: 'new' | 'due', now: Date): void {
+    const set = this.watchers.get(userId);
+    if (!set?.size) return;
+    const frames = new Map<InboxFormat, string>();
+    for (const w of set) {
+      if (!matchesFilter(row, w.filter, now)) continue;
+      let frame = frames.get(w.format);
+      if (!frame) {
+        frame = JSON.stringify({ notification: presentInbox(row, w.format), unread_count: unread, event });
+        frames.set(w.format, frame);
+      }
+      this.send(w, frame);
+    }
   }
 
   private async deliver(ev: InboxEvent): Promise<void> {
@@ -228,11 +278,13 @@ export class InboxWatchHub {
     try {
       const keys = new Set<string>();
       for (const set of this.watchers.values()) for (const w of set) keys.add(w.keyId);
-      const valid = await liveKeyIds(this.opts.db, [...keys]);
-      for (const set of this.watchers.values()) {
-        for (const w of set) {
-          // Watches that started while the query ran were not checked: leave them for the next pass.
-          if (keys.has(w.keyId) && !valid.has(w.keyId)) w.socket.close(CLOSE_POLICY, 'session ended');
+      const dead = await deadKeyIds(this.opts.db, [...keys]);
+      if (dead.size) {
+        for (const set of this.watchers.values()) {
+          for (const w of set) {
+            // Watches that started while the query ran were not checked: they are not in `dead`.
+            if (dead.has(w.keyId)) w.socket.close(CLOSE_POLICY, 'session ended');
+          }
         }
       }
     } catch (err) {
