@@ -24,7 +24,9 @@ for (const [script, { file, stamp }] of newest) {
     continue;
   }
   if (!Array.isArray(data.targets)) continue;
-  const load = data.loadavg ?? data.machine?.loadavg?.map((x) => Math.round(x * 10) / 10).join(' ') ?? '';
+  // A script records the load as text, as { before, after }, or in its machine block.
+  const raw = data.loadavg ?? data.machine?.loadavg?.map((x) => Math.round(x * 10) / 10).join(' ') ?? '';
+  const load = typeof raw === 'object' ? String(raw.before ?? '') : String(raw);
   const when = stamp.replace(/T(\d\d)-(\d\d)-(\d\d)-\d+Z$/, ' $1:$2:$3Z');
   for (const t of data.targets) {
     rows.push({ id: t.id, target: t.label, figure: t.figure, wanted: t.target, verdict: t.met ? 'met' : 'NOT met', script: `bench/${script}.mjs`, 'load avg': load, when });
