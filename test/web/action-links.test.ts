@@ -10,7 +10,7 @@ import { createUser, OWNER, setupOwner, startTestServer, type ApiHelper, type Te
 import { AI_DEFINITION, appStatus, createTemplate, createWorkspace, waitForBuild } from '../platform/helpers.js';
 import { CASES } from '../render/cases.js';
 import { TEMPLATE_WORKSPACE_BUILDS_FAILED_REPORT } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
 
 /** The page each action path must open (data-page of the page's root). */
 function expectedPage(path: string): string | undefined {
@@ -24,11 +24,7 @@ function expectedPage(path: string): string | undefined {
 }
 
 describe.skipIf(!hasChromium)('dashboard: notification action links', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;

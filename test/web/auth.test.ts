@@ -2,14 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { OWNER, startTestServer, type TestServer } from '../support/server.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, signIn, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, screenshot, signIn, sharedBrowser } from './browser.js';
 
 describe.skipIf(!hasChromium)('dashboard: sign-in, first-user setup and password reset', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;

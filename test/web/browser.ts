@@ -11,6 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { DASHBOARD_DIR } from '../../src/server/static.js';
+import { afterAll, beforeAll } from 'vitest';
 import type { ApiHelper } from '../support/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -91,6 +92,27 @@ export async function openBrowser(): Promise<TestBrowser> {
       await Promise.allSettled(contexts.splice(0).map((c) => c.close()));
       await browser.close();
     },
+  };
+}
+
+/**
+ * One Chromium for the tests of the enclosing describe: launched before them, closed after them.
+ * The handle can be used in any test or hook of that describe.
+ */
+export function sharedBrowser(): TestBrowser {
+  let browser: TestBrowser | undefined;
+  beforeAll(async () => {
+    browser = await openBrowser();
+  });
+  afterAll(async () => browser?.close());
+  const opened = (): TestBrowser => {
+    if (!browser) throw new Error('sharedBrowser(): used before its beforeAll ran');
+    return browser;
+  };
+  return {
+    page: (baseURL, opts) => opened().page(baseURL, opts),
+    closePages: async () => browser?.closePages(),
+    close: async () => browser?.close(),
   };
 }
 

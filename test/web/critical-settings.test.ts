@@ -6,14 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine } from '../support/db.js';
 import { setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE as OTP } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, useSession, sharedBrowser } from './browser.js';
 
 describe.skipIf(!hasChromium)('dashboard: critical notifications', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;

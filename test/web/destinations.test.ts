@@ -12,18 +12,14 @@ import { setupOwner, startTestServer, type ApiHelper, type TestServer } from '..
 import { startHttpSink, type HttpSink, type SinkRequest } from '../support/http-sink.js';
 import { waitFor } from '../support/wait.js';
 import { TEMPLATE_WORKSPACE_DELETED } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, SCREENSHOTS, takeScreenshots, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, screenshot, SCREENSHOTS, takeScreenshots, useSession, sharedBrowser } from './browser.js';
 import { renderDiscordMessage, renderSlackMessage, renderTeamsMessage } from './message-renderer.js';
 
 const toastSays = (page: Page, text: string) => page.locator('.toast', { hasText: text }).first().waitFor();
 const codeIn = (req: SinkRequest) => /\*(\d{6})\*/.exec(JSON.stringify(req.json))?.[1] ?? '';
 
 describe.skipIf(!hasChromium)('dashboard: my destinations', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;

@@ -9,7 +9,7 @@ import { unusedPort } from '../support/http-sink.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { setupOwner, startTestServer, OWNER, type ApiHelper, type TestServer } from '../support/server.js';
 import { waitFor } from '../support/wait.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
 
 type Look = { page: string; card: string; heading: string; body: string; footer: string; link: string; button: string; buttonBg: string };
 
@@ -30,11 +30,7 @@ function contrast(a: string, b: string): number {
 }
 
 describe.skipIf(!hasChromium)('notification e-mails in a browser', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('delivered', (engine) => {
     let sink: SmtpSink;

@@ -11,7 +11,7 @@ import { describeEachEngine } from '../support/db.js';
 import { OWNER, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { AI_DEFINITION, appStatus, createTemplate, createWorkspace, waitForBuild } from '../platform/helpers.js';
 import { pass, PREBUILDS_CONFIG, prebuildsOf, presetsOf } from '../platform/prebuild-helpers.js';
-import { axeViolations, ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
+import { axeViolations, ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
 
 const HOUR = 3_600_000;
 
@@ -28,11 +28,7 @@ const REPLACING = {
 };
 
 describe.skipIf(!hasChromium)('dashboard: entity pages', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;

@@ -9,7 +9,7 @@ import { describeEachEngine } from '../support/db.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { insertInboxRows } from '../../src/notifications/inbox/store.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_WORKSPACE_DELETED } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
 
 const badge = (page: Page) => page.getByTestId('inbox-badge');
 const bell = (page: Page) => page.getByRole('button', { name: /^Inbox/ });
@@ -35,11 +35,7 @@ async function axeSerious(page: Page): Promise<string[]> {
 }
 
 describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the full page', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;

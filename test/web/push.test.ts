@@ -26,7 +26,7 @@ import { startHttpSink, type HttpSink, type SinkRequest } from '../support/http-
 import { waitFor } from '../support/wait.js';
 import { browserKeys, decryptPush, verifyVapid, type BrowserKeys } from '../support/push-receiver.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, takeScreenshots, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, takeScreenshots, useSession, sharedBrowser } from './browser.js';
 import { renderPushNotification } from './message-renderer.js';
 
 export interface ShownNotification {
@@ -39,11 +39,7 @@ export interface ShownNotification {
 }
 
 describe.skipIf(!hasChromium)('dashboard: browser push', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in Chromium', (engine) => {
     let server: TestServer;

@@ -8,16 +8,12 @@ import {
   TEMPLATE_TEST_NOTIFICATION,
   TEMPLATE_WORKSPACE_DELETED,
 } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
 
 const toastSays = (page: Page, text: string) => page.locator('.toast', { hasText: text }).waitFor();
 
 describe.skipIf(!hasChromium)('dashboard: notification settings and the deployment page', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;

@@ -3,18 +3,14 @@ import { describeEachEngine } from '../support/db.js';
 import { setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.js';
 import { startHttpSink, type HttpSink } from '../support/http-sink.js';
-import { ensureDashboardBuilt, hasChromium, openBrowser, screenshot, useSession, type TestBrowser } from './browser.js';
+import { ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
 
 // The troubleshooting tab's test notification goes through every configured method; the tab shows
 // each method's outcome (status, attempts, error) and watches it until it is final. SMTP reaches a
 // real SMTP listener; the webhook endpoint is a real HTTP listener answering 410 (a final failure).
 // The help menu in the navigation bar opens the served documentation.
 describe.skipIf(!hasChromium)('dashboard: troubleshooting results per method, and the help menu', () => {
-  let browser: TestBrowser;
-  beforeAll(async () => {
-    browser = await openBrowser();
-  });
-  afterAll(async () => browser?.close());
+  const browser = sharedBrowser();
 
   describeEachEngine('in a browser', (engine) => {
     let server: TestServer;
