@@ -59,6 +59,15 @@ describe('escapeMarkdown', () => {
     expect(escapeMarkdown('a\n\n    code')).toBe('a\n\n&#32;   code');
     expect(escapeMarkdown('{{.Labels.x}}')).toBe('{{.Labels.x}}');
   });
+
+  it('a two-line value cannot make a table (found by the property test: "|" over ":---")', () => {
+    for (const v of ['|\n:---', 'a | b\n-: | :-', '|x|\n|:--|']) {
+      const tokens = md.parse(escapeMarkdown(v), {}).map((t) => t.type);
+      expect(tokens, JSON.stringify(v)).not.toContain('table_open');
+      expect(md.renderInline(escapeMarkdown(v).replace(/\n/g, ' '))).toBe(md.utils.escapeHtml(v.replace(/\n/g, ' ')));
+    }
+    expect(escapeMarkdown('a:-b\nc')).toBe('a:-b\nc');
+  });
 });
 
 describe('escaped rendering', () => {

@@ -28,6 +28,17 @@ function onlyMarks(chars: string[], i: number, c: string): boolean {
   return true;
 }
 
+/** The rest of the line from i could be a table delimiter row: only `|`, `:`, `-` and blanks, with a `-`. */
+function isDelimiterRow(chars: string[], i: number): boolean {
+  let dash = false;
+  for (let j = i; j < chars.length && !isBreak(chars[j]); j++) {
+    const c = chars[j]!;
+    if (c === '-') dash = true;
+    else if (c !== '|' && c !== ':' && !isSpace(c)) return false;
+  }
+  return dash;
+}
+
 /** Backslash-escape a string so that Markdown renders it as the same visible text. */
 export function escapeMarkdown(value: string): string {
   const chars = Array.from(value);
@@ -69,6 +80,12 @@ export function escapeMarkdown(value: string): string {
           out += '\\#';
           continue;
         }
+      }
+      // A table's delimiter row (":---", "-:|:-"): the pipes of the line above are escaped, but GFM
+      // still counts an escaped pipe as a header line; breaking the delimiter row breaks the table.
+      if (multiline && (c === ':' || c === '-') && isDelimiterRow(chars, i)) {
+        out += '\\' + c;
+        continue;
       }
       // Bullet, thematic break, setext underline, block quote, fenced code.
       const bullet = (c === '-' || c === '+' || c === '*') && markerEnds;
