@@ -1,15 +1,13 @@
 // Issue 18 in a browser: tabs and filters, read/unread, archive and snooze kept in step across two
 // tabs, the full page with search, the error state with Retry, the channel grid, and a keyboard walk.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import { describeEachEngine } from '../support/db.js';
 import { createUser, setupOwner, startTestServer, type ApiHelper, type TestServer } from '../support/server.js';
 import { insertInboxRows } from '../../src/notifications/inbox/store.js';
 import { TEMPLATE_CUSTOM_NOTIFICATION, TEMPLATE_WORKSPACE_DELETED } from '../../src/notifications/templates/catalogue.js';
-import { ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
+import { axeViolations, ensureDashboardBuilt, hasChromium, screenshot, useSession, sharedBrowser } from './browser.js';
 
 const badge = (page: Page) => page.getByTestId('inbox-badge');
 const bell = (page: Page) => page.getByRole('button', { name: /^Inbox/ });
@@ -21,18 +19,6 @@ const focused = (page: Page) =>
     const a = document.activeElement;
     return !a || a === document.body ? 'BODY' : `${a.tagName}:${a.getAttribute('aria-label') ?? a.textContent?.trim().slice(0, 40)}`;
   });
-
-const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-/** Serious and critical axe-core violations on the page as it is now (rule id and the first target). */
-async function axeSerious(page: Page): Promise<string[]> {
-  // The dashboard's CSP refuses inline scripts; evaluation through the DevTools protocol is not a page script.
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
-    const r = await axe.run({ resultTypes: ['violations'] });
-    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-  });
-}
 
 describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the full page', () => {
   const browser = sharedBrowser();
@@ -328,13 +314,13 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
             await page.goto(path);
             await page.getByRole('button', { name: 'Sign out' }).waitFor();
             await page.waitForLoadState('networkidle');
-            expect(await axeSerious(page), `${colorScheme} ${path}`).toEqual([]);
+            expect(await axeViolations(page), `${colorScheme} ${path}`).toEqual([]);
             const shot = { '/notifications': 'notifications-page', '/settings/notifications': 'settings-channel-grid' }[path];
             if (shots && who === user.api && shot) await screenshot(page, `${shot}-${colorScheme}`);
           }
           await bell(page).click();
           await dialogOf(page).locator('.inbox-empty, .inbox-list').first().waitFor();
-          expect(await axeSerious(page), `${colorScheme} popover`).toEqual([]);
+          expect(await axeViolations(page), `${colorScheme} popover`).toEqual([]);
           if (shots && who === user.api) await screenshot(page, `inbox-popover-${colorScheme}`);
           await context.close();
         }
