@@ -18,7 +18,7 @@ export function inboxErrorRetryable(err: unknown): boolean {
 
 /**
  * Delivers to the in-app inbox. Deliveries that arrive together are written as one multi-row
- * INSERT (one round trip for a whole lease batch); errors are permanent unless the database was
+ * INSERT (one round trip for a whole lease batch, its NOTIFY included); errors are permanent unless the database was
  * unreachable (see inboxErrorRetryable).
  */
 export function createInboxMethod(db: Database): DeliveryMethod {
@@ -30,7 +30,8 @@ export function createInboxMethod(db: Database): DeliveryMethod {
     const batch = pending;
     pending = [];
     try {
-      await db.tx((t) => insertInboxRows(t, batch.map((b) => b.row)));
+      // One statement (insert and NOTIFY): atomic without a transaction of its own.
+      await insertInboxRows(db, batch.map((b) => b.row));
       for (const b of batch) b.resolve({ ok: true });
     } catch (err) {
       const retryable = inboxErrorRetryable(err);

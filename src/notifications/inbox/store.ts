@@ -111,19 +111,40 @@ const MAX_EVENT_BYTES = 7900;
 
 /**
  * Inserts inbox rows whose id is the message id: a re-delivery after a lease expiry inserts
- * nothing (exactly once). Each new row is announced on INBOX_CHANNEL when the transaction commits.
+ * nothing (exactly once). The rows actually inserted are announced on INBOX_CHANNEL by the same
+ * statement (as announceBatch would: one NOTIFY per group of `[user_id, id]` pairs, a row too large
+ * for a payload of its own alone by id), so the insert and its announcement commit together without
+ * a transaction of their own: one round trip instead of BEGIN, INSERT, NOTIFY, COMMIT.
  */
-export async function insertInboxRows(q: Queryable, rows: NewInboxRow[]): Promise<InboxRow[]> {
+export async function insertInboxRows(q: Queryable, all: NewInboxRow[]): Promise<InboxRow[]> {
+  // An id twice would be inserted once but joined (and announced) twice below.
+  const seen = new Set<string>();
+  const rows = all.filter((x) => !seen.has(x.id) && !!seen.add(x.id));
   if (!rows.length) return [];
   const r = await q.query<InboxRow>(
-    `INSERT INTO inbox_notifications (id, user_id, template_id, targets, title, content, icon, actions, group_info)
-     SELECT x.id, x.user_id, x.template_id,
-            CASE WHEN x.targets = '' THEN NULL ELSE string_to_array(x.targets, ',')::uuid[] END,
-            x.title, x.content, '', x.actions::jsonb, NULLIF(x.group_info, '')::jsonb
-     FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[])
-          AS x(id, user_id, template_id, targets, title, content, actions, group_info)
-     ON CONFLICT (id) DO NOTHING
-     RETURNING *`,
+    `WITH x AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])
+         WITH ORDINALITY AS x(id, user_id, template_id, targets, title, content, actions, group_info, grp, ord)
+     ), ins AS (
+       INSERT INTO inbox_notifications (id, user_id, template_id, targets, title, content, icon, actions, group_info)
+       SELECT x.id, x.user_id, x.template_id,
+              CASE WHEN x.targets = '' THEN NULL ELSE string_to_array(x.targets, ',')::uuid[] END,
+              x.title, x.content, '', x.actions::jsonb, NULLIF(x.group_info, '')::jsonb
+       FROM x
+       ON CONFLICT (id) DO NOTHING
+       RETURNING *
+     ), sent AS (
+       SELECT count(pg_notify('${INBOX_CHANNEL}', g.p)) AS n
+       FROM (SELECT CASE WHEN min(x.grp) < 0
+                      THEN json_build_object('kind', 'new', 'user_id', min(ins.user_id::text), 'id', min(ins.id::text))::text
+                      ELSE '{"kind":"new","rows":[' || string_agg('["' || ins.user_id || '","' || ins.id || '"]', ',' ORDER BY x.ord) || ']}'
+                    END AS p
+             FROM ins JOIN x ON x.id = ins.id
+             GROUP BY x.grp
+             ORDER BY min(x.ord)
+             OFFSET 0) g
+     )
+     SELECT ins.* FROM ins CROSS JOIN sent`,
     [
       rows.map((x) => x.id),
       rows.map((x) => x.user_id),
@@ -133,10 +154,41 @@ export async function insertInboxRows(q: Queryable, rows: NewInboxRow[]): Promis
       rows.map((x) => x.content),
       rows.map((x) => JSON.stringify(x.actions ?? [])),
       rows.map((x) => (x.group ? JSON.stringify(x.group) : '')),
+      announceGroups(rows),
     ],
   );
-  await announceInbox(q, 'new', r.rows);
   return r.rows;
+}
+
+/**
+ * The NOTIFY each new row goes in, in row order: runs of rows whose `[user_id, id]` pairs fit one
+ * payload share a group (>= 0); a row whose full event would not fit a payload (the rule of
+ * announceBatch) has a group of its own (< 0) and is announced by id. Rows the insert skips only
+ * make a payload smaller.
+ */
+function announceGroups(rows: NewInboxRow[]): number[] {
+  const head = '{"kind":"new","rows":['.length + 2;
+  const created = new Date();
+  let grp = 0;
+  let size = head;
+  let open = false;
+  return rows.map((x, i) => {
+    const n = toInboxNotification({ ...x, icon: '', read_at: null, created_at: created, archived_at: null, snoozed_until: null, group_info: x.group ?? null });
+    if (Buffer.byteLength(JSON.stringify({ kind: 'new', user_id: x.user_id, id: x.id, inbox_notification: n } satisfies InboxEvent)) > MAX_EVENT_BYTES) {
+      if (open) grp++;
+      open = false;
+      size = head;
+      return -(i + 1);
+    }
+    const part = JSON.stringify([x.user_id, x.id]).length + 1;
+    if (open && size + part > MAX_EVENT_BYTES) {
+      grp++;
+      size = head;
+    }
+    open = true;
+    size += part;
+    return grp;
+  });
 }
 
 /**

@@ -53,6 +53,13 @@ export interface WatchHubOptions {
   clock?: Clock;
 }
 
+/**
+ * The heartbeat pings the watches a slot at a time, spread over the interval: pinging 5,000
+ * sockets in one go is 5,000 writes that stalled the loop for 200-400 ms on a loaded box, and
+ * every frame due meanwhile waited (and so did the clients' 5,000 pongs).
+ */
+const HEARTBEAT_SLOTS = 30;
+
 const CLOSE_GOING_AWAY = 1001;
 const CLOSE_POLICY = 1008;
 
@@ -71,6 +78,10 @@ export class InboxWatchHub {
   private readonly chains = new Map<string, Promise<void>>();
   private unlisten?: () => Promise<void>;
   private heartbeat?: NodeJS.Timeout;
+  /** Each watch is in one heartbeat slot (round robin); one slot is pinged per tick. */
+  private readonly slots: Set<Watcher>[] = Array.from({ length: HEARTBEAT_SLOTS }, () => new Set());
+  private nextSlot = 0;
+  private tick = 0;
   private sessionCheck?: NodeJS.Timeout;
   private checking = false;
   private stopped = false;
@@ -82,7 +93,7 @@ export class InboxWatchHub {
 
   async start(): Promise<void> {
     this.unlisten = await this.opts.db.listen(INBOX_CHANNEL, (payload) => this.onEvent(payload));
-    this.heartbeat = setInterval(() => this.ping(), this.opts.heartbeatMs ?? 15_000);
+    this.heartbeat = setInterval(() => this.ping(), (this.opts.heartbeatMs ?? 15_000) / HEARTBEAT_SLOTS);
     this.heartbeat.unref();
     this.sessionCheck = setInterval(() => void this.checkSessions(), this.opts.sessionCheckMs ?? 2_000);
     this.sessionCheck.unref();
@@ -96,6 +107,7 @@ export class InboxWatchHub {
       for (const w of set) w.socket.close(CLOSE_GOING_AWAY, 'server shutting down');
     }
     this.watchers.clear();
+    for (const slot of this.slots) slot.clear();
     await this.unlisten?.().catch(() => undefined);
     this.unlisten = undefined;
   }
@@ -123,10 +135,13 @@ export class InboxWatchHub {
     }
     if (!set) this.watchers.set(w.userId, (set = new Set()));
     set.add(w);
+    const slot = this.nextSlot++ % HEARTBEAT_SLOTS;
+    this.slots[slot]!.add(w);
     w.socket.on('pong', () => {
       w.alive = true;
     });
     const remove = () => {
+      this.slots[slot]!.delete(w);
       const s = this.watchers.get(w.userId);
       if (!s) return;
       s.delete(w);
@@ -254,19 +269,19 @@ export class InboxWatchHub {
     w.socket.send(frame);
   }
 
+  /** Pings this tick's slot: each watch once per heartbeat interval. */
   private ping(): void {
-    for (const set of this.watchers.values()) {
-      for (const w of set) {
-        if (!w.alive) {
-          w.socket.terminate();
-          continue;
-        }
-        w.alive = false;
-        try {
-          w.socket.ping();
-        } catch {
-          // closed meanwhile
-        }
+    const slot = this.slots[this.tick++ % HEARTBEAT_SLOTS]!;
+    for (const w of slot) {
+      if (!w.alive) {
+        w.socket.terminate();
+        continue;
+      }
+      w.alive = false;
+      try {
+        w.socket.ping();
+      } catch {
+        // closed meanwhile
       }
     }
   }
