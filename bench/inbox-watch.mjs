@@ -3,12 +3,40 @@
 // users at RATE/s; latency is enqueue → frame received by the watcher (the frame's content carries
 // the enqueue time). Also the replicas' RSS (idle, with the watchers connected, peak during the run)
 // and the NOTIFYs on the inbox channel per inbox row written (a LISTEN in the bench process).
+// The watchers live in BENCH_WATCH_CLIENTS worker threads (default 2), not on the thread that runs
+// the producer: 10,000 sockets' frames and pongs on one loop with the producer delayed the frames'
+// reception, and that delay was counted as the server's.
 import pg from 'pg';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import crypto from 'node:crypto';
 import WebSocket from 'ws';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../dist/notifications/templates/catalogue.js';
 import { freshPgDatabase, heraldFlags, loadavg, now, openProducer, prepareHeraldDb, round, rssSampler, sleep, startHerald, summarise, table, writeResult } from './lib.mjs';
 
+if (!isMainThread) {
+  // A client thread: opens its share of the watchers, reports each frame's latency and count.
+  const { urls } = workerData;
+  const sockets = [];
+  const connect = (url) =>
+    new Promise((resolve, reject) => {
+      const ws = new WebSocket(url);
+      ws.on('message', (data) => {
+        const at = now();
+        const t = Number(JSON.parse(String(data)).notification?.content);
+        parentPort.postMessage({ frame: t > 0 ? at - t : null });
+      });
+      ws.once('open', () => resolve(ws));
+      ws.once('error', reject);
+    });
+  // 100 at a time per thread: 10,000 handshakes at once overflow the listen backlog.
+  for (let i = 0; i < urls.length; i += 100) sockets.push(...(await Promise.all(urls.slice(i, i + 100).map(connect))));
+  parentPort.postMessage({ open: sockets.length });
+  parentPort.on('message', () => {
+    for (const ws of sockets) ws.terminate();
+    parentPort.postMessage({ closed: true });
+  });
+} else {
+const CLIENTS = Math.max(1, Number(process.env.BENCH_WATCH_CLIENTS ?? 2));
 const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 10000);
 const RATE = Number(process.env.BENCH_WATCH_RATE ?? 100);
 const SECONDS = Number(process.env.BENCH_WATCH_SECONDS ?? 10);
@@ -40,22 +68,23 @@ try {
   console.log(`bench/inbox-watch: load average before: ${loadavg()}`);
   const latencies = [];
   let frames = 0;
-  // Connected 200 at a time: 10,000 handshakes at once overflow the listen backlog.
-  const sockets = [];
-  const connect = (uid, i) =>
+  // Watcher i is on replica i % 2, in client thread i % CLIENTS.
+  const urls = userIds.map((_, i) => `${replicas[i % 2].url.replace('http', 'ws')}/api/v2/notifications/inbox/watch?coder_session_token=${tokens[i].id}-${tokens[i].secret}`);
+  const clients = Array.from({ length: CLIENTS }, (_, c) => new Worker(new URL(import.meta.url), { workerData: { urls: urls.filter((_, i) => i % CLIENTS === c) } }));
+  await Promise.all(
+    clients.map(
+      (w) =>
         new Promise((resolve, reject) => {
-          const base = replicas[i % 2].url.replace('http', 'ws');
-          const ws = new WebSocket(`${base}/api/v2/notifications/inbox/watch?coder_session_token=${tokens[i].id}-${tokens[i].secret}`);
-          ws.on('message', (data) => {
-            const at = now();
-            frames++;
-            const t = Number(JSON.parse(String(data)).notification?.content);
-            if (t > 0) latencies.push(at - t);
+          w.on('message', (m) => {
+            if ('frame' in m) {
+              frames++;
+              if (m.frame !== null) latencies.push(m.frame);
+            } else if ('open' in m) resolve();
           });
-          ws.once('open', () => resolve(ws));
-          ws.once('error', reject);
-        });
-  for (let i = 0; i < userIds.length; i += 200) sockets.push(...(await Promise.all(userIds.slice(i, i + 200).map((uid, j) => connect(uid, i + j)))));
+          w.once('error', reject);
+        }),
+    ),
+  );
   await sleep(500);
   const withWatchers = replicas.map((r) => r.rss());
   const samplers = replicas.map((r) => rssSampler(r.pid));
@@ -93,7 +122,8 @@ try {
   const burstNotifies = notifies;
   const burstRows = (await admin.query(`SELECT count(*)::int AS n FROM inbox_notifications`)).rows[0].n - rowsSteady;
   const peak = samplers.map((s) => s());
-  for (const ws of sockets) ws.terminate();
+  await Promise.all(clients.map((w) => new Promise((resolve) => { w.on('message', (m) => m.closed && resolve()); w.postMessage('close'); })));
+  await Promise.all(clients.map((w) => w.terminate()));
   await prod.close();
   await Promise.all(replicas.map((r) => r.stop()));
   await admin.end();
@@ -105,7 +135,7 @@ try {
   await fresh.drop();
 }
 if (!result) process.exit(1);
-console.log(`\nbench/inbox-watch — ${WATCHERS} watchers on 2 replicas (processes), ${RATE} notifications/s for ${SECONDS}s\n`);
+console.log(`\nbench/inbox-watch — ${WATCHERS} watchers on 2 replicas (processes), ${RATE} notifications/s for ${SECONDS}s, clients in ${CLIENTS} threads\n`);
 table([
   {
     'offered/s': result.rate,
@@ -136,4 +166,5 @@ const targets = [
 console.log(`\nsteady ${RATE}/s: ${result.notifiesSteady} NOTIFYs for ${result.rowsSteady} inbox rows (one enqueue at a time: batches of ~1); burst: ${result.burst.notifies} NOTIFYs for ${result.burst.rows} rows, ${result.burst.frames} frames in ${round(result.burst.ms, 0)} ms; load average after: ${loadavg()}`);
 console.log('');
 for (const t of targets) console.log(`${t.id}  ${t.label}: ${t.figure} (target ${t.target}) ${t.met ? 'met' : 'NOT met'}`);
-console.log('\nwrote', writeResult('inbox-watch', { ...result, targets }));
+console.log('\nwrote', writeResult('inbox-watch', { ...result, clients: CLIENTS, targets }));
+}
