@@ -141,6 +141,55 @@ describeEachEngine('inbox watch hub', (engine) => {
     w.s.close(1000);
   });
 
+  it('a re-delivered row (same id) is written and sent once, also when the id comes twice in one batch', async () => {
+    const w = watch();
+    const [id] = await addInboxRows(database.db, userId, [{ title: 'once' }]);
+    await waitFor(() => w.s.sent.length === 1);
+    // The dispatcher's insert (no transaction of its own): a lease expiry re-delivers the same id.
+    await addInboxRows(database.db, userId, [{ id, title: 'once' }, { id, title: 'once' }, { title: 'after' }]);
+    await waitFor(() => w.s.sent.length >= 2);
+    await addInboxRows(database.db, userId, [{ title: 'last' }]);
+    await waitFor(() => w.s.sent.length >= 3);
+    expect(w.s.sent.map((f) => JSON.parse(f).notification.title)).toEqual(['once', 'after', 'last']);
+    const n = (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox_notifications WHERE id = $1`, [id])).rows[0].n;
+    expect(n).toBe(1);
+    w.s.close(1000);
+  });
+
+  it('pings every watch once per heartbeat, a few at a time, and ends the ones that stop answering', async () => {
+    const beat = new InboxWatchHub({ db: database.db, log: silentLogger(), heartbeatMs: 300, maxPerUser: 0 });
+    await beat.start();
+    try {
+      // Pings made in one go (one macrotask) are counted; the largest such burst is kept.
+      let burst = 0;
+      let maxBurst = 0;
+      const pinged = new Map<FakeSocket, number>();
+      const make = (answers: boolean) => {
+        const s = new FakeSocket();
+        s.ping = () => {
+          pinged.set(s, (pinged.get(s) ?? 0) + 1);
+          if (burst++ === 0) setImmediate(() => (burst = 0));
+          maxBurst = Math.max(maxBurst, burst);
+          if (answers) queueMicrotask(() => s.emit('pong'));
+        };
+        beat.add({ userId, keyId, filter: { targets: [], templates: [], readStatus: 'all' }, format: 'markdown', socket: s as unknown as WebSocket, dropped: 0, alive: true });
+        return s;
+      };
+      const live = Array.from({ length: 90 }, () => make(true));
+      const mute = make(false);
+      await waitFor(() => live.every((s) => (pinged.get(s) ?? 0) >= 3), 10_000);
+      // Pinged, then ended at its next turn for not answering; the others stay open.
+      await waitFor(() => mute.closedWith === 1006, 10_000);
+      expect(pinged.get(mute)).toBe(1);
+      expect(live.every((s) => s.closedWith === undefined)).toBe(true);
+      expect(beat.size).toBe(90);
+      // 91 watches: never all pinged at once (30 slots: 4 at most).
+      expect(maxBurst).toBeLessThanOrEqual(4);
+    } finally {
+      await beat.stop();
+    }
+  });
+
   it('ignores malformed events and events of users nobody watches', async () => {
     const w = watch();
     await database.db.query(`SELECT pg_notify('herald_inbox', 'not json')`);
