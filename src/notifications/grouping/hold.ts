@@ -36,13 +36,10 @@ export interface HeldRow {
 /** NOTIFY channel of the group releasers: a group was opened; the payload is its due time (epoch ms). */
 export const GROUPS_CHANNEL = 'herald_notification_groups';
 
-/**
- * The hold statement; `throttled`: some event has a throttle. Without one the throttle counters and
- * the throttle-only groups (five CTEs, two of them upserts) are left out: each data-modifying CTE is
- * executed, and its relation opened and locked, even when no row reaches it.
- */
-export function holdStatement(channel: string, throttled = true): string {
-  const throttle = `  ), ranked AS (
+// The throttle counters and the throttle-only groups: only in the statement of a batch with a
+// throttled event. Each data-modifying CTE is executed, and its relation opened and locked, even
+// when no row reaches it.
+const THROTTLE_CTES = `  ), ranked AS (
     SELECT c.*, CASE WHEN c.want AND c.tcount IS NOT NULL
       THEN row_number() OVER (PARTITION BY c.uid, c.tid, c.method, c.want AND c.tcount IS NOT NULL ORDER BY c.ord) END AS trk
     FROM cand c
@@ -83,8 +80,17 @@ export function holdStatement(channel: string, throttled = true): string {
     SELECT t.*, COALESCE(t.gid1, g2.id) AS gid, (t.want AND NOT t.throttled) AS now_
     FROM thr t
     LEFT JOIN g2 ON t.reason = 'throttle' AND t.throttled AND g2.user_id = t.uid AND g2.method = t.method AND g2.kind = t.kind AND g2.family = t.family AND g2.key = t.key`;
-  const plain = `  ), placed AS (
+const UNTHROTTLED = `  ), g2 AS (
+    SELECT NULL::timestamptz AS due_at, false AS created WHERE false
+  ), placed AS (
     SELECT c.*, c.gid1 AS gid, c.want AS now_, false AS throttled FROM cand c`;
+
+/**
+ * The hold statement. `throttled`: some event has a throttle (else the five throttle CTEs, two of
+ * them upserts, are left out). `distinct`: no two events share a group key (one event, or one per
+ * channel), so each is its key's first and last: no window functions to rank them.
+ */
+export function holdStatement(channel: string, throttled = true, distinct = false): string {
   return `WITH m AS (
     SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
       targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
@@ -108,8 +114,8 @@ export function holdStatement(channel: string, throttled = true): string {
       FOR SHARE) g
   ), fresh AS (
     SELECT ok.*,
-      row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
-      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue
+      ${distinct ? '1::bigint AS rk, ok.due AS lastdue' : `row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
+      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue`}
     FROM ok
     -- The daily dedupe, before an event can open a group or take a throttle slot. An event that
     -- joins an open group needs no probe: its insert's ON CONFLICT DO NOTHING drops a duplicate, as
@@ -147,7 +153,7 @@ export function holdStatement(channel: string, throttled = true): string {
     SELECT f.*, gs.id AS gid1, (f.reason = 'throttle' OR COALESCE(gs.created AND f.rk = 1 AND f.imm, false)) AS want
     FROM fresh f
     LEFT JOIN gs ON f.reason <> 'throttle' AND gs.user_id = f.uid AND gs.method = f.method AND gs.kind = f.kind AND gs.family = f.family AND gs.key = f.key
-${throttled ? throttle : plain}
+${throttled ? THROTTLE_CTES : UNTHROTTLED}
   ), ins AS (
     INSERT INTO notification_messages
       (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
@@ -162,7 +168,7 @@ ${throttled ? throttle : plain}
     SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ins WHERE status = 'pending' LIMIT 1) x
   ), opened AS (
     SELECT pg_notify('${GROUPS_CHANNEL}', (floor(extract(epoch FROM min(o.due_at)) * 1000))::bigint::text)
-    FROM (SELECT due_at FROM g1 WHERE created${throttled ? ' UNION ALL SELECT due_at FROM g2 WHERE created' : ''}) o
+    FROM (SELECT due_at FROM g1 WHERE created UNION ALL SELECT due_at FROM g2 WHERE created) o
     HAVING count(*) > 0
   )
   SELECT i.id, i.status::text AS status, z.woke
@@ -193,8 +199,10 @@ export async function holdMessages(q: Queryable, channel: string, rows: HeldRow[
     ord: r.ord,
   }));
   const throttled = rows.some((r) => r.routed.throttle);
-  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(holdStatement(channel, throttled), [JSON.stringify(doc), createdAt], {
-    name: throttled ? 'herald_enqueue_hold' : 'herald_enqueue_hold_burst',
+  const keys = new Set(rows.map((r) => `${r.uid}\u0000${r.method}\u0000${r.routed.kind}\u0000${r.routed.family}\u0000${r.routed.key}`));
+  const distinct = keys.size === rows.length;
+  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(holdStatement(channel, throttled, distinct), [JSON.stringify(doc), createdAt], {
+    name: `herald_enqueue_hold${throttled ? '' : '_burst'}${distinct ? '_distinct' : ''}`,
   });
   return new Map(res.rows.flatMap((r) => (r.id ? [[r.id, r.status] as const] : [])));
 }
