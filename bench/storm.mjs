@@ -18,10 +18,10 @@ import pg from 'pg';
 import { TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED as TEMPLATE } from '../dist/notifications/templates/catalogue.js';
 import { freshPgDatabase, heraldFlags, loadavg, median, mmm, now, openProducer, prepareHeraldDb, round, sleep, startHerald, startSink, table, writeResult } from './lib.mjs';
 
-const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 24);
+const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 20);
 const EVENTS = Number(process.env.BENCH_STORM_EVENTS ?? 100);
 const WINDOW_SECONDS = Number(process.env.BENCH_STORM_WINDOW ?? 3);
-const ALONE = Number(process.env.BENCH_STORM_ALONE ?? 150);
+const ALONE = Number(process.env.BENCH_STORM_ALONE ?? 300);
 const COUNT = Number(process.env.BENCH_STORM_COUNT ?? 4);
 // The latency phases' window: longer than the run, so none of their groups is released during it.
 const HOLD_WINDOW_SECONDS = 3600;
