@@ -176,6 +176,62 @@ ${throttled ? THROTTLE_CTES : UNTHROTTLED}
   LEFT JOIN ins i ON true`;
 }
 
+/**
+ * The common case in a statement of its own: no throttle, and every event on its own group key (one
+ * event, or one per channel). Each event is then its key's first and last, so nothing ranks events
+ * per key and the group an event joins or opens is found per event: five CTEs fewer than
+ * holdStatement (~10 % of its server time). Same rules, locks and wake-ups.
+ */
+export function holdDistinctStatement(channel: string): string {
+  return `WITH ok AS MATERIALIZED (
+    SELECT m.*, notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2) AS hash
+    FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
+      targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
+      imm boolean, tcount int, tperiod int, ord int)
+    WHERE NOT ${RECIPIENT_OPTED_OUT}
+  ), ex AS (
+    SELECT k.id AS mid, g.id
+    FROM ok k,
+    LATERAL (SELECT g.id FROM notification_groups g
+      WHERE g.user_id = k.uid AND g.method = k.method AND g.kind = k.kind AND g.family = k.family AND g.key = k.key
+        AND g.status = 'open' AND g.max_due_at IS NULL
+      FOR SHARE) g
+  ), fresh AS (
+    SELECT ok.*, ex.id AS exid FROM ok LEFT JOIN ex ON ex.mid = ok.id
+    WHERE ex.id IS NOT NULL OR (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash LIMIT 1) IS NULL
+  ), o1 AS (
+    SELECT gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.due, f.maxdue FROM fresh f WHERE f.exid IS NULL
+  ), g1 AS (
+    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.due, o.maxdue
+    FROM o1 o
+    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
+    DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
+                                ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
+  ), ins AS (
+    INSERT INTO notification_messages
+      (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
+    SELECT f.id, f.tid, f.uid, f.method, f.payload, f.targets, f.by, $2, f.hash,
+      CASE WHEN g1.created AND f.imm THEN 'pending' ELSE 'held' END::notification_message_status,
+      CASE WHEN g1.created AND f.imm THEN NULL ELSE 'held: ' || f.reason END,
+      COALESCE(f.exid, g1.id)
+    FROM fresh f
+    LEFT JOIN g1 ON f.exid IS NULL AND g1.user_id = f.uid AND g1.method = f.method AND g1.kind = f.kind AND g1.family = f.family AND g1.key = f.key
+    ON CONFLICT DO NOTHING
+    RETURNING id, status
+  ), wake AS (
+    SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ins WHERE status = 'pending' LIMIT 1) x
+  ), opened AS (
+    SELECT pg_notify('${GROUPS_CHANNEL}', (floor(extract(epoch FROM min(g1.due_at)) * 1000))::bigint::text)
+    FROM g1 WHERE g1.created
+    HAVING count(*) > 0
+  )
+  SELECT i.id, i.status::text AS status, z.woke
+  FROM (SELECT (SELECT count(*) FROM wake) + (SELECT count(*) FROM opened) AS woke) z
+  LEFT JOIN ins i ON true`;
+}
+
 /** Inserts routed events; resolves the ids inserted with their status (pending or held). */
 export async function holdMessages(q: Queryable, channel: string, rows: HeldRow[], createdAt: Date): Promise<Map<string, 'pending' | 'held'>> {
   if (!rows.length) return new Map();
@@ -201,7 +257,8 @@ export async function holdMessages(q: Queryable, channel: string, rows: HeldRow[
   const throttled = rows.some((r) => r.routed.throttle);
   const keys = new Set(rows.map((r) => `${r.uid}\u0000${r.method}\u0000${r.routed.kind}\u0000${r.routed.family}\u0000${r.routed.key}`));
   const distinct = keys.size === rows.length;
-  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(holdStatement(channel, throttled, distinct), [JSON.stringify(doc), createdAt], {
+  const sql = !throttled && distinct ? holdDistinctStatement(channel) : holdStatement(channel, throttled, distinct);
+  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(sql, [JSON.stringify(doc), createdAt], {
     name: `herald_enqueue_hold${throttled ? '' : '_burst'}${distinct ? '_distinct' : ''}`,
   });
   return new Map(res.rows.flatMap((r) => (r.id ? [[r.id, r.status] as const] : [])));
