@@ -18,7 +18,7 @@ import pg from 'pg';
 import { TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED as TEMPLATE } from '../dist/notifications/templates/catalogue.js';
 import { freshPgDatabase, heraldFlags, loadavg, median, mmm, now, openProducer, prepareHeraldDb, round, sleep, startHerald, startSink, table, writeResult } from './lib.mjs';
 
-const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 20);
+const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 24);
 const EVENTS = Number(process.env.BENCH_STORM_EVENTS ?? 100);
 const WINDOW_SECONDS = Number(process.env.BENCH_STORM_WINDOW ?? 3);
 const ALONE = Number(process.env.BENCH_STORM_ALONE ?? 300);
