@@ -1,35 +1,43 @@
 // bench/storm: what burst grouping saves and what it costs (issue 19). One Herald replica process
-// (webhook method), one producer in this process firing storms of Workspace Manual Build Failed
-// events for one recipient as fast as it can, on one database:
-//  - ungrouped rounds: the template's grouping window off (the reference: one message per event);
-//  - grouped rounds: the window on, a new group key per round, so the round's first event opens a
-//    group (delivered at once) and the rest are held for one grouped message at the window's end.
-// The modes alternate (A/B interleaved, the order flipped every round) so load drift hits both; each
-// round starts once the previous one's group is released and its deliveries have drained. Only the
-// first event of a round carries the enq stamp: its enqueue→receive latency is the sample, taken
-// alone (the storm is enqueued once it arrived) in odd rounds and with the storm enqueued right
-// behind it in even rounds. Prints min/median/max, the ratios of the medians (target ≤ ×1.1: the
-// first message of a group is as immediate as any), and messages delivered per event once every
-// group has been released (ideal: 2 per storm, the first + one grouped).
+// (webhook method), one producer in this process enqueueing Workspace Manual Build Failed events for
+// one recipient, on one database. Three phases:
+//  - count (19.bench.messages): COUNT grouped storms of EVENTS events with the real window
+//    (WINDOW_SECONDS), counted once every group has been released and every message delivered
+//    (ideal: 2 per storm, the first + one grouped; ungrouped: 1 per event);
+//  - storms (19.bench.storm): ROUNDS rounds of a grouped (window on, a new group key per storm) and
+//    an ungrouped storm (window off: the reference), the order flipped every round so load drift
+//    hits both alike; the first event is stamped, the rest of its storm enqueued right behind it
+//    (held vs delivered events compete with its delivery);
+//  - alone (19.bench): ALONE pairs of single events, grouped (each opens a group and goes out at
+//    once) and ungrouped, the order flipped every pair.
+// Every sample starts once nothing is pending or leased and ends when the message reaches the
+// receiver (enqueue → receive). In the two latency phases the window is longer than the run, so no
+// group is released during them. Prints min/median/max per cell and the ratios of the medians
+// (target ≤ ×1.1: the first message of a group is as immediate as any).
 import pg from 'pg';
 import { TEMPLATE_WORKSPACE_MANUAL_BUILD_FAILED as TEMPLATE } from '../dist/notifications/templates/catalogue.js';
 import { freshPgDatabase, heraldFlags, loadavg, median, mmm, now, openProducer, prepareHeraldDb, round, sleep, startHerald, startSink, table, writeResult } from './lib.mjs';
 
-const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 16);
+const ROUNDS = Number(process.env.BENCH_STORM_ROUNDS ?? 24);
 const EVENTS = Number(process.env.BENCH_STORM_EVENTS ?? 100);
 const WINDOW_SECONDS = Number(process.env.BENCH_STORM_WINDOW ?? 3);
+const ALONE = Number(process.env.BENCH_STORM_ALONE ?? 300);
+const COUNT = Number(process.env.BENCH_STORM_COUNT ?? 4);
+// The latency phases' window: longer than the run, so none of their groups is released during it.
+const HOLD_WINDOW_SECONDS = 3600;
 const TARGET = 1.1;
 
 const fresh = await freshPgDatabase('storm');
 const sink = await startSink();
-const samples = { ungrouped: [], grouped: [] };
-// The producer's side of the same first messages: how long its enqueue call took.
-const enqueueMs = { ungrouped: [], grouped: [] };
-const split = { 'ungrouped, alone': [], 'grouped, alone': [], 'ungrouped, in storm': [], 'grouped, in storm': [] };
+const cells = () => ({ 'ungrouped, alone': [], 'grouped, alone': [], 'ungrouped, in storm': [], 'grouped, in storm': [] });
+// enqueue → receiver of the first message; the producer's side: how long its enqueue call took.
+const split = cells();
+const enqueueMs = cells();
 const storms = { ungrouped: { events: 0, delivered: 0 }, grouped: { events: 0, delivered: 0 } };
 let heldLeft = NaN;
 let groups = NaN;
 const loadBefore = loadavg();
+const started = now();
 try {
   const [userId] = await prepareHeraldDb(fresh.url, 1);
   const admin = new pg.Client({ connectionString: fresh.url });
@@ -53,61 +61,67 @@ try {
     const deadline = now() + ms;
     while (!(await cond()) && now() < deadline) await sleep(5);
   };
-  console.log(`bench/storm: ${ROUNDS} rounds of each mode, ${EVENTS} events per storm, window ${WINDOW_SECONDS} s, load average before: ${loadBefore}`);
+  const count = async (sql) => (await admin.query(sql)).rows[0].n;
+  const drained = () => waitFor(async () => (await count(`SELECT count(*)::int AS n FROM notification_messages WHERE status IN ('pending', 'leased')`)) === 0, 60_000);
+  const arrived = () => waitFor(async () => (await sink.stats()).latencies.length > 0, 30_000);
+  console.log(`bench/storm: ${COUNT} grouped storms counted (window ${WINDOW_SECONDS} s), ${ROUNDS} storms of each mode, then ${ALONE} single events of each mode; ${EVENTS} events per storm; load average before: ${loadBefore}`);
 
   // Warm-up: both statements prepared and the dispatcher's and releaser's paths taken once.
   for (const w of [0, WINDOW_SECONDS]) {
     await setWindow(w);
     for (let i = 0; i < 5; i++) await send(`warm-${w}`, false);
   }
-  await sleep(WINDOW_SECONDS * 1000 + 1500);
 
+  // Messages per event (19.bench.messages): COUNT grouped storms with the real window, back to
+  // back, each group released at its window's end and every message delivered before counting.
+  await setWindow(WINDOW_SECONDS);
+  for (let c = 0; c < COUNT; c++) for (let i = 0; i < EVENTS; i++) await send(`count-${c}`, false);
+  storms.grouped.events = COUNT * EVENTS;
+  await waitFor(async () => (await count(`SELECT count(*)::int AS n FROM notification_groups WHERE status = 'open'`)) === 0, 60_000 + WINDOW_SECONDS * 1000);
+  await drained();
+  const inGroups = `FROM notification_messages nm JOIN notification_groups g ON g.id = COALESCE(nm.carries, nm.group_id) WHERE g.key LIKE 'count-%'`;
+  storms.grouped.delivered = await count(`SELECT count(*)::int AS n ${inGroups} AND nm.status = 'sent'`);
+  heldLeft = await count(`SELECT count(*)::int AS n ${inGroups} AND nm.status = 'held'`);
+  groups = await count(`SELECT count(*)::int AS n FROM notification_groups WHERE key LIKE 'count-%'`);
+
+  // Phase 2 (19.bench.storm): the first message with its storm behind it. The grouped storms'
+  // window is long: no group is released during the phase (a release, 99 held rows rewritten and
+  // a grouped message sent, would land on whichever sample comes ~one window later, the same mode
+  // each time with this alternation); their groups are left open.
   for (let r = 0; r < ROUNDS; r++) {
-    const order = r % 2 ? ['grouped', 'ungrouped'] : ['ungrouped', 'grouped'];
-    // Odd rounds: the first message alone (the storm follows once it has arrived); even rounds: the
-    // storm is enqueued right behind it, competing with its delivery.
-    const kind = r % 2 ? 'alone' : 'in storm';
-    for (const mode of order) {
-      await setWindow(mode === 'grouped' ? WINDOW_SECONDS : 0);
-      // Let the previous round's group be released and its deliveries drain, so that every first
-      // message starts from the same place (nothing of an earlier round in flight).
-      await waitFor(async () => (await admin.query(`SELECT count(*)::int AS n FROM notification_groups WHERE status = 'open'`)).rows[0].n === 0, 60_000 + WINDOW_SECONDS * 1000);
-      let last = -1;
-      await waitFor(async () => {
-        const n = await sink.count();
-        const settled = n === last;
-        last = n;
-        return settled;
-      }, 10_000);
+    for (const mode of r % 2 ? ['grouped', 'ungrouped'] : ['ungrouped', 'grouped']) {
+      await setWindow(mode === 'grouped' ? HOLD_WINDOW_SECONDS : 0);
+      // The previous round's deliveries drained: nothing of it pending or in flight.
+      await drained();
       await sink.reset();
-      const key = `${mode}-${r}`;
+      const key = `storm-${mode}-${r}`;
       const t0 = now();
       await send(key, true);
-      enqueueMs[mode].push(now() - t0);
-      const arrived = () => waitFor(async () => (await sink.stats()).latencies.length > 0, 30_000);
-      if (kind === 'alone') await arrived();
+      enqueueMs[`${mode}, in storm`].push(now() - t0);
       for (let i = 1; i < EVENTS; i++) await send(key, false);
       await arrived();
       const st = await sink.stats();
-      samples[mode].push(st.latencies[0]);
-      split[`${mode}, ${kind}`].push(st.latencies[0]);
-      storms[mode].events += EVENTS;
+      split[`${mode}, in storm`].push(st.latencies[0]);
+      if (mode === 'ungrouped') storms.ungrouped.events += EVENTS;
     }
   }
-  // Every grouped round's group released (window end), every message delivered: count them.
-  await waitFor(async () => (await admin.query(`SELECT count(*)::int AS n FROM notification_groups WHERE status = 'open'`)).rows[0].n === 0, 60_000 + WINDOW_SECONDS * 1000);
-  await waitFor(async () => (await admin.query(`SELECT count(*)::int AS n FROM notification_messages WHERE status IN ('pending', 'leased')`)).rows[0].n === 0, 60_000);
-  const delivered = await admin.query(
-    `SELECT g.key IS NOT NULL AS grouped, count(*)::int AS n
-     FROM notification_messages nm
-     LEFT JOIN notification_groups g ON g.id = COALESCE(nm.carries, nm.group_id)
-     WHERE nm.status = 'sent' AND nm.payload->'labels'->>'template_name' NOT LIKE 'warm-%'
-       AND (nm.carries IS NULL OR g.key NOT LIKE 'warm-%')
-     GROUP BY 1`,
-  );
-  for (const d of delivered.rows) storms[d.grouped ? 'grouped' : 'ungrouped'].delivered += d.n;
-  heldLeft = (await admin.query(`SELECT count(*)::int AS n FROM notification_messages WHERE status = 'held'`)).rows[0].n;
-  groups = (await admin.query(`SELECT count(*)::int AS n FROM notification_groups WHERE key NOT LIKE 'warm-%'`)).rows[0].n;
+  await drained();
+  storms.ungrouped.delivered = await count(`SELECT count(*)::int AS n FROM notification_messages WHERE status = 'sent' AND payload->'labels'->>'template_name' LIKE 'storm-ungrouped-%'`);
+
+  // Phase 1: single events, grouped and ungrouped interleaved.
+  for (let r = 0; r < ALONE; r++) {
+    for (const mode of r % 2 ? ['grouped', 'ungrouped'] : ['ungrouped', 'grouped']) {
+      await setWindow(mode === 'grouped' ? HOLD_WINDOW_SECONDS : 0);
+      await drained();
+      await sink.reset();
+      const t0 = now();
+      await send(`alone-${mode}-${r}`, true);
+      enqueueMs[`${mode}, alone`].push(now() - t0);
+      await arrived();
+      const st = await sink.stats();
+      split[`${mode}, alone`].push(st.latencies[0]);
+    }
+  }
   await prod.close();
   await replica.stop();
   await admin.end();
@@ -115,23 +129,22 @@ try {
   sink.close();
   await fresh.drop();
 }
+const seconds = round((now() - started) / 1000, 1);
 
 const rows = ['ungrouped', 'grouped'].map((mode) => ({
   mode,
-  rounds: samples[mode].length,
-  'first message ms (min / median / max)': mmm(samples[mode], 2),
-  'its enqueue ms (min / median / max)': mmm(enqueueMs[mode], 2),
+  storms: storms[mode].events / EVENTS,
   events: storms[mode].events,
   delivered: storms[mode].delivered,
   'messages per event': round(storms[mode].delivered / storms[mode].events, 4),
 }));
 table(rows);
 console.log('');
-table(Object.entries(split).map(([k, v]) => ({ 'first message': k, rounds: v.length, 'ms (min / median / max)': mmm(v, 2) })));
-const ratio = round(median(samples.grouped) / median(samples.ungrouped), 2);
-const ratioAlone = round(median(split['grouped, alone']) / median(split['ungrouped, alone']), 2);
-const ratioStorm = round(median(split['grouped, in storm']) / median(split['ungrouped, in storm']), 2);
-console.log(`bench/storm: first message grouped ÷ ungrouped (medians): alone ×${ratioAlone}, with its storm behind it ×${ratioStorm}, all rounds ×${ratio}`);
+table(Object.keys(split).map((k) => ({ 'first message': k, samples: split[k].length, 'enqueue → receiver ms (min / median / max)': mmm(split[k], 2), 'its enqueue call ms': mmm(enqueueMs[k], 2) })));
+const ratioOf = (xs, k) => round(median(xs[`grouped, ${k}`]) / median(xs[`ungrouped, ${k}`]), 2);
+const ratioAlone = ratioOf(split, 'alone');
+const ratioStorm = ratioOf(split, 'in storm');
+console.log(`bench/storm: first message grouped ÷ ungrouped (medians): alone ×${ratioAlone} (its enqueue call ×${ratioOf(enqueueMs, 'alone')}), with its storm behind it ×${ratioStorm} (×${ratioOf(enqueueMs, 'in storm')})`);
 const perEvent = round(storms.grouped.delivered / storms.grouped.events, 4);
 const targets = [
   {
@@ -154,13 +167,13 @@ const targets = [
     // Ideal: the first + one grouped message per storm (2 / EVENTS). A storm that outlasts the
     // window on a slow machine opens a second group: the target is ≤ 2 messages per group opened.
     id: '19.bench.messages',
-    label: `messages sent per event, storms of ${EVENTS} grouped (ungrouped: 1); ${groups} groups for ${ROUNDS} storms`,
+    label: `messages sent per event, storms of ${EVENTS} grouped (ungrouped: 1); ${groups} groups for ${COUNT} storms`,
     figure: String(perEvent),
     value: perEvent,
     target: `≤ 2 per group (${round((2 * groups) / storms.grouped.events, 4)}), none held`,
     met: storms.grouped.delivered <= 2 * groups && heldLeft === 0,
   },
 ];
-console.log(`bench/storm: groups ${groups} for ${ROUNDS} grouped storms, held left ${heldLeft}; load average after: ${loadavg()}`);
+console.log(`bench/storm: groups ${groups} for ${COUNT} grouped storms, held left ${heldLeft}; ${seconds} s; load average after: ${loadavg()}`);
 for (const t of targets) console.log(`bench/storm: ${t.id} ${t.label}: ${t.figure} (target ${t.target}) ${t.met ? 'met' : 'NOT met'}`);
-console.log(`bench/storm: results in ${writeResult('storm', { params: { ROUNDS, EVENTS, WINDOW_SECONDS }, rows, samples, split, enqueueMs, ratio, ratioAlone, ratioStorm, targets, loadavg: { before: loadBefore, after: loadavg() } })}`);
+console.log(`bench/storm: results in ${writeResult('storm', { params: { ALONE, ROUNDS, COUNT, EVENTS, WINDOW_SECONDS }, seconds, rows, split, enqueueMs, ratioAlone, ratioStorm, targets, loadavg: { before: loadBefore, after: loadavg() } })}`);

@@ -36,61 +36,10 @@ export interface HeldRow {
 /** NOTIFY channel of the group releasers: a group was opened; the payload is its due time (epoch ms). */
 export const GROUPS_CHANNEL = 'herald_notification_groups';
 
-export function holdStatement(channel: string): string {
-  return `WITH m AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
-      targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
-      imm boolean, tcount int, tperiod int, ord int)
-  ), ok AS (
-    SELECT m.*, notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2) AS hash
-    FROM m
-    WHERE NOT ${RECIPIENT_OPTED_OUT}
-  ), fresh AS (
-    SELECT ok.*,
-      row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
-      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue
-    FROM ok
-    -- A per-row probe of the dedupe index (a correlated LIMIT 1 subquery is never turned into an
-    -- anti-join): as NOT EXISTS, the generic plan built while the table was small seq-scanned it.
-    -- The hash covers the UTC day (0022): only that day's partition can hold it (0160).
-    WHERE (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash
-      AND x.created_at >= date_trunc('day', $2::timestamptz, 'UTC') AND x.created_at < date_trunc('day', $2::timestamptz, 'UTC') + interval '24 hours'
-      LIMIT 1) IS NULL
-  ), ex AS (
-    -- Open groups the events join without moving their end (list mode, digests): share-locked, not
-    -- rewritten, so a storm of held events writes no group row. The lock orders the join against a
-    -- release (FOR UPDATE): a group released meanwhile is re-checked, found released, and skipped.
-    SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key
-    FROM notification_groups g
-    WHERE g.status = 'open' AND g.max_due_at IS NULL
-      AND (g.user_id, g.method, g.kind, g.family, g.key) IN (SELECT f.uid, f.method, f.kind, f.family, f.key FROM fresh f WHERE f.reason <> 'throttle')
-    FOR SHARE OF g
-  ), o1 AS (
-    -- The group each other key would open, with its id chosen here: the upsert returns that id only
-    -- if it inserted the row (an open group of another enqueue, committed or not yet, keeps its own).
-    SELECT DISTINCT ON (f.uid, f.method, f.kind, f.family, f.key)
-      gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.lastdue, f.maxdue
-    FROM fresh f
-    WHERE f.reason <> 'throttle'
-      AND NOT EXISTS (SELECT 1 FROM ex WHERE ex.user_id = f.uid AND ex.method = f.method AND ex.kind = f.kind AND ex.family = f.family AND ex.key = f.key)
-    ORDER BY f.uid, f.method, f.kind, f.family, f.key, f.ord
-  ), g1 AS (
-    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
-    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.lastdue, o.maxdue
-    FROM o1 o
-    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
-    DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
-                                ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
-    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
-  ), gs AS (
-    SELECT ex.id, ex.user_id, ex.method, ex.kind, ex.family, ex.key, false AS created FROM ex
-    UNION ALL
-    SELECT g1.id, g1.user_id, g1.method, g1.kind, g1.family, g1.key, g1.created FROM g1
-  ), cand AS (
-    SELECT f.*, gs.id AS gid1, (f.reason = 'throttle' OR COALESCE(gs.created AND f.rk = 1 AND f.imm, false)) AS want
-    FROM fresh f
-    LEFT JOIN gs ON f.reason <> 'throttle' AND gs.user_id = f.uid AND gs.method = f.method AND gs.kind = f.kind AND gs.family = f.family AND gs.key = f.key
-  ), ranked AS (
+// The throttle counters and the throttle-only groups: only in the statement of a batch with a
+// throttled event. Each data-modifying CTE is executed, and its relation opened and locked, even
+// when no row reaches it.
+const THROTTLE_CTES = `  ), ranked AS (
     SELECT c.*, CASE WHEN c.want AND c.tcount IS NOT NULL
       THEN row_number() OVER (PARTITION BY c.uid, c.tid, c.method, c.want AND c.tcount IS NOT NULL ORDER BY c.ord) END AS trk
     FROM cand c
@@ -130,7 +79,81 @@ export function holdStatement(channel: string): string {
   ), placed AS (
     SELECT t.*, COALESCE(t.gid1, g2.id) AS gid, (t.want AND NOT t.throttled) AS now_
     FROM thr t
-    LEFT JOIN g2 ON t.reason = 'throttle' AND t.throttled AND g2.user_id = t.uid AND g2.method = t.method AND g2.kind = t.kind AND g2.family = t.family AND g2.key = t.key
+    LEFT JOIN g2 ON t.reason = 'throttle' AND t.throttled AND g2.user_id = t.uid AND g2.method = t.method AND g2.kind = t.kind AND g2.family = t.family AND g2.key = t.key`;
+const UNTHROTTLED = `  ), g2 AS (
+    SELECT NULL::timestamptz AS due_at, false AS created WHERE false
+  ), placed AS (
+    SELECT c.*, c.gid1 AS gid, c.want AS now_, false AS throttled FROM cand c`;
+
+/**
+ * The hold statement. `throttled`: some event has a throttle (else the five throttle CTEs, two of
+ * them upserts, are left out). `distinct`: no two events share a group key (one event, or one per
+ * channel), so each is its key's first and last: no window functions to rank them.
+ */
+export function holdStatement(channel: string, throttled = true, distinct = false): string {
+  return `WITH m AS (
+    SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
+      targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
+      imm boolean, tcount int, tperiod int, ord int)
+  ), ok AS MATERIALIZED (
+    -- Materialized: the hash is computed once per event, not once per partition the probe visits.
+    SELECT m.*, notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2) AS hash
+    FROM m
+    WHERE NOT ${RECIPIENT_OPTED_OUT}
+  ), ex AS (
+    -- Open groups the events join without moving their end (list mode, digests): share-locked, not
+    -- rewritten, so a storm of held events writes no group row. The lock orders the join against a
+    -- release (FOR UPDATE): a group released meanwhile is re-checked, found released, and skipped.
+    -- One probe of the open-key index per key: as a semi-join, the generic plan walked every open
+    -- group (every user's pending digest) for each event.
+    SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key
+    FROM (SELECT DISTINCT o.uid, o.method, o.kind, o.family, o.key FROM ok o WHERE o.reason <> 'throttle') k,
+    LATERAL (SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key FROM notification_groups g
+      WHERE g.user_id = k.uid AND g.method = k.method AND g.kind = k.kind AND g.family = k.family AND g.key = k.key
+        AND g.status = 'open' AND g.max_due_at IS NULL
+      FOR SHARE) g
+  ), fresh AS (
+    SELECT ok.*,
+      ${distinct ? '1::bigint AS rk, ok.due AS lastdue' : `row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
+      max(ok.due) OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key) AS lastdue`}
+    FROM ok
+    -- The daily dedupe, before an event can open a group or take a throttle slot. An event that
+    -- joins an open group needs no probe: its insert's ON CONFLICT DO NOTHING drops a duplicate, as
+    -- on the fast path (a storm's held events skip it). Else a per-row probe of the dedupe index (a
+    -- correlated LIMIT 1 subquery is never turned into an anti-join): as NOT EXISTS, the generic
+    -- plan built while the table was small seq-scanned it. On the hash alone: only the hash's UTC
+    -- day (0022) can hold it, but with that day's created_at range in the probe the generic plan
+    -- chose the created_at index and filtered the whole day's rows by hash (1.3 ms with 800 rows
+    -- that day, growing with every message). An index-only probe of each day's dedupe index (0160)
+    -- costs a few µs per partition.
+    WHERE EXISTS (SELECT 1 FROM ex WHERE ok.reason <> 'throttle' AND ex.user_id = ok.uid AND ex.method = ok.method AND ex.kind = ok.kind AND ex.family = ok.family AND ex.key = ok.key)
+      OR (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash LIMIT 1) IS NULL
+  ), o1 AS (
+    -- The group each other key would open, with its id chosen here: the upsert returns that id only
+    -- if it inserted the row (an open group of another enqueue, committed or not yet, keeps its own).
+    SELECT DISTINCT ON (f.uid, f.method, f.kind, f.family, f.key)
+      gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.lastdue, f.maxdue
+    FROM fresh f
+    WHERE f.reason <> 'throttle'
+      AND NOT EXISTS (SELECT 1 FROM ex WHERE ex.user_id = f.uid AND ex.method = f.method AND ex.kind = f.kind AND ex.family = f.family AND ex.key = f.key)
+    ORDER BY f.uid, f.method, f.kind, f.family, f.key, f.ord
+  ), g1 AS (
+    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.lastdue, o.maxdue
+    FROM o1 o
+    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
+    DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
+                                ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
+  ), gs AS (
+    SELECT ex.id, ex.user_id, ex.method, ex.kind, ex.family, ex.key, false AS created FROM ex
+    UNION ALL
+    SELECT g1.id, g1.user_id, g1.method, g1.kind, g1.family, g1.key, g1.created FROM g1
+  ), cand AS (
+    SELECT f.*, gs.id AS gid1, (f.reason = 'throttle' OR COALESCE(gs.created AND f.rk = 1 AND f.imm, false)) AS want
+    FROM fresh f
+    LEFT JOIN gs ON f.reason <> 'throttle' AND gs.user_id = f.uid AND gs.method = f.method AND gs.kind = f.kind AND gs.family = f.family AND gs.key = f.key
+${throttled ? THROTTLE_CTES : UNTHROTTLED}
   ), ins AS (
     INSERT INTO notification_messages
       (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
@@ -146,6 +169,62 @@ export function holdStatement(channel: string): string {
   ), opened AS (
     SELECT pg_notify('${GROUPS_CHANNEL}', (floor(extract(epoch FROM min(o.due_at)) * 1000))::bigint::text)
     FROM (SELECT due_at FROM g1 WHERE created UNION ALL SELECT due_at FROM g2 WHERE created) o
+    HAVING count(*) > 0
+  )
+  SELECT i.id, i.status::text AS status, z.woke
+  FROM (SELECT (SELECT count(*) FROM wake) + (SELECT count(*) FROM opened) AS woke) z
+  LEFT JOIN ins i ON true`;
+}
+
+/**
+ * The common case in a statement of its own: no throttle, and every event on its own group key (one
+ * event, or one per channel). Each event is then its key's first and last, so nothing ranks events
+ * per key and the group an event joins or opens is found per event: five CTEs fewer than
+ * holdStatement (~10 % of its server time). Same rules, locks and wake-ups.
+ */
+export function holdDistinctStatement(channel: string): string {
+  return `WITH ok AS MATERIALIZED (
+    SELECT m.*, notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2) AS hash
+    FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
+      targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
+      imm boolean, tcount int, tperiod int, ord int)
+    WHERE NOT ${RECIPIENT_OPTED_OUT}
+  ), ex AS (
+    SELECT k.id AS mid, g.id
+    FROM ok k,
+    LATERAL (SELECT g.id FROM notification_groups g
+      WHERE g.user_id = k.uid AND g.method = k.method AND g.kind = k.kind AND g.family = k.family AND g.key = k.key
+        AND g.status = 'open' AND g.max_due_at IS NULL
+      FOR SHARE) g
+  ), fresh AS (
+    SELECT ok.*, ex.id AS exid FROM ok LEFT JOIN ex ON ex.mid = ok.id
+    WHERE ex.id IS NOT NULL OR (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash LIMIT 1) IS NULL
+  ), o1 AS (
+    SELECT gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.due, f.maxdue FROM fresh f WHERE f.exid IS NULL
+  ), g1 AS (
+    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.due, o.maxdue
+    FROM o1 o
+    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
+    DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
+                                ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
+  ), ins AS (
+    INSERT INTO notification_messages
+      (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
+    SELECT f.id, f.tid, f.uid, f.method, f.payload, f.targets, f.by, $2, f.hash,
+      CASE WHEN g1.created AND f.imm THEN 'pending' ELSE 'held' END::notification_message_status,
+      CASE WHEN g1.created AND f.imm THEN NULL ELSE 'held: ' || f.reason END,
+      COALESCE(f.exid, g1.id)
+    FROM fresh f
+    LEFT JOIN g1 ON f.exid IS NULL AND g1.user_id = f.uid AND g1.method = f.method AND g1.kind = f.kind AND g1.family = f.family AND g1.key = f.key
+    ON CONFLICT DO NOTHING
+    RETURNING id, status
+  ), wake AS (
+    SELECT pg_notify('${channel}', '') FROM (SELECT 1 FROM ins WHERE status = 'pending' LIMIT 1) x
+  ), opened AS (
+    SELECT pg_notify('${GROUPS_CHANNEL}', (floor(extract(epoch FROM min(g1.due_at)) * 1000))::bigint::text)
+    FROM g1 WHERE g1.created
     HAVING count(*) > 0
   )
   SELECT i.id, i.status::text AS status, z.woke
@@ -175,6 +254,12 @@ export async function holdMessages(q: Queryable, channel: string, rows: HeldRow[
     tperiod: r.routed.throttle?.periodSeconds ?? null,
     ord: r.ord,
   }));
-  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(holdStatement(channel), [JSON.stringify(doc), createdAt], { name: 'herald_enqueue_hold' });
+  const throttled = rows.some((r) => r.routed.throttle);
+  const keys = new Set(rows.map((r) => `${r.uid}\u0000${r.method}\u0000${r.routed.kind}\u0000${r.routed.family}\u0000${r.routed.key}`));
+  const distinct = keys.size === rows.length;
+  const sql = !throttled && distinct ? holdDistinctStatement(channel) : holdStatement(channel, throttled, distinct);
+  const res = await q.query<{ id: string | null; status: 'pending' | 'held' }>(sql, [JSON.stringify(doc), createdAt], {
+    name: `herald_enqueue_hold${throttled ? '' : '_burst'}${distinct ? '_distinct' : ''}`,
+  });
   return new Map(res.rows.flatMap((r) => (r.id ? [[r.id, r.status] as const] : [])));
 }
