@@ -59,11 +59,16 @@ class PreparedStatements {
       const serialize = this.pg.serializers[types[i]];
       return serialize ? serialize(v) : String(v);
     });
+    const run = [ser.bind({ statement: name, values: values as (string | null)[] }), ser.describe({ type: 'P' }), ser.execute({}), ser.sync()];
+    // The generic plan from the first run: with `auto` PostgreSQL kept planning the enqueue's
+    // lookup for every event (its generic plan's estimate is higher), 1.5 → 0.7 ms. Only for these
+    // statements: set and reset around them (inside a transaction, an abort reverts the SET too).
     const messages = await this.pg.execProtocolStream(
-      concat([ser.bind({ statement: name, values: values as (string | null)[] }), ser.describe({ type: 'P' }), ser.execute({}), ser.sync()]),
+      concat([ser.query('SET plan_cache_mode = force_generic_plan'), ...run, ser.query('RESET plan_cache_mode')]),
       { syncToFs: false },
     );
-    const r = parse.parseResults(messages, this.pg.parsers)[0] ?? { rows: [], affectedRows: 0 };
+    // Result sets: the SET, the statement, the RESET.
+    const r = parse.parseResults(messages, this.pg.parsers)[1] ?? { rows: [], affectedRows: 0 };
     return { rows: r.rows as R[], rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
   }
 }
