@@ -30,24 +30,32 @@ interface Prepared {
  * PostgreSQL's cached generic plan, so no planning (docs/performance.md, 24.5). Planning was most of
  * the cost of the hot statements on PGlite: 6 ms of the lease's 7 ms, across the message partitions.
  */
-class PreparedStatements {
-  private readonly byName = new Map<string, Prepared>();
+/** Statements prepared on each engine instance (they live as long as it does, whoever wraps it). */
+const preparedOn = new WeakMap<object, Map<string, Prepared>>();
 
-  constructor(private readonly pg: PGliteLike) {}
+class PreparedStatements {
+  private readonly byName: Map<string, Prepared>;
+
+  constructor(private readonly pg: PGliteLike) {
+    let m = preparedOn.get(pg);
+    if (!m) preparedOn.set(pg, (m = new Map()));
+    this.byName = m;
+  }
 
   /** Runs a named statement; `inTx`: already inside pg.transaction (holds its mutex). */
   async run<R>(name: string, sql: string, params: unknown[], inTx: boolean): Promise<QueryResult<R> | undefined> {
-    const known = this.byName.get(name);
     // The name must go with one SQL text; anything else runs as an ordinary statement.
-    if (known && known.sql !== sql) return undefined;
-    const go = () => this.pg.runExclusive(() => this.execute<R>(name, sql, params, known));
+    if (this.byName.has(name) && this.byName.get(name)!.sql !== sql) return undefined;
+    const go = () => this.pg.runExclusive(() => this.execute<R>(name, sql, params));
     return inTx ? go() : this.pg._runExclusiveTransaction(go);
   }
 
-  private async execute<R>(name: string, sql: string, params: unknown[], known: Prepared | undefined): Promise<QueryResult<R>> {
+  private async execute<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
     const { protocol, parse } = await loadPGlite();
     const ser = protocol.serialize;
-    let prepared = known;
+    // Looked up under the engine's lock: two first runs of one name prepare it once.
+    let prepared = this.byName.get(name);
+    if (prepared && prepared.sql !== sql) throw new Error(`statement name ${name} used for two SQL texts`);
     if (!prepared) {
       const described = await this.pg.execProtocolStream(concat([ser.parse({ name, text: sql }), ser.describe({ type: 'S', name }), ser.sync()]), { syncToFs: false });
       prepared = { sql, paramTypes: parse.parseDescribeStatementResults(described) };
