@@ -22,17 +22,17 @@ interface Prepared {
   paramTypes: number[];
 }
 
+/** Statements prepared on each engine instance (they live as long as it does, whoever wraps it). */
+const preparedOn = new WeakMap<object, Map<string, Prepared>>();
+
 /**
  * PGlite's own query() plans every statement again (unnamed statement) and makes six calls into
  * the engine (parse, describe, bind, describe, execute, sync). A statement given a name
  * (QueryOptions.name) is prepared once per engine instance, as node-postgres does on a server,
- * and each run is then one call of bind, describe, execute and sync: no parse, and after five runs
- * PostgreSQL's cached generic plan, so no planning (docs/performance.md, 24.5). Planning was most of
- * the cost of the hot statements on PGlite: 6 ms of the lease's 7 ms, across the message partitions.
+ * and each run is then one call into the engine (bind, describe, execute, sync) on its cached
+ * generic plan: no parse, no planning (docs/performance.md, 24.5). Planning across the message
+ * partitions was most of the cost of the hot statements on PGlite: ~6 ms of the lease's ~7 ms.
  */
-/** Statements prepared on each engine instance (they live as long as it does, whoever wraps it). */
-const preparedOn = new WeakMap<object, Map<string, Prepared>>();
-
 class PreparedStatements {
   private readonly byName: Map<string, Prepared>;
 
