@@ -4,14 +4,100 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Database, Queryable, QueryResult, Session } from './database.js';
+import { gunzipSync } from 'node:zlib';
+import type { Database, Queryable, QueryOptions, QueryResult, Session } from './database.js';
 import { loadMigrations, migrate, type Migration } from './migrate.js';
 
-type PGliteLike = Pick<PGlite, 'query' | 'exec' | 'transaction' | 'listen' | 'close' | 'refreshArrayTypes'>;
+type PGliteLike = Pick<
+  PGlite,
+  'query' | 'exec' | 'transaction' | 'listen' | 'close' | 'refreshArrayTypes' | 'execProtocolStream' | 'runExclusive' | '_runExclusiveTransaction' | 'serializers' | 'parsers'
+>;
 
-function wrap(c: Pick<PGlite, 'query' | 'exec'>): Queryable {
+type PGliteModule = typeof import('@electric-sql/pglite');
+let pgliteModule: Promise<PGliteModule> | undefined;
+const loadPGlite = () => (pgliteModule ??= import('@electric-sql/pglite'));
+
+interface Prepared {
+  sql: string;
+  paramTypes: number[];
+}
+
+/** Statements prepared on each engine instance (they live as long as it does, whoever wraps it). */
+const preparedOn = new WeakMap<object, Map<string, Prepared>>();
+
+/**
+ * PGlite's own query() plans every statement again (unnamed statement) and makes six calls into
+ * the engine (parse, describe, bind, describe, execute, sync). A statement given a name
+ * (QueryOptions.name) is prepared once per engine instance, as node-postgres does on a server,
+ * and each run is then one call into the engine (bind, describe, execute, sync) on its cached
+ * generic plan: no parse, no planning (docs/performance.md, 24.5). Planning across the message
+ * partitions was most of the cost of the hot statements on PGlite: ~6 ms of the lease's ~7 ms.
+ */
+class PreparedStatements {
+  private readonly byName: Map<string, Prepared>;
+
+  constructor(private readonly pg: PGliteLike) {
+    let m = preparedOn.get(pg);
+    if (!m) preparedOn.set(pg, (m = new Map()));
+    this.byName = m;
+  }
+
+  /** Runs a named statement; `inTx`: already inside pg.transaction (holds its mutex). */
+  async run<R>(name: string, sql: string, params: unknown[], inTx: boolean): Promise<QueryResult<R> | undefined> {
+    // The name must go with one SQL text; anything else runs as an ordinary statement.
+    if (this.byName.has(name) && this.byName.get(name)!.sql !== sql) return undefined;
+    const go = () => this.pg.runExclusive(() => this.execute<R>(name, sql, params));
+    return inTx ? go() : this.pg._runExclusiveTransaction(go);
+  }
+
+  private async execute<R>(name: string, sql: string, params: unknown[]): Promise<QueryResult<R>> {
+    const { protocol, parse } = await loadPGlite();
+    const ser = protocol.serialize;
+    // Looked up under the engine's lock: two first runs of one name prepare it once.
+    let prepared = this.byName.get(name);
+    if (prepared && prepared.sql !== sql) throw new Error(`statement name ${name} used for two SQL texts`);
+    if (!prepared) {
+      const described = await this.pg.execProtocolStream(concat([ser.parse({ name, text: sql }), ser.describe({ type: 'S', name }), ser.sync()]), { syncToFs: false });
+      prepared = { sql, paramTypes: parse.parseDescribeStatementResults(described) };
+      this.byName.set(name, prepared);
+    }
+    const types = prepared.paramTypes;
+    const values = params.map((v, i) => {
+      if (v === null || v === undefined) return null;
+      const serialize = this.pg.serializers[types[i]];
+      return serialize ? serialize(v) : String(v);
+    });
+    const run = [ser.bind({ statement: name, values: values as (string | null)[] }), ser.describe({ type: 'P' }), ser.execute({}), ser.sync()];
+    // The generic plan from the first run: with `auto` PostgreSQL kept planning the enqueue's
+    // lookup for every event (its generic plan's estimate is higher), 1.5 → 0.7 ms. Only for these
+    // statements: set and reset around them (inside a transaction, an abort reverts the SET too).
+    const messages = await this.pg.execProtocolStream(
+      concat([ser.query('SET plan_cache_mode = force_generic_plan'), ...run, ser.query('RESET plan_cache_mode')]),
+      { syncToFs: false },
+    );
+    // Result sets: the SET, the statement, the RESET.
+    const r = parse.parseResults(messages, this.pg.parsers)[1] ?? { rows: [], affectedRows: 0 };
+    return { rows: r.rows as R[], rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function wrap(c: Pick<PGlite, 'query' | 'exec'>, prepared?: PreparedStatements, inTx = false): Queryable {
   return {
-    async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    async query<R>(sql: string, params?: unknown[], opts?: QueryOptions): Promise<QueryResult<R>> {
+      if (opts?.name && prepared) {
+        const r = await prepared.run<R>(opts.name, sql, params ?? [], inTx);
+        if (r) return r;
+      }
       const r = await c.query<R>(sql, params);
       // PGlite reports affectedRows 0 for SELECT: count returned rows too, as pg does.
       return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
@@ -54,12 +140,13 @@ function processAlive(pid: number): boolean {
 
 /** Wraps an open PGlite instance (a data directory, memory, or a test clone). */
 export function fromPGlite(pg: PGliteLike, onClose?: () => void): Database {
-  const base = wrap(pg);
+  const prepared = new PreparedStatements(pg);
+  const base = wrap(pg, prepared);
   const locks = new Map<number, Promise<unknown>>();
   return {
     engine: 'pglite',
     query: base.query,
-    tx: <T>(fn: (q: Queryable) => Promise<T>) => pg.transaction((t) => fn(wrap(t))),
+    tx: <T>(fn: (q: Queryable) => Promise<T>) => pg.transaction((t) => fn(wrap(t, prepared, true))),
     exec: base.exec,
     listen: (channel, fn) => pg.listen(channel, fn).then((stop) => async () => stop()),
     // One process owns the directory, so an in-process queue per key is the whole lock.
@@ -101,6 +188,8 @@ const manifestPath = (snapshot: string) => snapshot.replace(/\.tar\.gz$/, '.json
 interface SnapshotManifest {
   pglite: string;
   migrations: { version: string; sha256: string }[];
+  /** The UPDATEs that give the seed rows this start's time (restampSeedRows): tables with rows only. */
+  restamp?: string[];
 }
 
 function migrationManifest(migrations: Migration[]): SnapshotManifest['migrations'] {
@@ -126,11 +215,12 @@ export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = l
   const pg = await PGlite.create();
   try {
     await migrate(fromPGlite(pg), migrations);
+    const restamp = await seedRestamps(pg);
     await pg.exec('CHECKPOINT');
     const tar = Buffer.from(await (await pg.dumpDataDir('gzip')).arrayBuffer());
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, tar);
-    const manifest: SnapshotManifest = { pglite: await pgliteVersion(), migrations: migrationManifest(migrations) };
+    const manifest: SnapshotManifest = { pglite: await pgliteVersion(), migrations: migrationManifest(migrations), restamp };
     fs.writeFileSync(manifestPath(file), JSON.stringify(manifest, null, 1) + '\n');
   } finally {
     await pg.close();
@@ -141,14 +231,14 @@ export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = l
  * The snapshot, when it can stand for a fresh directory: built by this PGlite version, and its
  * migrations are the first ones of this build, unchanged (later ones are applied at start as usual).
  */
-async function usableSnapshot(file: string, migrations: Migration[]): Promise<Buffer | undefined> {
+async function usableSnapshot(file: string, migrations: Migration[]): Promise<{ tar: Buffer; manifest: SnapshotManifest } | undefined> {
   try {
     const manifest = JSON.parse(fs.readFileSync(manifestPath(file), 'utf8')) as SnapshotManifest;
     if (manifest.pglite !== (await pgliteVersion())) return undefined;
     const current = migrationManifest(migrations);
     if (manifest.migrations.length > current.length) return undefined;
     if (manifest.migrations.some((m, i) => m.version !== current[i].version || m.sha256 !== current[i].sha256)) return undefined;
-    return fs.readFileSync(file);
+    return { tar: fs.readFileSync(file), manifest };
   } catch {
     return undefined;
   }
@@ -157,17 +247,86 @@ async function usableSnapshot(file: string, migrations: Migration[]): Promise<Bu
 /**
  * Rows the migrations seed (the default organization, the system user, templates) carry the time
  * the snapshot was built; give them this start's time, as a run of the migrations would have. No
- * triggers fire (replica role): nothing else changes.
+ * triggers fire (replica role): nothing else changes. The statements are listed when the snapshot
+ * is built, for the tables that have rows: reading information_schema and updating every table at
+ * start took ~1.1 s of a cold start (docs/performance.md, 24.5).
  */
-async function restampSeedRows(pg: Pick<PGlite, 'query' | 'exec'>): Promise<void> {
+async function seedRestamps(pg: Pick<PGlite, 'query' | 'exec'>): Promise<string[]> {
   const r = await pg.query<{ stmt: string }>(
     `SELECT format('UPDATE %I SET %I = now();', c.table_name, c.column_name) AS stmt
      FROM information_schema.columns c
      JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name AND t.table_type = 'BASE TABLE'
-     WHERE c.table_schema = 'public' AND c.column_name IN ('created_at', 'updated_at', 'applied_at') AND c.data_type LIKE 'timestamp%'`,
+     WHERE c.table_schema = 'public' AND c.column_name IN ('created_at', 'updated_at', 'applied_at') AND c.data_type LIKE 'timestamp%'
+     ORDER BY c.table_name, c.column_name`,
   );
-  if (!r.rows.length) return;
-  await pg.exec(['BEGIN;', 'SET LOCAL session_replication_role = replica;', ...r.rows.map((x) => x.stmt), 'COMMIT;'].join('\n'));
+  // Each tried once, rolled back: those that update a row are kept.
+  const out: string[] = [];
+  await pg.exec('BEGIN; SET LOCAL session_replication_role = replica;');
+  try {
+    for (const { stmt } of r.rows) if ((await pg.exec(stmt))[0]?.affectedRows) out.push(stmt);
+  } finally {
+    await pg.exec('ROLLBACK');
+  }
+  return out;
+}
+
+async function restampSeedRows(pg: Pick<PGlite, 'query' | 'exec'>, statements?: string[]): Promise<void> {
+  const stmts = statements ?? (await seedRestamps(pg));
+  if (!stmts.length) return;
+  await pg.exec(['BEGIN;', 'SET LOCAL session_replication_role = replica;', ...stmts, 'COMMIT;'].join('\n'));
+}
+
+/**
+ * Unpacks the snapshot's tarball (PGlite's own format: ustar, regular files and directories) into
+ * the data directory with Node's fs, which PGlite then opens as an existing database. PGlite's
+ * loadDataDir writes each file through the engine's emulated filesystem: 1.4–2.5 s of a cold start
+ * against ~0.1 s here. Returns false (nothing left behind) on anything it does not know.
+ */
+function unpackSnapshot(tarGz: Buffer, dir: string): boolean {
+  const tar = gunzipSync(tarGz);
+  const files: { name: string; data?: Buffer }[] = [];
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const h = tar.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const str = (from: number, len: number) => h.toString('latin1', from, from + len).replace(/\0.*$/s, '');
+    const size = parseInt(str(124, 12).trim() || '0', 8);
+    const type = str(156, 1) || '0';
+    const prefix = str(257, 6).startsWith('ustar') ? str(345, 155) : '';
+    const name = (prefix ? `${prefix}/` : '') + str(0, 100);
+    const rel = path.normalize(name).replace(/^([/\\]|\.\.[/\\])+/, '');
+    if (!Number.isFinite(size) || (type !== '0' && type !== '5') || rel.startsWith('..')) return false;
+    if (rel && rel !== '.') files.push({ name: rel, data: type === '0' ? tar.subarray(at + 512, at + 512 + size) : undefined });
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  // Unpacked beside it and renamed into place: a start killed half-way leaves no half a database.
+  const tmp = `${dir}.unpacking-${process.pid}`;
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    for (const f of files) {
+      const p = path.join(tmp, f.name);
+      if (!f.data) fs.mkdirSync(p, { recursive: true, mode: 0o700 });
+      else {
+        fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
+        // Zeros at the end (most of the 16 MB WAL segment) are left to the file system as a hole.
+        let end = f.data.length;
+        while (end > 0 && f.data[end - 1] === 0) end--;
+        const fd = fs.openSync(p, 'w', 0o600);
+        try {
+          fs.writeSync(fd, f.data, 0, end);
+          if (end < f.data.length) fs.ftruncateSync(fd, f.data.length);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+    }
+    if (!fs.existsSync(path.join(tmp, 'PG_VERSION'))) throw new Error('not a data directory');
+    fs.renameSync(tmp, dir);
+    return true;
+  } catch {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    return false;
+  }
 }
 
 /**
@@ -186,8 +345,11 @@ export async function openPGlite(dataDir: string, opts: { snapshot?: string | fa
     const fresh = !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
     const snapshot = fresh && opts.snapshot !== false ? await usableSnapshot(opts.snapshot ?? PGLITE_SNAPSHOT, loadMigrations()) : undefined;
     if (snapshot) {
-      const pg = await PGlite.create(dir, { loadDataDir: new Blob([snapshot]), startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
-      await restampSeedRows(pg);
+      const unpacked = unpackSnapshot(snapshot.tar, dir);
+      const pg = unpacked
+        ? await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] })
+        : await PGlite.create(dir, { loadDataDir: new Blob([snapshot.tar]), startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+      await restampSeedRows(pg, snapshot.manifest.restamp);
       return fromPGlite(pg, unlock);
     }
     const pg = await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });

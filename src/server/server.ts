@@ -1,7 +1,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database.js';
-import { openPostgres } from '../db/postgres.js';
 import { openPGlite } from '../db/pglite.js';
 import { migrate } from '../db/migrate.js';
 import { buildApp, type RouteModule, type Security } from './app.js';
@@ -50,7 +49,8 @@ export interface RunningServer {
 }
 
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
-  if (config.pgConnectionUrl) return openPostgres({ url: config.pgConnectionUrl, log });
+  // Loaded only when used: the embedded default does not pay for node-postgres at start (~60 ms).
+  if (config.pgConnectionUrl) return (await import('../db/postgres.js')).openPostgres({ url: config.pgConnectionUrl, log });
   log.info({ data_dir: config.dataDir }, 'using the embedded database');
   return openPGlite(config.dataDir);
 }

@@ -37,7 +37,17 @@ export interface DispatcherOptions {
   now?: Clock;
   /** Where it arms its timers (poll, retries, purge, result-write retries); with `clock`, tests move time. */
   scheduler?: Scheduler;
+  /**
+   * How long a delivery result waits for others before they are written together (real time).
+   * Default 0 (written at once; results arriving during a write go in the next) on PostgreSQL, and
+   * RESULT_COALESCE_PGLITE_MS on the embedded engine: its statements run synchronously on this
+   * thread, so no result ever arrives during a write and each delivery was one statement of its own.
+   */
+  resultCoalesceMs?: number;
 }
+
+/** docs/performance.md (24.5): webhook result writes per message 1.0 → ~0.1 at 500/s. */
+const RESULT_COALESCE_PGLITE_MS = 10;
 
 /**
  * The dispatcher's modes. `idle` (built) → start → `running` ⇄ `paused` → stop → `draining` →
@@ -124,6 +134,8 @@ export class Dispatcher {
   private readonly refs = new Map<string, MessageRef>();
   private syncing: Promise<void> | undefined;
   private syncTimer: TimerHandle | undefined;
+  private coalesceTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly resultCoalesceMs: number;
   private pollTimer: TimerHandle | undefined;
   private purgeTimer: TimerHandle | undefined;
   /** Retry due times (ms, ascending, distinct); one timer is armed for the first. */
@@ -140,6 +152,7 @@ export class Dispatcher {
     this.clock = opts.clock ?? opts.now ?? systemClock;
     this.timers = opts.scheduler ?? systemScheduler;
     this.locks = new MessageLocks(opts.db, opts.log);
+    this.resultCoalesceMs = opts.resultCoalesceMs ?? (opts.db.engine === 'pglite' ? RESULT_COALESCE_PGLITE_MS : 0);
   }
 
   private get log(): Logger {
@@ -551,12 +564,21 @@ export class Dispatcher {
     this.opts.metrics.pendingUpdates.set(this.pendingResults());
     // Group commit: write at once when no write is running; results arriving meanwhile are
     // written together as soon as it ends.
-    if (!this.syncing && this.syncTimer === undefined) void this.flush();
+    if (this.syncing || this.syncTimer !== undefined || this.coalesceTimer !== undefined) return;
+    if (!this.resultCoalesceMs) return void this.flush();
+    this.coalesceTimer = setTimeout(() => {
+      this.coalesceTimer = undefined;
+      void this.flush();
+    }, this.resultCoalesceMs);
   }
 
   /** Writes buffered results; one writer at a time, everything buffered goes in the next write. */
   async flush(): Promise<void> {
     while (this.syncing) await this.syncing;
+    if (this.coalesceTimer !== undefined) {
+      clearTimeout(this.coalesceTimer);
+      this.coalesceTimer = undefined;
+    }
     if (!this.pendingResults()) return;
     if (this.syncTimer !== undefined) {
       this.timers.clearTimeout(this.syncTimer);

@@ -129,6 +129,7 @@ export async function lockAndFetchMessages(
      ${TEMPLATE_JOINS}
      ORDER BY nm.created_at`,
     [p.maxAttempts, p.exclude, p.count],
+    { name: 'herald_lock_and_fetch_messages' },
   );
   return r.rows;
 }
