@@ -28,8 +28,9 @@ export interface EnqueueRequest {
 
 export interface Enqueuer {
   /**
-   * Enqueues notifications, one message per delivery method, with two round trips whatever the
-   * batch size (templates and users, then one INSERT). Skipped: a template the user disabled (or an
+   * Enqueues notifications, one message per delivery method, in one statement whatever the batch
+   * size when every template and user is cached and has no rules or routes (else two: templates and
+   * users, then one INSERT; and the hold for events with rules). Skipped: a template the user disabled (or an
    * opt-in one not enabled), a message identical to one already sent that UTC day, and the inbox for
    * a one-time passcode. Returns the inserted ids per request, in order; an unknown template or user
    * fails the batch. A single notification is `enqueueMany([req])`. Pass the caller's transaction to
@@ -107,6 +108,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   // look-up of its own: each one insert statement re-reads the rows it used and inserts nothing when
   // one differs (below), so a stale entry costs a retry on the full path, never a wrong row. Per
   // enqueuer (one per process and database), bounded.
+  let inFlight = 0;
   const templateCache = new Map<string, CachedTemplate>();
   const userCache = new Map<string, CachedUser>();
   const remember = <V>(m: Map<string, V>, k: string, v: V, max: number) => {
@@ -166,6 +168,10 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
    * user changed, went, or got rules or a route; the caller then takes the full path.
    */
   async function fast(reqs: EnqueueRequest[], q: Queryable, own: boolean): Promise<string[][] | undefined> {
+    // The wake-up goes in the statement when it cannot hold up a concurrent commit of this process
+    // (no other enqueue of ours in flight): one statement per event for a producer that enqueues one
+    // at a time, instead of an insert and a wake-up.
+    const inline = !own || inFlight === 1;
     const templates = new Map<string, MetaTemplate>();
     const users = new Map<string, MetaUser>();
     for (const r of reqs) {
@@ -212,10 +218,10 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
          WHERE NOT EXISTS (SELECT 1 FROM stale) AND NOT ${RECIPIENT_OPTED_OUT}
          ON CONFLICT DO NOTHING
          RETURNING id)
-       SELECT id${own ? '' : `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke`} FROM ins
-       UNION ALL SELECT NULL${own ? '' : ', NULL'} FROM stale`,
+       SELECT id${inline ? `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke` : ''} FROM ins
+       UNION ALL SELECT NULL${inline ? ', NULL' : ''} FROM stale`,
       [JSON.stringify(rows), createdAt, JSON.stringify(tdoc), JSON.stringify(udoc)],
-      { name: own ? 'herald_enqueue_fast_own' : 'herald_enqueue_fast' },
+      { name: inline ? 'herald_enqueue_fast' : 'herald_enqueue_fast_own' },
     );
     if (r.rows.some((x) => x.id === null)) {
       // Forget what was used: the full path reads it again.
@@ -223,7 +229,9 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       for (const id of users.keys()) userCache.delete(id);
       return undefined;
     }
-    if (own && r.rows.length) wake();
+    if (!inline && r.rows.length) wake();
+    // Delivered at this commit, after those of the enqueues that asked for another wake-up.
+    else if (own && r.rows.length) wakeAgain = false;
     collect(out, rows, owner, r.rows.map((x) => x.id));
     return out;
   }
@@ -235,74 +243,81 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       // In the caller's transaction the wake-up goes with it (NOTIFY is delivered on commit); on its
       // own, the insert commits first and the wake-up follows (above).
       const own = q === opts.db;
-      const done = await fast(reqs, q, own);
-      if (done) return done;
-      const templateIds = [...new Set(reqs.map((r) => r.templateId))];
-      const userIds = [...new Set(reqs.map((r) => r.userId))];
-      // Templates and users in one statement: one round trip, also inside a transaction. `rules`:
-      // the template's grouping/throttle rules and the user's digest/quiet hours (issue 19), if any.
-      const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string; rules: (TemplateRules & UserRules) | null; routed: string[] | null }>(
-        `SELECT 't' AS kind, id, name, actions, method, NULL AS email, NULL AS user_name, NULL AS username,
-                (SELECT to_jsonb(r) FROM notification_template_rules r WHERE r.template_id = t.id) AS rules, NULL::text[] AS routed
-         FROM notification_templates t WHERE id = ANY($1::uuid[])
-         UNION ALL
-         SELECT 'u', id, NULL, NULL, NULL, email, COALESCE(NULLIF(name, ''), NULLIF(username, ''), ''), username,
-                (SELECT to_jsonb(r) FROM notification_user_rules r WHERE r.user_id = u.id),
-                (SELECT array_agg(DISTINCT dr.notification_template_id::text) FROM notification_destination_routes dr
-                 JOIN user_destinations d ON d.id = dr.destination_id AND d.status = 'active'
-                 WHERE dr.user_id = u.id AND dr.enabled AND dr.notification_template_id = ANY($1::uuid[]))
-         FROM users u WHERE id = ANY($2::uuid[])`,
-        [templateIds, userIds],
-        { name: 'herald_enqueue_meta_routes' },
-      );
-      const templates = new Map<string, MetaTemplate>();
-      const users = new Map<string, MetaUser>();
-      for (const m of meta.rows) {
-        if (m.kind === 't') {
-          const t = { name: m.name, actions: m.actions, method: m.method, rules: m.rules };
-          templates.set(m.id, t);
-          remember(templateCache, m.id, t, 1000);
-        } else {
-          const u = { email: m.email, name: m.user_name, username: m.username, rules: m.rules, routed: m.routed };
-          users.set(m.id, u);
-          remember(userCache, m.id, { email: u.email, name: u.name, username: u.username, slow: !!m.rules || !!m.routed?.length }, 10_000);
-        }
+      if (own) inFlight++;
+      try {
+        return (await fast(reqs, q, own)) ?? (await full(reqs, q, own));
+      } finally {
+        if (own) inFlight--;
       }
-      const createdAt = now();
-      const { rows, owner, held, heldOwner } = build(reqs, templates, users, createdAt);
-      const out: string[][] = reqs.map(() => []);
-      if (held.length) {
-        const placed = await holdMessages(q, ENQUEUED_CHANNEL, held, createdAt);
-        held.forEach((row, k) => {
-          if (placed.has(row.id)) out[heldOwner[k]].push(row.id);
-        });
-      }
-      if (!rows.length) {
-        if (!held.length) opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
-        return out;
-      }
-      // The batch travels as one JSON document: no per-element array escaping in Node or PostgreSQL,
-      // and each payload is parsed once, straight into jsonb.
-      const r = await q.query<{ id: string }>(
-        `WITH ins AS (
-           INSERT INTO notification_messages
-             (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
-           SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $2,
-                  notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2)
-           FROM jsonb_to_recordset($1::jsonb)
-                AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
-           WHERE NOT ${RECIPIENT_OPTED_OUT}
-           ON CONFLICT DO NOTHING
-           RETURNING id)
-         SELECT id${own ? '' : `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke`} FROM ins`,
-        [JSON.stringify(rows), createdAt],
-        { name: own ? 'herald_enqueue_many_own' : 'herald_enqueue_many' },
-      );
-      if (own && r.rows.length) wake();
-      collect(out, rows, owner, r.rows.map((x) => x.id));
-      return out;
     },
   };
+
+  async function full(reqs: EnqueueRequest[], q: Queryable, own: boolean): Promise<string[][]> {
+    const templateIds = [...new Set(reqs.map((r) => r.templateId))];
+    const userIds = [...new Set(reqs.map((r) => r.userId))];
+    // Templates and users in one statement: one round trip, also inside a transaction. `rules`:
+    // the template's grouping/throttle rules and the user's digest/quiet hours (issue 19), if any.
+    const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string; rules: (TemplateRules & UserRules) | null; routed: string[] | null }>(
+      `SELECT 't' AS kind, id, name, actions, method, NULL AS email, NULL AS user_name, NULL AS username,
+              (SELECT to_jsonb(r) FROM notification_template_rules r WHERE r.template_id = t.id) AS rules, NULL::text[] AS routed
+       FROM notification_templates t WHERE id = ANY($1::uuid[])
+       UNION ALL
+       SELECT 'u', id, NULL, NULL, NULL, email, COALESCE(NULLIF(name, ''), NULLIF(username, ''), ''), username,
+              (SELECT to_jsonb(r) FROM notification_user_rules r WHERE r.user_id = u.id),
+              (SELECT array_agg(DISTINCT dr.notification_template_id::text) FROM notification_destination_routes dr
+               JOIN user_destinations d ON d.id = dr.destination_id AND d.status = 'active'
+               WHERE dr.user_id = u.id AND dr.enabled AND dr.notification_template_id = ANY($1::uuid[]))
+       FROM users u WHERE id = ANY($2::uuid[])`,
+      [templateIds, userIds],
+      { name: 'herald_enqueue_meta_routes' },
+    );
+    const templates = new Map<string, MetaTemplate>();
+    const users = new Map<string, MetaUser>();
+    for (const m of meta.rows) {
+      if (m.kind === 't') {
+        const t = { name: m.name, actions: m.actions, method: m.method, rules: m.rules };
+        templates.set(m.id, t);
+        remember(templateCache, m.id, t, 1000);
+      } else {
+        const u = { email: m.email, name: m.user_name, username: m.username, rules: m.rules, routed: m.routed };
+        users.set(m.id, u);
+        remember(userCache, m.id, { email: u.email, name: u.name, username: u.username, slow: !!m.rules || !!m.routed?.length }, 10_000);
+      }
+    }
+    const createdAt = now();
+    const { rows, owner, held, heldOwner } = build(reqs, templates, users, createdAt);
+    const out: string[][] = reqs.map(() => []);
+    if (held.length) {
+      const placed = await holdMessages(q, ENQUEUED_CHANNEL, held, createdAt);
+      held.forEach((row, k) => {
+        if (placed.has(row.id)) out[heldOwner[k]].push(row.id);
+      });
+    }
+    if (!rows.length) {
+      if (!held.length) opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
+      return out;
+    }
+    // The batch travels as one JSON document: no per-element array escaping in Node or PostgreSQL,
+    // and each payload is parsed once, straight into jsonb.
+    const r = await q.query<{ id: string }>(
+      `WITH ins AS (
+         INSERT INTO notification_messages
+           (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
+         SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $2,
+                notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2)
+         FROM jsonb_to_recordset($1::jsonb)
+              AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
+         WHERE NOT ${RECIPIENT_OPTED_OUT}
+         ON CONFLICT DO NOTHING
+         RETURNING id)
+       SELECT id${own ? '' : `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke`} FROM ins`,
+      [JSON.stringify(rows), createdAt],
+      { name: own ? 'herald_enqueue_many_own' : 'herald_enqueue_many' },
+    );
+    if (own && r.rows.length) wake();
+    collect(out, rows, owner, r.rows.map((x) => x.id));
+    return out;
+  }
 }
 
 interface MetaTemplate {
