@@ -218,8 +218,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
          WHERE NOT EXISTS (SELECT 1 FROM stale) AND NOT ${RECIPIENT_OPTED_OUT}
          ON CONFLICT DO NOTHING
          RETURNING id)
-       SELECT id${inline ? `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke` : ''} FROM ins
-       UNION ALL SELECT NULL${inline ? ', NULL' : ''} FROM stale`,
+       ${inline ? `SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins UNION ALL SELECT NULL, NULL FROM stale` : 'SELECT id FROM ins UNION ALL SELECT NULL FROM stale'}`,
       [JSON.stringify(rows), createdAt, JSON.stringify(tdoc), JSON.stringify(udoc)],
       { name: inline ? 'herald_enqueue_fast' : 'herald_enqueue_fast_own' },
     );
