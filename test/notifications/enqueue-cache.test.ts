@@ -91,6 +91,24 @@ describeEachEngine('enqueue with cached templates and users', (engine) => {
     await database.db.query(`DELETE FROM notification_preferences WHERE user_id = $1`, [carol]);
   });
 
+  it('honours opt-outs in a larger cached batch (checked once per template and user)', async () => {
+    const erin = (
+      await database.db.query<{ id: string }>(`INSERT INTO users (email, username, name, hashed_password) VALUES ('erin@example.com', 'erin', 'Erin', '\\x') RETURNING id`)
+    ).rows[0].id;
+    await a.enqueueMany([req(carol), req(erin)]);
+    await database.db.query(
+      `INSERT INTO notification_preferences (user_id, notification_template_id, disabled, disabled_methods) VALUES ($1, $2, false, '{smtp}')`,
+      [carol, TEMPLATE_TEST_NOTIFICATION],
+    );
+    try {
+      const batch = Array.from({ length: 12 }, (_, i) => req(i % 2 ? carol : erin));
+      const ids = await a.enqueueMany(batch);
+      expect(ids.map((x) => x.length)).toEqual(batch.map((_, i) => (i % 2 ? 0 : 1)));
+    } finally {
+      await database.db.query(`DELETE FROM notification_preferences WHERE user_id = $1`, [carol]);
+    }
+  });
+
   it('de-duplicates on the cached path', async () => {
     const same = { ...req(carol), data: { same: true } };
     expect((await a.enqueueMany([same]))[0]).toHaveLength(1);
