@@ -28,8 +28,9 @@ export interface EnqueueRequest {
 
 export interface Enqueuer {
   /**
-   * Enqueues notifications, one message per delivery method, with two round trips whatever the
-   * batch size (templates and users, then one INSERT). Skipped: a template the user disabled (or an
+   * Enqueues notifications, one message per delivery method, in one statement whatever the batch
+   * size when every template and user is cached and has no rules or routes (else two: templates and
+   * users, then one INSERT; and the hold for events with rules). Skipped: a template the user disabled (or an
    * opt-in one not enabled), a message identical to one already sent that UTC day, and the inbox for
    * a one-time passcode. Returns the inserted ids per request, in order; an unknown template or user
    * fails the batch. A single notification is `enqueueMany([req])`. Pass the caller's transaction to
@@ -103,100 +104,253 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
     });
   };
 
+  // Templates and users as the last look-up saw them, to build the common case's payload without a
+  // look-up of its own: each one insert statement re-reads the rows it used and inserts nothing when
+  // one differs (below), so a stale entry costs a retry on the full path, never a wrong row. Per
+  // enqueuer (one per process and database), bounded.
+  let inFlight = 0;
+  const templateCache = new Map<string, CachedTemplate>();
+  const userCache = new Map<string, CachedUser>();
+  const remember = <V>(m: Map<string, V>, k: string, v: V, max: number) => {
+    m.delete(k);
+    m.set(k, v);
+    if (m.size > max) m.delete(m.keys().next().value as string);
+  };
+
+  type Row = { id: string; tid: string; uid: string; method: NotificationMethod; payload: MessagePayload; targets: string[] | null; by: string };
+
+  /** The message rows of `reqs` (one per method), or held rows for events with a rule. */
+  function build(reqs: EnqueueRequest[], templates: Map<string, MetaTemplate>, users: Map<string, MetaUser>, createdAt: Date) {
+    const helpers = enqueueHelpers(opts.accessUrl, createdAt);
+    const rows: Row[] = [];
+    const owner: number[] = [];
+    const held: HeldRow[] = [];
+    const heldOwner: number[] = [];
+    reqs.forEach((req, i) => {
+      const t = templates.get(req.templateId);
+      if (!t) throw new UnknownTemplateError(req.templateId);
+      const u = users.get(req.userId);
+      if (!u) throw new UnknownUserError(req.userId);
+      const payload = buildPayload(
+        { templateId: req.templateId, templateName: t.name, templateActions: t.actions, user: { id: req.userId, email: u.email, name: u.name, username: u.username }, labels: req.labels, data: req.data, targets: req.targets },
+        helpers,
+      );
+      for (const method of req.methods ?? methodsFor(req.templateId, t.method, u.routed)) {
+        const row = { id: crypto.randomUUID(), tid: req.templateId, uid: req.userId, method, payload, targets: payload.targets, by: req.createdBy };
+        // Events with a rule (grouping, throttle, digest, quiet hours) go through holdMessages instead.
+        const routed = t.rules || u.rules ? route({ templateId: req.templateId, method, labels: req.labels, template: t.rules, user: u.rules }, createdAt) : undefined;
+        if (routed) {
+          held.push({ ...row, routed, ord: held.length });
+          heldOwner.push(i);
+          continue;
+        }
+        rows.push(row);
+        owner.push(i);
+      }
+    });
+    return { rows, owner, held, heldOwner };
+  }
+
+  /** Collects the inserted ids per request; logs what was skipped. */
+  function collect(out: string[][], rows: Row[], owner: number[], ids: (string | null)[]) {
+    const inserted = new Set(ids);
+    rows.forEach((row, k) => {
+      if (inserted.has(row.id)) out[owner[k]].push(row.id);
+    });
+    if (inserted.size < rows.length) {
+      opts.log.debug({ requested: rows.length, inserted: inserted.size }, 'some notifications were duplicates or disabled; not enqueued');
+    }
+  }
+
+  /**
+   * The common case in one statement: every template and user is cached, none has rules or routes.
+   * Returns undefined (nothing inserted) when the database disagrees with the cache: a template or
+   * user changed, went, or got rules or a route; the caller then takes the full path.
+   */
+  async function fast(reqs: EnqueueRequest[], q: Queryable, own: boolean): Promise<string[][] | undefined> {
+    // The wake-up goes in the statement when it cannot hold up a concurrent commit of this process
+    // (no other enqueue of ours in flight): one statement per event for a producer that enqueues one
+    // at a time, instead of an insert and a wake-up.
+    const inline = !own || inFlight === 1;
+    const templates = new Map<string, MetaTemplate>();
+    const users = new Map<string, MetaUser>();
+    for (const r of reqs) {
+      const t = templateCache.get(r.templateId);
+      const u = userCache.get(r.userId);
+      if (!t || t.rules || !u || u.slow) return undefined;
+      templates.set(r.templateId, t);
+      users.set(r.userId, { ...u, rules: null, routed: null });
+    }
+    const createdAt = now();
+    const { rows, owner, held } = build(reqs, templates, users, createdAt);
+    if (held.length) return undefined; // cannot happen without rules; kept as a guard
+    const out: string[][] = reqs.map(() => []);
+    if (!rows.length) {
+      opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
+      return out;
+    }
+    const tdoc = [...templates].map(([id, t]) => ({ id, name: t.name, actions: t.actions, method: t.method }));
+    const udoc = [...users].map(([id, u]) => ({ id, email: u.email, name: u.name, username: u.username }));
+    const pairs = [...new Map(rows.map((x) => [`${x.tid} ${x.uid}`, { tid: x.tid, uid: x.uid }])).values()];
+    const perPair = rows.length >= 8 && pairs.length * 2 <= rows.length;
+    const r = await q.query<{ id: string | null }>(
+      `WITH t AS MATERIALIZED (
+         SELECT * FROM jsonb_to_recordset($3::jsonb) AS c(id uuid, name text, actions jsonb, method notification_method)),
+       stale AS MATERIALIZED (
+         SELECT 1 FROM t LEFT JOIN notification_templates nt ON nt.id = t.id
+         WHERE nt.id IS NULL OR nt.name IS DISTINCT FROM t.name OR nt.actions IS DISTINCT FROM t.actions OR nt.method IS DISTINCT FROM t.method
+            OR EXISTS (SELECT 1 FROM notification_template_rules tr WHERE tr.template_id = t.id)
+         UNION ALL
+         SELECT 1 FROM jsonb_to_recordset($4::jsonb) AS c(id uuid, email text, name text, username text)
+         LEFT JOIN users u ON u.id = c.id
+         WHERE u.id IS NULL OR u.email IS DISTINCT FROM c.email OR u.username IS DISTINCT FROM c.username
+            OR COALESCE(NULLIF(u.name, ''), NULLIF(u.username, ''), '') IS DISTINCT FROM c.name
+            OR EXISTS (SELECT 1 FROM notification_user_rules ur WHERE ur.user_id = c.id)
+            OR EXISTS (SELECT 1 FROM notification_destination_routes dr
+                       JOIN user_destinations d ON d.id = dr.destination_id AND d.status = 'active'
+                       WHERE dr.user_id = c.id AND dr.enabled AND dr.notification_template_id IN (SELECT id FROM t))
+         LIMIT 1),
+       ins AS (
+         INSERT INTO notification_messages
+           (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
+         SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $2,
+                notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2)
+         FROM ROWS FROM (jsonb_to_recordset($1::jsonb)
+              AS (id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text))
+              WITH ORDINALITY AS m(id, tid, uid, method, payload, targets, by, ord)
+         WHERE NOT EXISTS (SELECT 1 FROM stale)
+           -- A larger batch checks RECIPIENT_OPTED_OUT once per template and user (a hashed anti-join)
+           -- instead of once per row; for a few rows the per-row look-up is cheaper.
+           AND NOT ${perPair ? `EXISTS (
+             SELECT 1 FROM jsonb_to_recordset($5::jsonb) AS p(tid uuid, uid uuid)
+             JOIN notification_templates nt ON nt.id = p.tid
+             LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = p.uid
+             WHERE p.tid = m.tid AND p.uid = m.uid AND NOT nt.critical
+               AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))` : RECIPIENT_OPTED_OUT}
+         -- In the batch's order, whatever the join: of duplicates within a batch the first one is kept.
+         ORDER BY m.ord
+         ON CONFLICT DO NOTHING
+         RETURNING id)
+       ${inline ? `SELECT id, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke FROM ins UNION ALL SELECT NULL, NULL FROM stale` : 'SELECT id FROM ins UNION ALL SELECT NULL FROM stale'}`,
+      [JSON.stringify(rows), createdAt, JSON.stringify(tdoc), JSON.stringify(udoc), ...(perPair ? [JSON.stringify(pairs)] : [])],
+      { name: `${inline ? 'herald_enqueue_fast' : 'herald_enqueue_fast_own'}${perPair ? '_pairs' : ''}` },
+    );
+    if (r.rows.some((x) => x.id === null)) {
+      // Forget what was used: the full path reads it again.
+      for (const id of templates.keys()) templateCache.delete(id);
+      for (const id of users.keys()) userCache.delete(id);
+      return undefined;
+    }
+    if (!inline && r.rows.length) wake();
+    // Delivered at this commit, after those of the enqueues that asked for another wake-up.
+    else if (own && r.rows.length) wakeAgain = false;
+    collect(out, rows, owner, r.rows.map((x) => x.id));
+    return out;
+  }
+
   return {
     async enqueueMany(reqs, q = opts.db): Promise<string[][]> {
       if (!reqs.length) return [];
       publishRaised(reqs.map((r) => r.templateId), 'enqueue');
-      const templateIds = [...new Set(reqs.map((r) => r.templateId))];
-      const userIds = [...new Set(reqs.map((r) => r.userId))];
-      // Templates and users in one statement: one round trip, also inside a transaction. `rules`:
-      // the template's grouping/throttle rules and the user's digest/quiet hours (issue 19), if any.
-      const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string; rules: (TemplateRules & UserRules) | null; routed: string[] | null }>(
-        `SELECT 't' AS kind, id, name, actions, method, NULL AS email, NULL AS user_name, NULL AS username,
-                (SELECT to_jsonb(r) FROM notification_template_rules r WHERE r.template_id = t.id) AS rules, NULL::text[] AS routed
-         FROM notification_templates t WHERE id = ANY($1::uuid[])
-         UNION ALL
-         SELECT 'u', id, NULL, NULL, NULL, email, COALESCE(NULLIF(name, ''), NULLIF(username, ''), ''), username,
-                (SELECT to_jsonb(r) FROM notification_user_rules r WHERE r.user_id = u.id),
-                (SELECT array_agg(DISTINCT dr.notification_template_id::text) FROM notification_destination_routes dr
-                 JOIN user_destinations d ON d.id = dr.destination_id AND d.status = 'active'
-                 WHERE dr.user_id = u.id AND dr.enabled AND dr.notification_template_id = ANY($1::uuid[]))
-         FROM users u WHERE id = ANY($2::uuid[])`,
-        [templateIds, userIds],
-        { name: 'herald_enqueue_meta_routes' },
-      );
-      const tr = { rows: meta.rows.filter((r) => r.kind === 't') };
-      const ur = { rows: meta.rows.filter((r) => r.kind === 'u') };
-      const templates = new Map(tr.rows.map((t) => [t.id, t]));
-      const users = new Map(ur.rows.map((u) => [u.id, u]));
-      const createdAt = now();
-      const helpers = enqueueHelpers(opts.accessUrl, createdAt);
-      // The batch travels as one JSON document: no per-element array escaping in Node or PostgreSQL,
-      // and each payload is parsed once, straight into jsonb.
-      const rows: { id: string; tid: string; uid: string; method: NotificationMethod; payload: MessagePayload; targets: string[] | null; by: string }[] = [];
-      const owner: number[] = [];
-      // Events with a rule (grouping, throttle, digest, quiet hours) go through holdMessages instead.
-      const held: HeldRow[] = [];
-      const heldOwner: number[] = [];
-      reqs.forEach((req, i) => {
-        const t = templates.get(req.templateId);
-        if (!t) throw new UnknownTemplateError(req.templateId);
-        const u = users.get(req.userId);
-        if (!u) throw new UnknownUserError(req.userId);
-        const payload = buildPayload(
-          { templateId: req.templateId, templateName: t.name, templateActions: t.actions, user: { id: u.id, email: u.email, name: u.user_name, username: u.username }, labels: req.labels, data: req.data, targets: req.targets },
-          helpers,
-        );
-        for (const method of req.methods ?? methodsFor(req.templateId, t.method, u.routed)) {
-          const row = { id: crypto.randomUUID(), tid: req.templateId, uid: req.userId, method, payload, targets: payload.targets, by: req.createdBy };
-          const routed = t.rules || u.rules ? route({ templateId: req.templateId, method, labels: req.labels, template: t.rules, user: u.rules }, createdAt) : undefined;
-          if (routed) {
-            held.push({ ...row, routed, ord: held.length });
-            heldOwner.push(i);
-            continue;
-          }
-          rows.push(row);
-          owner.push(i);
-        }
-      });
-      const out: string[][] = reqs.map(() => []);
-      if (held.length) {
-        const placed = await holdMessages(q, ENQUEUED_CHANNEL, held, createdAt);
-        held.forEach((row, k) => {
-          if (placed.has(row.id)) out[heldOwner[k]].push(row.id);
-        });
-      }
-      if (!rows.length) {
-        if (!held.length) opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
-        return out;
-      }
       // In the caller's transaction the wake-up goes with it (NOTIFY is delivered on commit); on its
       // own, the insert commits first and the wake-up follows (above).
       const own = q === opts.db;
-      const r = await q.query<{ id: string }>(
-        `WITH ins AS (
-           INSERT INTO notification_messages
-             (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
-           SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $2,
-                  notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2)
-           FROM jsonb_to_recordset($1::jsonb)
-                AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
-           WHERE NOT ${RECIPIENT_OPTED_OUT}
-           ON CONFLICT DO NOTHING
-           RETURNING id)
-         SELECT id${own ? '' : `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke`} FROM ins`,
-        [JSON.stringify(rows), createdAt],
-        { name: own ? 'herald_enqueue_many_own' : 'herald_enqueue_many' },
-      );
-      if (own && r.rows.length) wake();
-      const inserted = new Set(r.rows.map((x) => x.id));
-      rows.forEach((row, k) => {
-        if (inserted.has(row.id)) out[owner[k]].push(row.id);
-      });
-      if (inserted.size < rows.length) {
-        opts.log.debug({ requested: rows.length, inserted: inserted.size }, 'some notifications were duplicates or disabled; not enqueued');
+      if (own) inFlight++;
+      try {
+        return (await fast(reqs, q, own)) ?? (await full(reqs, q, own));
+      } finally {
+        if (own) inFlight--;
       }
-      return out;
     },
   };
+
+  async function full(reqs: EnqueueRequest[], q: Queryable, own: boolean): Promise<string[][]> {
+    const templateIds = [...new Set(reqs.map((r) => r.templateId))];
+    const userIds = [...new Set(reqs.map((r) => r.userId))];
+    // Templates and users in one statement: one round trip, also inside a transaction. `rules`:
+    // the template's grouping/throttle rules and the user's digest/quiet hours (issue 19), if any.
+    const meta = await q.query<{ kind: 't' | 'u'; id: string; name: string; actions: Action[] | null; method: NotificationMethod | null; email: string; user_name: string; username: string; rules: (TemplateRules & UserRules) | null; routed: string[] | null }>(
+      `SELECT 't' AS kind, id, name, actions, method, NULL AS email, NULL AS user_name, NULL AS username,
+              (SELECT to_jsonb(r) FROM notification_template_rules r WHERE r.template_id = t.id) AS rules, NULL::text[] AS routed
+       FROM notification_templates t WHERE id = ANY($1::uuid[])
+       UNION ALL
+       SELECT 'u', id, NULL, NULL, NULL, email, COALESCE(NULLIF(name, ''), NULLIF(username, ''), ''), username,
+              (SELECT to_jsonb(r) FROM notification_user_rules r WHERE r.user_id = u.id),
+              (SELECT array_agg(DISTINCT dr.notification_template_id::text) FROM notification_destination_routes dr
+               JOIN user_destinations d ON d.id = dr.destination_id AND d.status = 'active'
+               WHERE dr.user_id = u.id AND dr.enabled AND dr.notification_template_id = ANY($1::uuid[]))
+       FROM users u WHERE id = ANY($2::uuid[])`,
+      [templateIds, userIds],
+      { name: 'herald_enqueue_meta_routes' },
+    );
+    const templates = new Map<string, MetaTemplate>();
+    const users = new Map<string, MetaUser>();
+    for (const m of meta.rows) {
+      if (m.kind === 't') {
+        const t = { name: m.name, actions: m.actions, method: m.method, rules: m.rules };
+        templates.set(m.id, t);
+        remember(templateCache, m.id, t, 1000);
+      } else {
+        const u = { email: m.email, name: m.user_name, username: m.username, rules: m.rules, routed: m.routed };
+        users.set(m.id, u);
+        remember(userCache, m.id, { email: u.email, name: u.name, username: u.username, slow: !!m.rules || !!m.routed?.length }, 10_000);
+      }
+    }
+    const createdAt = now();
+    const { rows, owner, held, heldOwner } = build(reqs, templates, users, createdAt);
+    const out: string[][] = reqs.map(() => []);
+    if (held.length) {
+      const placed = await holdMessages(q, ENQUEUED_CHANNEL, held, createdAt);
+      held.forEach((row, k) => {
+        if (placed.has(row.id)) out[heldOwner[k]].push(row.id);
+      });
+    }
+    if (!rows.length) {
+      if (!held.length) opts.log.debug({ requested: reqs.length }, 'no delivery method enabled; notifications not enqueued');
+      return out;
+    }
+    // The batch travels as one JSON document: no per-element array escaping in Node or PostgreSQL,
+    // and each payload is parsed once, straight into jsonb.
+    const r = await q.query<{ id: string }>(
+      `WITH ins AS (
+         INSERT INTO notification_messages
+           (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash)
+         SELECT m.id, m.tid, m.uid, m.method, m.payload, m.targets, m.by, $2,
+                notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2)
+         FROM jsonb_to_recordset($1::jsonb)
+              AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb, targets uuid[], by text)
+         WHERE NOT ${RECIPIENT_OPTED_OUT}
+         ON CONFLICT DO NOTHING
+         RETURNING id)
+       SELECT id${own ? '' : `, (SELECT pg_notify('${ENQUEUED_CHANNEL}', '')) AS woke`} FROM ins`,
+      [JSON.stringify(rows), createdAt],
+      { name: own ? 'herald_enqueue_many_own' : 'herald_enqueue_many' },
+    );
+    if (own && r.rows.length) wake();
+    collect(out, rows, owner, r.rows.map((x) => x.id));
+    return out;
+  }
+}
+
+interface MetaTemplate {
+  name: string;
+  actions: Action[] | null;
+  method: NotificationMethod | null;
+  rules: TemplateRules | null;
+}
+interface MetaUser {
+  email: string;
+  /** Display name: the name, else the username. */
+  name: string;
+  username: string;
+  rules: UserRules | null;
+  routed: readonly string[] | null;
+}
+type CachedTemplate = MetaTemplate;
+interface CachedUser {
+  email: string;
+  name: string;
+  username: string;
+  /** The last look-up found digest/quiet-hour rules or destination routes: take the full path. */
+  slow: boolean;
 }
