@@ -88,6 +88,8 @@ const RETRY_SLACK_MS = 20;
  * this much), instead of one timer and signal per message: an attempt may run up to this much longer.
  */
 const TIMEOUT_SHARE_MS = 5;
+/** The lease-ahead window grows with a backlog up to this many lease counts (docs/performance.md). */
+const MAX_AHEAD_FACTOR = 16;
 /** Retries further out than this are left to the poll. */
 const MAX_RETRY_SCHEDULE_MS = 3_600_000;
 
@@ -110,10 +112,12 @@ export class Dispatcher {
   /** The last fetch filled every free slot, so more messages are probably waiting. */
   private moreWaiting = false;
   private inflight = 0;
+  /** The lease-ahead window (most messages held at once); grows with the backlog, see adapt(). */
+  private ahead: number;
   /**
-   * Leased, prepared and waiting for a free delivery slot: a lease takes up to twice the lease count
-   * so that deliveries go on while the next lease runs (docs/performance.md). Released unsent on
-   * pause and stop.
+   * Leased, prepared and waiting for a free delivery slot: a lease takes up to the window (`ahead`,
+   * at least twice the lease count) so that deliveries go on while the next lease runs
+   * (docs/performance.md). Released unsent on pause and stop.
    */
   private queued: { msg: AcquiredMessage; method: DeliveryMethod; message: PreparedMessage }[] = [];
   /** The timeout signal shared by deliveries that start within TIMEOUT_SHARE_MS of one another. */
@@ -140,6 +144,7 @@ export class Dispatcher {
     this.clock = opts.clock ?? opts.now ?? systemClock;
     this.timers = opts.scheduler ?? systemScheduler;
     this.locks = new MessageLocks(opts.db, opts.log);
+    this.ahead = 2 * opts.config.leaseCount;
   }
 
   private get log(): Logger {
@@ -272,14 +277,14 @@ export class Dispatcher {
 
   /**
    * Asks for a fetch now; coalesces with one already running. `refill` is a wake-up from a finished
-   * delivery: it fetches only once half the lease count is free (or nothing is in flight), so a busy
+   * delivery: it fetches only once `refillAt` of the window is free (or nothing is held), so a busy
    * dispatcher leases in batches instead of one message per completed delivery.
    */
   wake(reason: WakeReason = 'manual'): void {
     if (!this.active) return;
     if (reason === 'refill') {
       if (!this.moreWaiting || this._state === 'paused') return;
-      if (this.held > 0 && this.maxHeld - this.held < Math.ceil(this.capacity / 2)) return;
+      if (this.held > 0 && this.maxHeld - this.held < this.refillAt) return;
     }
     if (reason === 'settings') this.settings = undefined;
     if (this.listening('wake')) this.emit('wake', { reason });
@@ -296,9 +301,26 @@ export class Dispatcher {
     return this.opts.config.leaseCount;
   }
 
-  /** Leased messages held at once: in flight plus queued. */
+  /** Leased messages held at once: in flight plus queued (the lease-ahead window, see `ahead`). */
   private get maxHeld(): number {
-    return 2 * this.opts.config.leaseCount;
+    return this.ahead;
+  }
+
+  /** Free room in the window that asks for the next lease while messages are waiting. */
+  private get refillAt(): number {
+    return Math.max(Math.ceil(this.capacity / 2), Math.ceil(this.ahead / 4));
+  }
+
+  /**
+   * A full lease means a backlog: the window doubles (up to MAX_AHEAD_FACTOR lease counts), so
+   * the next lease takes more rows for the same statements and the local queue outlasts a slow
+   * lease round trip. A lease that is not full means the backlog is gone: back to twice the lease
+   * count.
+   */
+  private adapt(got: number, asked: number): void {
+    const base = 2 * this.capacity;
+    if (got === asked && asked >= Math.ceil(this.capacity / 2)) this.ahead = Math.min(this.ahead * 2, MAX_AHEAD_FACTOR * this.capacity);
+    else if (got < asked) this.ahead = base;
   }
 
   private get held(): number {
@@ -359,7 +381,8 @@ export class Dispatcher {
         count += batch.length;
         if (batch.length) await this.dispatchBatch(batch);
         this.moreWaiting = batch.length === free;
-        if (this.moreWaiting && this.maxHeld - this.held >= Math.ceil(this.capacity / 2)) this.fetch = 'again';
+        this.adapt(batch.length, free);
+        if (this.moreWaiting && this.maxHeld - this.held >= this.refillAt) this.fetch = 'again';
       } while (this.fetch === 'again' && this.active);
     } finally {
       this.fetch = 'idle';
