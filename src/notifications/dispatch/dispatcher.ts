@@ -88,6 +88,8 @@ const RETRY_SLACK_MS = 20;
  * this much), instead of one timer and signal per message: an attempt may run up to this much longer.
  */
 const TIMEOUT_SHARE_MS = 5;
+/** Result writes of a stream of deliveries start at most this often (writeSoon). */
+const RESULT_GATHER_MS = 5;
 /** The lease-ahead window grows with a backlog up to this many lease counts (docs/performance.md). */
 const MAX_AHEAD_FACTOR = 16;
 /** Retries further out than this are left to the poll. */
@@ -128,6 +130,9 @@ export class Dispatcher {
   private readonly refs = new Map<string, MessageRef>();
   private syncing: Promise<void> | undefined;
   private syncTimer: TimerHandle | undefined;
+  /** Arms the next result write RESULT_GATHER_MS after the previous one started (writeSoon). */
+  private gatherTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastWriteAt = -Infinity;
   private pollTimer: TimerHandle | undefined;
   private purgeTimer: TimerHandle | undefined;
   /** Retry due times (ms, ascending, distinct); one timer is armed for the first. */
@@ -572,9 +577,26 @@ export class Dispatcher {
 
   private resultReady(): void {
     this.opts.metrics.pendingUpdates.set(this.pendingResults());
-    // Group commit: write at once when no write is running; results arriving meanwhile are
-    // written together as soon as it ends.
-    if (!this.syncing && this.syncTimer === undefined) void this.flush();
+    // Group commit: one write at a time; results arriving meanwhile go together in the next.
+    if (!this.syncing && this.syncTimer === undefined && this.gatherTimer === undefined) this.writeSoon();
+  }
+
+  /**
+   * Writes the buffered results now or, within RESULT_GATHER_MS of the previous write's start,
+   * once that much has passed: a lone result is written at once, a stream of them in a write (and
+   * an unlock) per RESULT_GATHER_MS instead of per one or two messages. Delivery does not wait for
+   * it; only the lease is held a few milliseconds longer.
+   */
+  private writeSoon(): void {
+    const wait = this.lastWriteAt + RESULT_GATHER_MS - performance.now();
+    if (wait <= 0 || !this.active) {
+      void this.flush();
+      return;
+    }
+    this.gatherTimer = setTimeout(() => {
+      this.gatherTimer = undefined;
+      void this.flush();
+    }, wait);
   }
 
   /** Writes buffered results; one writer at a time, everything buffered goes in the next write. */
@@ -585,6 +607,11 @@ export class Dispatcher {
       this.timers.clearTimeout(this.syncTimer);
       this.syncTimer = undefined;
     }
+    if (this.gatherTimer !== undefined) {
+      clearTimeout(this.gatherTimer);
+      this.gatherTimer = undefined;
+    }
+    this.lastWriteAt = performance.now();
     const sent = this.sent;
     const failed = this.failed;
     this.sent = [];
@@ -630,8 +657,8 @@ export class Dispatcher {
         this.syncTimer = undefined;
         void this.flush();
       }, this.opts.config.storeSyncInterval);
-    } else if (!retry) {
-      void this.flush();
+    } else if (!retry && this.gatherTimer === undefined) {
+      this.writeSoon();
     }
   }
 
