@@ -121,7 +121,7 @@ export class Dispatcher {
    * at least twice the lease count) so that deliveries go on while the next lease runs
    * (docs/performance.md). Released unsent on pause and stop.
    */
-  private queued: { msg: AcquiredMessage; method: DeliveryMethod; message: PreparedMessage }[] = [];
+  private queued: { msg: AcquiredMessage; helpers: TemplateHelpers }[] = [];
   /** The timeout signal shared by deliveries that start within TIMEOUT_SHARE_MS of one another. */
   private timeoutSignal: { at: number; signal: AbortSignal } | undefined;
   private readonly inflightDone = new Set<Promise<void>>();
@@ -416,13 +416,9 @@ export class Dispatcher {
         this.record(msg, { status: 'temporary_failure', reason: `failed to fetch app name and logo: ${this.settingsError ?? 'unknown error'}` });
         continue;
       }
-      const prepared = this.prepare(msg, helpers);
-      if ('error' in prepared) {
-        this.record(msg, { status: 'permanent_failure', reason: prepared.error });
-        continue;
-      }
-      if (msg.attempt_count > 0 && events) this.emit('retried', this.refs.get(msg.id)!);
-      this.queued.push({ msg, method: prepared.method, message: prepared.message });
+      // Rendered when it leaves the queue (startQueued): a lease of hundreds of rows is not one
+      // long synchronous block while finished deliveries wait to be replaced.
+      this.queued.push({ msg, helpers });
     }
     this.startQueued();
   }
@@ -438,8 +434,15 @@ export class Dispatcher {
       return;
     }
     while (this.inflight < this.capacity && this.queued.length) {
-      const q = this.queued.shift()!;
-      this.deliver(q.msg, q.method, q.message, this.deliveryTimeout());
+      const { msg, helpers } = this.queued.shift()!;
+      const prepared = this.prepare(msg, helpers);
+      if ('error' in prepared) {
+        this.record(msg, { status: 'permanent_failure', reason: prepared.error });
+        continue;
+      }
+      const ref = msg.attempt_count > 0 ? this.refs.get(msg.id) : undefined;
+      if (ref) this.emit('retried', ref);
+      this.deliver(msg, prepared.method, prepared.message, this.deliveryTimeout());
     }
   }
 
