@@ -196,4 +196,45 @@ describeEachEngine('dispatcher state machine', (engine) => {
     // The wake at +1 s took the slow one too (it is past due in the database).
     await waitFor(async () => (await status(slow)).status === 'sent');
   });
+  it('leases a backlog in batches that grow past twice the lease count, delivering at most the lease count at once', async () => {
+    const small = { ...cfg.notifications, leaseCount: 2 };
+    let inflight = 0;
+    let most = 0;
+    const seen = new Set<string>();
+    let twice = 0;
+    const counting: DeliveryMethod = {
+      name: 'webhook',
+      async deliver(msg) {
+        inflight++;
+        most = Math.max(most, inflight);
+        await new Promise<void>((r) => setImmediate(r));
+        inflight--;
+        const n = String(msg.payload.labels.n);
+        if (seen.has(n)) twice++;
+        seen.add(n);
+        return { ok: true };
+      },
+    };
+    const enq = createEnqueuer({ db: database.db, notifications: small, email: cfg.email, accessUrl: cfg.accessUrl, log: silentLogger() });
+    await enq.enqueueMany(Array.from({ length: 80 }, (_, i) => ({ userId, templateId: TEMPLATE_TEST_NOTIFICATION, labels: { n: `backlog-${i}` }, createdBy: 'test' })));
+    const clock = new ManualClock();
+    const d = (dispatcher = new Dispatcher({
+      db: database.db,
+      config: small,
+      accessUrl: cfg.accessUrl,
+      methods: { webhook: counting },
+      metrics: createNotificationMetrics(new Registry()),
+      log: silentLogger(),
+      clock: clock.now,
+      scheduler: clock.scheduler,
+    }));
+    const sizes: number[] = [];
+    d.on('leased', (e) => sizes.push(e.messages.length));
+    await d.start();
+    await waitFor(async () => (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE status = 'sent'`)).rows[0].n === 80, 30_000);
+    expect(seen.size).toBe(80);
+    expect(twice).toBe(0);
+    expect(most).toBeLessThanOrEqual(2);
+    expect(Math.max(...sizes)).toBeGreaterThan(2 * 2);
+  });
 });

@@ -98,6 +98,10 @@ const RETRY_SLACK_MS = 20;
  * this much), instead of one timer and signal per message: an attempt may run up to this much longer.
  */
 const TIMEOUT_SHARE_MS = 5;
+/** Result writes of a stream of deliveries start at most this often (writeSoon). */
+const RESULT_GATHER_MS = 5;
+/** The lease-ahead window grows with a backlog up to this many lease counts (docs/performance.md). */
+const MAX_AHEAD_FACTOR = 16;
 /** Retries further out than this are left to the poll. */
 const MAX_RETRY_SCHEDULE_MS = 3_600_000;
 
@@ -120,12 +124,14 @@ export class Dispatcher {
   /** The last fetch filled every free slot, so more messages are probably waiting. */
   private moreWaiting = false;
   private inflight = 0;
+  /** The lease-ahead window (most messages held at once); grows with the backlog, see adapt(). */
+  private ahead: number;
   /**
-   * Leased, prepared and waiting for a free delivery slot: a lease takes up to twice the lease count
-   * so that deliveries go on while the next lease runs (docs/performance.md). Released unsent on
-   * pause and stop.
+   * Leased, prepared and waiting for a free delivery slot: a lease takes up to the window (`ahead`,
+   * at least twice the lease count) so that deliveries go on while the next lease runs
+   * (docs/performance.md). Released unsent on pause and stop.
    */
-  private queued: { msg: AcquiredMessage; method: DeliveryMethod; message: PreparedMessage }[] = [];
+  private queued: { msg: AcquiredMessage; helpers: TemplateHelpers }[] = [];
   /** The timeout signal shared by deliveries that start within TIMEOUT_SHARE_MS of one another. */
   private timeoutSignal: { at: number; signal: AbortSignal } | undefined;
   private readonly inflightDone = new Set<Promise<void>>();
@@ -134,8 +140,10 @@ export class Dispatcher {
   private readonly refs = new Map<string, MessageRef>();
   private syncing: Promise<void> | undefined;
   private syncTimer: TimerHandle | undefined;
-  private coalesceTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly resultCoalesceMs: number;
+  /** Arms the next result write RESULT_GATHER_MS after the previous one started (writeSoon). */
+  private gatherTimer: ReturnType<typeof setTimeout> | undefined;
+  private lastWriteAt = -Infinity;
   private pollTimer: TimerHandle | undefined;
   private purgeTimer: TimerHandle | undefined;
   /** Retry due times (ms, ascending, distinct); one timer is armed for the first. */
@@ -153,6 +161,7 @@ export class Dispatcher {
     this.timers = opts.scheduler ?? systemScheduler;
     this.locks = new MessageLocks(opts.db, opts.log);
     this.resultCoalesceMs = opts.resultCoalesceMs ?? (opts.db.engine === 'pglite' ? RESULT_COALESCE_PGLITE_MS : 0);
+    this.ahead = 2 * opts.config.leaseCount;
   }
 
   private get log(): Logger {
@@ -285,14 +294,14 @@ export class Dispatcher {
 
   /**
    * Asks for a fetch now; coalesces with one already running. `refill` is a wake-up from a finished
-   * delivery: it fetches only once half the lease count is free (or nothing is in flight), so a busy
+   * delivery: it fetches only once `refillAt` of the window is free (or nothing is held), so a busy
    * dispatcher leases in batches instead of one message per completed delivery.
    */
   wake(reason: WakeReason = 'manual'): void {
     if (!this.active) return;
     if (reason === 'refill') {
       if (!this.moreWaiting || this._state === 'paused') return;
-      if (this.held > 0 && this.maxHeld - this.held < Math.ceil(this.capacity / 2)) return;
+      if (this.held > 0 && this.maxHeld - this.held < this.refillAt) return;
     }
     if (reason === 'settings') this.settings = undefined;
     if (this.listening('wake')) this.emit('wake', { reason });
@@ -309,9 +318,26 @@ export class Dispatcher {
     return this.opts.config.leaseCount;
   }
 
-  /** Leased messages held at once: in flight plus queued. */
+  /** Leased messages held at once: in flight plus queued (the lease-ahead window, see `ahead`). */
   private get maxHeld(): number {
-    return 2 * this.opts.config.leaseCount;
+    return this.ahead;
+  }
+
+  /** Free room in the window that asks for the next lease while messages are waiting. */
+  private get refillAt(): number {
+    return Math.max(Math.ceil(this.capacity / 2), Math.ceil(this.ahead / 4));
+  }
+
+  /**
+   * A full lease means a backlog: the window doubles (up to MAX_AHEAD_FACTOR lease counts), so
+   * the next lease takes more rows for the same statements and the local queue outlasts a slow
+   * lease round trip. A lease that is not full means the backlog is gone: back to twice the lease
+   * count.
+   */
+  private adapt(got: number, asked: number): void {
+    const base = 2 * this.capacity;
+    if (got === asked && asked >= Math.ceil(this.capacity / 2)) this.ahead = Math.min(this.ahead * 2, MAX_AHEAD_FACTOR * this.capacity);
+    else if (got < asked) this.ahead = base;
   }
 
   private get held(): number {
@@ -372,7 +398,8 @@ export class Dispatcher {
         count += batch.length;
         if (batch.length) await this.dispatchBatch(batch);
         this.moreWaiting = batch.length === free;
-        if (this.moreWaiting && this.maxHeld - this.held >= Math.ceil(this.capacity / 2)) this.fetch = 'again';
+        this.adapt(batch.length, free);
+        if (this.moreWaiting && this.maxHeld - this.held >= this.refillAt) this.fetch = 'again';
       } while (this.fetch === 'again' && this.active);
     } finally {
       this.fetch = 'idle';
@@ -401,13 +428,9 @@ export class Dispatcher {
         this.record(msg, { status: 'temporary_failure', reason: `failed to fetch app name and logo: ${this.settingsError ?? 'unknown error'}` });
         continue;
       }
-      const prepared = this.prepare(msg, helpers);
-      if ('error' in prepared) {
-        this.record(msg, { status: 'permanent_failure', reason: prepared.error });
-        continue;
-      }
-      if (msg.attempt_count > 0 && events) this.emit('retried', this.refs.get(msg.id)!);
-      this.queued.push({ msg, method: prepared.method, message: prepared.message });
+      // Rendered when it leaves the queue (startQueued): a lease of hundreds of rows is not one
+      // long synchronous block while finished deliveries wait to be replaced.
+      this.queued.push({ msg, helpers });
     }
     this.startQueued();
   }
@@ -423,8 +446,15 @@ export class Dispatcher {
       return;
     }
     while (this.inflight < this.capacity && this.queued.length) {
-      const q = this.queued.shift()!;
-      this.deliver(q.msg, q.method, q.message, this.deliveryTimeout());
+      const { msg, helpers } = this.queued.shift()!;
+      const prepared = this.prepare(msg, helpers);
+      if ('error' in prepared) {
+        this.record(msg, { status: 'permanent_failure', reason: prepared.error });
+        continue;
+      }
+      const ref = msg.attempt_count > 0 ? this.refs.get(msg.id) : undefined;
+      if (ref) this.emit('retried', ref);
+      this.deliver(msg, prepared.method, prepared.message, this.deliveryTimeout());
     }
   }
 
@@ -562,28 +592,42 @@ export class Dispatcher {
 
   private resultReady(): void {
     this.opts.metrics.pendingUpdates.set(this.pendingResults());
-    // Group commit: write at once when no write is running; results arriving meanwhile are
-    // written together as soon as it ends.
-    if (this.syncing || this.syncTimer !== undefined || this.coalesceTimer !== undefined) return;
-    if (!this.resultCoalesceMs) return void this.flush();
-    this.coalesceTimer = setTimeout(() => {
-      this.coalesceTimer = undefined;
+    // Group commit: one write at a time; results arriving meanwhile go together in the next.
+    if (!this.syncing && this.syncTimer === undefined && this.gatherTimer === undefined) this.writeSoon();
+  }
+
+  /**
+   * Writes the buffered results now or, within RESULT_GATHER_MS of the previous write's start,
+   * once that much has passed: a lone result is written at once, a stream of them in a write (and
+   * an unlock) per RESULT_GATHER_MS instead of per one or two messages. Delivery does not wait for
+   * it; only the lease is held a few milliseconds longer.
+   */
+  private writeSoon(): void {
+    // On PGlite even a lone result waits resultCoalesceMs (see the option).
+    const wait = Math.max(this.resultCoalesceMs, this.lastWriteAt + RESULT_GATHER_MS - performance.now());
+    if (wait <= 0 || !this.active) {
       void this.flush();
-    }, this.resultCoalesceMs);
+      return;
+    }
+    this.gatherTimer = setTimeout(() => {
+      this.gatherTimer = undefined;
+      void this.flush();
+    }, wait);
   }
 
   /** Writes buffered results; one writer at a time, everything buffered goes in the next write. */
   async flush(): Promise<void> {
     while (this.syncing) await this.syncing;
-    if (this.coalesceTimer !== undefined) {
-      clearTimeout(this.coalesceTimer);
-      this.coalesceTimer = undefined;
-    }
     if (!this.pendingResults()) return;
     if (this.syncTimer !== undefined) {
       this.timers.clearTimeout(this.syncTimer);
       this.syncTimer = undefined;
     }
+    if (this.gatherTimer !== undefined) {
+      clearTimeout(this.gatherTimer);
+      this.gatherTimer = undefined;
+    }
+    this.lastWriteAt = performance.now();
     const sent = this.sent;
     const failed = this.failed;
     this.sent = [];
@@ -629,8 +673,8 @@ export class Dispatcher {
         this.syncTimer = undefined;
         void this.flush();
       }, this.opts.config.storeSyncInterval);
-    } else if (!retry) {
-      void this.flush();
+    } else if (!retry && this.gatherTimer === undefined) {
+      this.writeSoon();
     }
   }
 

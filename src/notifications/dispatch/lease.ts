@@ -79,8 +79,23 @@ export class MessageLocks {
         await s.close();
         throw err;
       }
-      for (const id of lost) this.mine.set(id, undefined);
-      for (const id of relocked) this.mine.set(id, s);
+      // Results committed while the relock ran were released meanwhile (deleted from `mine`, no
+      // session to unlock on): they must not come back, and a lock just re-taken on them is dropped,
+      // or it would be held, and the message excluded from leases, for the life of the session.
+      const stale: string[] = [];
+      for (const id of lost) if (this.mine.has(id)) this.mine.set(id, undefined);
+      for (const id of relocked) {
+        if (this.mine.has(id)) this.mine.set(id, s);
+        else stale.push(id);
+      }
+      if (stale.length) {
+        try {
+          await unlockMessages(s, stale);
+        } catch (err) {
+          await s.close();
+          throw err;
+        }
+      }
       if (relocked.length < lost.length) {
         this.log.warn({ in_flight: lost.length, relocked: relocked.length }, 'database session lost during delivery; other replicas may deliver some in-flight messages again');
       }
