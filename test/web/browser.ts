@@ -141,15 +141,29 @@ export async function useSession(context: BrowserContext, url: string, api: ApiH
   await context.addCookies([{ name: 'coder_session_token', value: api.token!, url }]);
 }
 
-const AXE_SOURCE = () => readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+let axeSource: string | undefined;
+const AXE_SOURCE = () => (axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
 
 /** Serious and critical axe-core violations on the page as it is now (rule id and targets). */
 export async function axeViolations(page: Page): Promise<string[]> {
   // The dashboard's CSP refuses inline scripts; evaluation through the DevTools protocol is not a page script.
-  await page.evaluate(AXE_SOURCE());
+  // Once per document: a second check of the same document (another theme) reuses it.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(AXE_SOURCE());
   return page.evaluate(async () => {
     const axe = (window as unknown as { axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }> } }).axe;
     const r = await axe.run({ resultTypes: ['violations'] });
     return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   });
+}
+
+/**
+ * Switches the page to the light or dark theme (prefers-color-scheme) and waits until the restyle
+ * has settled: CSS transitions of the changed colours run to their end before anything reads them.
+ */
+export async function themed(page: Page, colorScheme: 'light' | 'dark'): Promise<void> {
+  await page.emulateMedia({ colorScheme });
+  await page.evaluate(async (scheme) => {
+    if (!matchMedia(`(prefers-color-scheme: ${scheme})`).matches) throw new Error(`the page is not in the ${scheme} theme`);
+    await Promise.all(document.getAnimations().map((a) => a.finished.catch(() => undefined)));
+  }, colorScheme);
 }

@@ -1,0 +1,16 @@
+import { PGlite } from '@electric-sql/pglite';
+import fs from 'node:fs';
+import { migrate } from './dist/db/migrate.js';
+import { fromPGlite, PGLITE_SNAPSHOT } from './dist/db/pglite.js';
+const cpu = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+let t = Date.now(), c = cpu();
+const a = await PGlite.create();
+console.log('create', Date.now() - t, cpu() - c); t = Date.now(); c = cpu();
+await migrate(fromPGlite(a));
+console.log('migrate', Date.now() - t, cpu() - c); t = Date.now(); c = cpu();
+const b = await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(PGLITE_SNAPSHOT)]) });
+console.log('snapshot load', Date.now() - t, cpu() - c); t = Date.now(); c = cpu();
+await migrate(fromPGlite(b));
+console.log('migrate noop', Date.now() - t, cpu() - c); t = Date.now(); c = cpu();
+const cl = await b.clone();
+console.log('clone', Date.now() - t, cpu() - c); t = Date.now(); c = cpu();
