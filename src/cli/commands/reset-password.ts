@@ -2,12 +2,7 @@ import { Command, Option } from 'commander';
 import { CliError } from '../support/client.js';
 import { prompt } from '../support/prompt.js';
 import { resolveConfig } from '../../server/config.js';
-import { createLogger } from '../../lib/logger.js';
-import { openDatabase } from '../../server/server.js';
-import { migrate } from '../../db/migrate.js';
-import { hashPassword, validatePassword } from '../../auth/passwords.js';
-import { deleteApiKeysByUser } from '../../auth/sessions.js';
-import { getUserByUsername, updateUserHashedPassword } from '../../auth/users/queries.js';
+import { validatePassword } from '../../auth/passwords.js';
 
 /** Where the command reads and writes; tests pass their own. */
 export interface ResetPasswordIO {
@@ -59,6 +54,16 @@ export function resetPasswordCommand(io: Partial<ResetPasswordIO> = {}): Command
       const problem = validatePassword(password);
       if (problem) throw new CliError(`Invalid password: ${problem}`);
 
+      // The server's modules load only when the command runs: every `herald` start (even --help) builds
+      // this command, and the whole server is ~1,000 modules (docs/performance.md, test suite and CI time).
+      const [{ createLogger }, { openDatabase }, { migrate }, { hashPassword }, { deleteApiKeysByUser }, { getUserByUsername, updateUserHashedPassword }] = await Promise.all([
+        import('../../lib/logger.js'),
+        import('../../server/server.js'),
+        import('../../db/migrate.js'),
+        import('../../auth/passwords.js'),
+        import('../../auth/sessions.js'),
+        import('../../auth/users/queries.js'),
+      ]);
       const db = await openDatabase(config, createLogger({ level: 'warn', destination: stderr }));
       try {
         await migrate(db);

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { Command, Option } from 'commander';
-import { SMTPServer } from 'smtp-server';
-import WebSocket from 'ws';
+import type { SMTPServer } from 'smtp-server';
+import type WebSocket from 'ws';
 import { ApiClient, ApiError, CliError } from '../support/client.js';
 import { outputOption } from '../support/output.js';
 import { parseDuration } from '../../lib/duration.js';
@@ -250,7 +250,10 @@ export async function runNotificationsScaleTest(o: Opts & { seed?: string }): Pr
   };
 
   let smtp: SMTPServer | undefined;
+  // Loaded when a test runs, not at every `herald` start (this command is built for --help too).
+  const { default: WebSocketClient } = await import('ws');
   if (listen) {
+    const { SMTPServer } = await import('smtp-server');
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS', 'AUTH'],
@@ -318,7 +321,7 @@ export async function runNotificationsScaleTest(o: Opts & { seed?: string }): Pr
     await pool(ready, Math.max(concurrency, 32), async (u) => {
       if (stop.aborted) return;
       await new Promise<void>((resolve) => {
-        const socket = new WebSocket(wsBase, { headers: { 'Coder-Session-Token': u.token }, perMessageDeflate: false });
+        const socket = new WebSocketClient(wsBase, { headers: { 'Coder-Session-Token': u.token }, perMessageDeflate: false });
         let open = false;
         socket.on('open', () => {
           open = true;
