@@ -277,6 +277,20 @@ async function restampSeedRows(pg: Pick<PGlite, 'query' | 'exec'>, statements?: 
 }
 
 /**
+ * An in-memory PGlite holding the build's snapshot, its seed rows restamped, or undefined when the
+ * snapshot cannot stand for this build (usableSnapshot). Migrations newer than it are the caller's
+ * to apply. The test suite's per-file base: loading it skips initdb, most of a fresh PGlite's cost.
+ */
+export async function snapshotInMemory(file = PGLITE_SNAPSHOT): Promise<PGlite | undefined> {
+  const snapshot = await usableSnapshot(file, loadMigrations());
+  if (!snapshot) return undefined;
+  const { PGlite } = await loadPGlite();
+  const pg = await PGlite.create({ loadDataDir: new Blob([snapshot.tar]) });
+  await restampSeedRows(pg, snapshot.manifest.restamp);
+  return pg;
+}
+
+/**
  * Unpacks the snapshot's tarball (PGlite's own format: ustar, regular files and directories) into
  * the data directory with Node's fs, which PGlite then opens as an existing database. PGlite's
  * loadDataDir writes each file through the engine's emulated filesystem: 1.4–2.5 s of a cold start
