@@ -8,7 +8,7 @@ import { buildPayload, enqueueHelpers } from './prepare.js';
 import { TEMPLATE_USER_REQUESTED_ONE_TIME_PASSCODE } from './templates/catalogue.js';
 import { route, type TemplateRules, type UserRules } from './grouping/rules.js';
 import { holdMessages, type HeldRow } from './grouping/hold.js';
-import { RECIPIENT_OPTED_OUT } from './queries.js';
+import { OPTED_OUT_WHEN, RECIPIENT_OPTED_OUT } from './queries.js';
 
 /** NOTIFY channel that wakes dispatchers on every replica when messages are enqueued. */
 export const ENQUEUED_CHANNEL = 'herald_notifications_enqueued';
@@ -225,8 +225,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
              SELECT 1 FROM jsonb_to_recordset($5::jsonb) AS p(tid uuid, uid uuid)
              JOIN notification_templates nt ON nt.id = p.tid
              LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = p.uid
-             WHERE p.tid = m.tid AND p.uid = m.uid AND NOT nt.critical
-               AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))` : RECIPIENT_OPTED_OUT}
+             WHERE p.tid = m.tid AND p.uid = m.uid AND ${OPTED_OUT_WHEN})` : RECIPIENT_OPTED_OUT}
          -- In the batch's order, whatever the join: of duplicates within a batch the first one is kept.
          ORDER BY m.ord
          ON CONFLICT DO NOTHING

@@ -90,6 +90,13 @@ export async function setChannelPreferences(
 
 
 /**
+ * The rule of RECIPIENT_OPTED_OUT over template `nt`, the user's preference row `np` (left-joined:
+ * NULL when none) and the row `m` being inserted; exported for the enqueue's per-pair form of it.
+ */
+export const OPTED_OUT_WHEN = `NOT nt.critical
+    AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL))`;
+
+/**
  * The one preference check every insert of a message makes (enqueue, holding for a group, releasing a
  * group): true when user `m.uid` has switched template `m.tid` off for `m.method`, or never switched
  * on an opt-in template. Critical templates are never off. `m` is the row being inserted.
@@ -97,5 +104,4 @@ export async function setChannelPreferences(
 export const RECIPIENT_OPTED_OUT = `EXISTS (
   SELECT 1 FROM notification_templates nt
   LEFT JOIN notification_preferences np ON np.notification_template_id = nt.id AND np.user_id = m.uid
-  WHERE nt.id = m.tid AND NOT nt.critical
-    AND (np.disabled = true OR m.method::text = ANY(np.disabled_methods) OR (nt.enabled_by_default = false AND np.user_id IS NULL)))`;
+  WHERE nt.id = m.tid AND ${OPTED_OUT_WHEN})`;
