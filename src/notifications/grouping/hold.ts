@@ -85,6 +85,29 @@ const UNTHROTTLED = `  ), g2 AS (
   ), placed AS (
     SELECT c.*, c.gid1 AS gid, c.want AS now_, false AS throttled FROM cand c`;
 
+/** The routed events as holdMessages sends them ($1), as rows `m`. */
+const HELD_ROWS = `jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
+      targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
+      imm boolean, tcount int, tperiod int, ord int)`;
+
+/** The rest of a look-up of the open group an event (`k`) can join without moving its end (list mode, digests), share-locked. */
+const OPEN_JOINABLE_GROUP_OF_K = `FROM notification_groups g
+      WHERE g.user_id = k.uid AND g.method = k.method AND g.kind = k.kind AND g.family = k.family AND g.key = k.key
+        AND g.status = 'open' AND g.max_due_at IS NULL
+      FOR SHARE`;
+
+/**
+ * Opens the group of each key in `o1` (its id chosen there, due at `lastdue`), or meets the open one
+ * of another enqueue; `created` tells which.
+ */
+const OPEN_GROUPS = `INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
+    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.lastdue, o.maxdue
+    FROM o1 o
+    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
+    DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
+                                ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
+    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at`;
+
 /**
  * The hold statement. `throttled`: some event has a throttle (else the five throttle CTEs, two of
  * them upserts, are left out). `distinct`: no two events share a group key (one event, or one per
@@ -92,9 +115,7 @@ const UNTHROTTLED = `  ), g2 AS (
  */
 export function holdStatement(channel: string, throttled = true, distinct = false): string {
   return `WITH m AS (
-    SELECT * FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
-      targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
-      imm boolean, tcount int, tperiod int, ord int)
+    SELECT * FROM ${HELD_ROWS}
   ), ok AS MATERIALIZED (
     -- Materialized: the hash is computed once per event, not once per partition the probe visits.
     SELECT m.*, notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2) AS hash
@@ -108,10 +129,7 @@ export function holdStatement(channel: string, throttled = true, distinct = fals
     -- group (every user's pending digest) for each event.
     SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key
     FROM (SELECT DISTINCT o.uid, o.method, o.kind, o.family, o.key FROM ok o WHERE o.reason <> 'throttle') k,
-    LATERAL (SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key FROM notification_groups g
-      WHERE g.user_id = k.uid AND g.method = k.method AND g.kind = k.kind AND g.family = k.family AND g.key = k.key
-        AND g.status = 'open' AND g.max_due_at IS NULL
-      FOR SHARE) g
+    LATERAL (SELECT g.id, g.user_id, g.method, g.kind, g.family, g.key ${OPEN_JOINABLE_GROUP_OF_K}) g
   ), fresh AS (
     SELECT ok.*,
       ${distinct ? '1::bigint AS rk, ok.due AS lastdue' : `row_number() OVER (PARTITION BY ok.uid, ok.method, ok.kind, ok.family, ok.key ORDER BY ok.ord) AS rk,
@@ -138,13 +156,7 @@ export function holdStatement(channel: string, throttled = true, distinct = fals
       AND NOT EXISTS (SELECT 1 FROM ex WHERE ex.user_id = f.uid AND ex.method = f.method AND ex.kind = f.kind AND ex.family = f.family AND ex.key = f.key)
     ORDER BY f.uid, f.method, f.kind, f.family, f.key, f.ord
   ), g1 AS (
-    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
-    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.lastdue, o.maxdue
-    FROM o1 o
-    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
-    DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
-                                ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
-    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
+    ${OPEN_GROUPS}
   ), gs AS (
     SELECT ex.id, ex.user_id, ex.method, ex.kind, ex.family, ex.key, false AS created FROM ex
     UNION ALL
@@ -185,30 +197,19 @@ ${throttled ? THROTTLE_CTES : UNTHROTTLED}
 export function holdDistinctStatement(channel: string): string {
   return `WITH ok AS MATERIALIZED (
     SELECT m.*, notification_message_dedupe_hash(m.tid, m.uid, m.method, m.payload, m.targets, $2) AS hash
-    FROM jsonb_to_recordset($1::jsonb) AS m(id uuid, tid uuid, uid uuid, method notification_method, payload jsonb,
-      targets uuid[], by text, kind text, family text, key text, due timestamptz, maxdue timestamptz, reason text,
-      imm boolean, tcount int, tperiod int, ord int)
+    FROM ${HELD_ROWS}
     WHERE NOT ${RECIPIENT_OPTED_OUT}
   ), ex AS (
     SELECT k.id AS mid, g.id
     FROM ok k,
-    LATERAL (SELECT g.id FROM notification_groups g
-      WHERE g.user_id = k.uid AND g.method = k.method AND g.kind = k.kind AND g.family = k.family AND g.key = k.key
-        AND g.status = 'open' AND g.max_due_at IS NULL
-      FOR SHARE) g
+    LATERAL (SELECT g.id ${OPEN_JOINABLE_GROUP_OF_K}) g
   ), fresh AS (
     SELECT ok.*, ex.id AS exid FROM ok LEFT JOIN ex ON ex.mid = ok.id
     WHERE ex.id IS NOT NULL OR (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash LIMIT 1) IS NULL
   ), o1 AS (
-    SELECT gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.due, f.maxdue FROM fresh f WHERE f.exid IS NULL
+    SELECT gen_random_uuid() AS nid, f.uid, f.method, f.kind, f.family, f.key, f.tid, f.reason, f.due AS lastdue, f.maxdue FROM fresh f WHERE f.exid IS NULL
   ), g1 AS (
-    INSERT INTO notification_groups AS g (id, user_id, method, kind, family, key, template_id, reason, opened_at, due_at, max_due_at)
-    SELECT o.nid, o.uid, o.method, o.kind, o.family, o.key, CASE WHEN o.kind = 'group' THEN o.tid END, o.reason, $2, o.due, o.maxdue
-    FROM o1 o
-    ON CONFLICT (user_id, method, kind, family, key) WHERE status = 'open'
-    DO UPDATE SET due_at = CASE WHEN g.max_due_at IS NULL THEN g.due_at
-                                ELSE LEAST(g.max_due_at, GREATEST(g.due_at, EXCLUDED.due_at)) END
-    RETURNING g.id, g.user_id, g.method, g.kind, g.family, g.key, g.id IN (SELECT nid FROM o1) AS created, g.due_at
+    ${OPEN_GROUPS}
   ), ins AS (
     INSERT INTO notification_messages
       (id, notification_template_id, user_id, method, payload, targets, created_by, created_at, dedupe_hash, status, status_reason, group_id)
