@@ -60,6 +60,11 @@ export interface StoreEnqueuerOptions {
   now?: () => Date;
 }
 
+/** Statements the enqueuer's own calls may have in flight at once; further calls wait and share one. */
+const SHARED_SLOTS = 2;
+/** Most requests one shared statement carries (a larger single call still goes alone). */
+const SHARED_MAX_REQUESTS = 500;
+
 export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   const now = opts.now ?? (() => new Date());
   const cfg = opts.notifications;
@@ -247,19 +252,69 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
     return out;
   }
 
+  /** One statement (two or three on the full path) for `reqs`. */
+  async function run(reqs: EnqueueRequest[], q: Queryable, own: boolean): Promise<string[][]> {
+    // In the caller's transaction the wake-up goes with it (NOTIFY is delivered on commit); on its
+    // own, the insert commits first and the wake-up follows (above).
+    if (own) inFlight++;
+    try {
+      return (await fast(reqs, q, own)) ?? (await full(reqs, q, own));
+    } finally {
+      if (own) inFlight--;
+    }
+  }
+
+  // Calls on the enqueuer's own pool share statements (group commit done by the application): a
+  // call goes out at once while fewer than SHARED_SLOTS statements are in flight, and the calls
+  // that arrive meanwhile wait for a slot and go out together, as one batch, one commit. A lone
+  // caller waits for nothing; 16 concurrent callers pay one statement and one WAL flush per few
+  // calls instead of one each (docs/performance.md). Each call still resolves only once its own
+  // rows are committed, with its own ids; if a shared statement fails, each of its calls is run
+  // again on its own, so that one call's unknown template or user fails only that call.
+  let busySlots = 0;
+  const waiting: { reqs: EnqueueRequest[]; resolve: (ids: string[][]) => void; reject: (err: unknown) => void }[] = [];
+  const startShared = () => {
+    while (busySlots < SHARED_SLOTS && waiting.length) {
+      let size = 0;
+      let k = 0;
+      while (k < waiting.length && (k === 0 || size + waiting[k].reqs.length <= SHARED_MAX_REQUESTS)) size += waiting[k++].reqs.length;
+      const calls = waiting.splice(0, k);
+      busySlots++;
+      void runShared(calls).finally(() => {
+        busySlots--;
+        startShared();
+      });
+    }
+  };
+  async function runShared(calls: typeof waiting): Promise<void> {
+    if (calls.length === 1) {
+      const [c] = calls;
+      await run(c.reqs, opts.db, true).then(c.resolve, c.reject);
+      return;
+    }
+    let ids: string[][];
+    try {
+      ids = await run(calls.flatMap((c) => c.reqs), opts.db, true);
+    } catch {
+      await Promise.all(calls.map((c) => run(c.reqs, opts.db, true).then(c.resolve, c.reject)));
+      return;
+    }
+    let at = 0;
+    for (const c of calls) {
+      c.resolve(ids.slice(at, at + c.reqs.length));
+      at += c.reqs.length;
+    }
+  }
+
   return {
     async enqueueMany(reqs, q = opts.db): Promise<string[][]> {
       if (!reqs.length) return [];
       publishRaised(reqs.map((r) => r.templateId), 'enqueue');
-      // In the caller's transaction the wake-up goes with it (NOTIFY is delivered on commit); on its
-      // own, the insert commits first and the wake-up follows (above).
-      const own = q === opts.db;
-      if (own) inFlight++;
-      try {
-        return (await fast(reqs, q, own)) ?? (await full(reqs, q, own));
-      } finally {
-        if (own) inFlight--;
-      }
+      if (q !== opts.db) return run(reqs, q, false);
+      return new Promise((resolve, reject) => {
+        waiting.push({ reqs, resolve, reject });
+        startShared();
+      });
     },
   };
 

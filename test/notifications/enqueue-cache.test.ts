@@ -136,4 +136,45 @@ describeEachEngine('enqueue with cached templates and users', (engine) => {
     await database.db.query(`DELETE FROM notification_templates WHERE id = $1`, [tpl]);
     await expect(a.enqueueMany([req(carol, tpl)])).rejects.toBeInstanceOf(UnknownTemplateError);
   });
+
+  it('lets concurrent calls share statements, each with its own ids, and fails only the call that is wrong', async () => {
+    const cfg = testConfig({ email: { smarthost: 'localhost:25' }, notifications: { inbox: { enabled: false } } });
+    let statements = 0;
+    const db = {
+      query: ((text: string, values?: unknown[], o?: { name?: string }) => {
+        if (o?.name !== 'herald_enqueue_wake') statements++;
+        return database.db.query(text, values, o);
+      }) as typeof database.db.query,
+    } as typeof database.db;
+    const c = createEnqueuer({ db, notifications: cfg.notifications, email: cfg.email, accessUrl: cfg.accessUrl, log: silentLogger() });
+    await c.enqueueMany([req(carol)]); // cached from here on
+    statements = 0;
+    const calls = Array.from({ length: 20 }, () => req(carol));
+    const same = { ...req(carol), data: { shared: 'twice' } };
+    const results = await Promise.all([...calls.map((r) => c.enqueueMany([r])), c.enqueueMany([same]), c.enqueueMany([same])]);
+    // Two went out at once; the other 20 waited and shared statements.
+    expect(statements).toBeLessThan(calls.length);
+    const ids = results.slice(0, calls.length).map((x) => x[0]);
+    expect(ids.every((x) => x.length === 1)).toBe(true);
+    expect(new Set(ids.flat()).size).toBe(calls.length);
+    // Each call got the ids of its own request.
+    const rows = (await database.db.query<{ id: string; n: number }>(`SELECT id, (payload->'data'->>'n')::int AS n FROM notification_messages WHERE id = ANY($1::uuid[])`, [ids.flat()])).rows;
+    const byId = new Map(rows.map((r) => [r.id, r.n]));
+    calls.forEach((r, i) => expect(byId.get(ids[i][0])).toBe(r.data.n));
+    // The same notification twice in one go: one of the two calls gets it, the other nothing.
+    expect(results.slice(calls.length).map((x) => x[0].length).sort()).toEqual([0, 1]);
+
+    // A call with an unknown user fails alone; the calls sharing its statement are enqueued.
+    const before = (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages`)).rows[0].n;
+    const settled = await Promise.allSettled([
+      c.enqueueMany([req(carol)]),
+      c.enqueueMany([req(carol)]),
+      c.enqueueMany([req(carol)]),
+      c.enqueueMany([req('00000000-0000-4000-8000-000000000001')]),
+      c.enqueueMany([req(carol)]),
+    ]);
+    expect(settled.map((x) => x.status)).toEqual(['fulfilled', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((settled[3] as PromiseRejectedResult).reason).toBeInstanceOf(UnknownUserError);
+    expect((await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages`)).rows[0].n).toBe(before + 4);
+  });
 });
