@@ -180,8 +180,8 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
   const pool = new Pool(target.origin, { headersTimeout: 0, bodyTimeout: 0, connections: opts.connections ?? null });
 
   /**
-   * POSTs `body` and reads the answer: its status, Retry-After and the first `keep(status)` bytes of
-   * its body. The body is read to its end (so the connection is reused) unless it is, or is declared,
+   * POSTs `body` and reads the answer: its status, Retry-After and, for a non-2xx answer, the first
+   * LOGGED_BODY_LIMIT bytes of its body. The body is read to its end (so the connection is reused) unless it is, or is declared,
    * bigger than DRAIN_BYTE_LIMIT, takes longer than DRAIN_TIME_LIMIT_MS, or `signal` aborts: then the
    * request is aborted, which closes that one connection. Resolves with the transport error instead
    * when there is no response; never rejects.
