@@ -94,6 +94,7 @@ export function createMethods(deps: Pick<NotificationDeps, 'db' | 'log' | 'notif
       endpoint: notifications.webhook.endpoint,
       secret: notifications.webhook.secret,
       log: deps.log.child({ component: 'webhook' }),
+      connections: notifications.leaseCount,
     });
   } else {
     unavailable.webhook = 'webhook endpoint not defined';

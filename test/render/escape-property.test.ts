@@ -108,6 +108,36 @@ describe('escapeMarkdown properties (10,000 labels each)', () => {
   });
 });
 
+describe('escapeMarkdown returns plain labels as they are (its fast path)', () => {
+  // A letter or digit, then letters, digits, spaces, hyphens and commas: what the fast path returns
+  // unchanged. Such a label must make no structure alone, inside bold, or between template lines.
+  const PLAIN = fc
+    .tuple(
+      fc.constantFrom('a', 'Z', '1', '4', 'é', '日'),
+      fc.string({ unit: fc.constantFrom('a', 'Z', '0', '1', '9', 'é', '日', ' ', ' ', '-', '-', ','), maxLength: 16 }),
+    )
+    .map(([first, rest]) => first + rest);
+  it('unchanged, and no structure in any position', () => {
+    fc.assert(
+      fc.property(PLAIN, (label) => {
+        expect(escapeMarkdown(label)).toBe(label);
+        // Inside bold without trailing blanks, as the bold test above (a blank before ** ends no bold, escaped or not).
+        const inner = label.trimEnd();
+        for (const [markdown, expected, allowed] of [
+          [label, label, {}],
+          [`Your workspace **${inner}** was deleted.`, `Your workspace ${inner} was deleted.`, { strong_open: 1 }],
+          [`Task prompt:\n${label}\nend`, `Task prompt: ${label} end`, {}],
+        ] as const) {
+          const { text, types } = read(markdown);
+          expect(structures(types, allowed), JSON.stringify({ label, markdown })).toEqual([]);
+          expect(text, JSON.stringify({ label, markdown })).toBe(norm(expected));
+        }
+      }),
+      RUNS,
+    );
+  });
+});
+
 describe('escapeMarkdown leaves text as written', () => {
   it.each([
     'Build #42 (main) done!',

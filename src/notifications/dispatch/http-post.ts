@@ -1,22 +1,23 @@
 // A small JSON-over-HTTP client shared by the chat channels (Slack, Teams, Discord, user destinations).
 //
-// node:http(s) with one keep-alive agent per client (as webhook.ts, for the same CPU reasons), a
-// bounded response read (the answer of these services is small: an `ok`, an error code, a
-// retry_after), redirects never followed, and an optional address guard applied in the DNS lookup
-// of the connection itself, so the address checked is the address connected to (no
-// check-then-resolve race for SSRF).
+// One undici `Agent` per client (keep-alive pools per origin), driven through its `dispatch()`
+// handler API as webhook.ts is, for the same CPU reasons; a bounded response read (the answer of
+// these services is small: an `ok`, an error code, a retry_after), redirects never followed (undici
+// follows none unless asked), and an optional address guard applied in the DNS lookup of the
+// connection itself (the connector's `lookup`, handed to net/tls.connect), so the address checked
+// is the address connected to (no check-then-resolve race for SSRF).
 
 import dns from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import net, { type LookupFunction } from 'node:net';
+import { Agent, type Dispatcher } from 'undici';
 
 /** Bytes of a response body kept; the rest is discarded. */
 const KEEP_BYTES = 16 * 1024;
 
 export interface HttpAnswer {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   /** The first KEEP_BYTES bytes of the body, as text. */
   body: string;
 }
@@ -75,10 +76,9 @@ export function describeError(err: unknown): string {
 }
 
 export function createHttpClient(o: { guard?: AddressGuard; userAgent?: string } = {}): HttpClient {
-  const agentOptions: http.AgentOptions = { keepAlive: true, scheduling: 'lifo' };
   const lookup = o.guard ? guardedLookup(o.guard) : undefined;
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
+  // The caller's signal is the only deadline on headers and body; undici's connect timeout (10 s) stays.
+  const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, ...(lookup ? { connect: { lookup } } : {}) });
   const ua = o.userAgent ?? 'Herald-Notifications';
 
   return {
@@ -91,63 +91,76 @@ export function createHttpClient(o: { guard?: AddressGuard; userAgent?: string }
         } catch {
           return resolve({ error: 'invalid URL', aborted: false });
         }
-        const isHttps = u.protocol === 'https:';
-        if (!isHttps && u.protocol !== 'http:') return resolve({ error: 'URL must be http(s)', aborted: false });
-        // Node connects to a literal IP without a lookup, so the guard sees it here.
+        if (u.protocol !== 'https:' && u.protocol !== 'http:') return resolve({ error: 'URL must be http(s)', aborted: false });
+        // A literal IP is connected to without a lookup, so the guard sees it here.
         const literal = u.hostname.replace(/^\[|\]$/g, '');
         if (o.guard && net.isIP(literal)) {
           const why = o.guard(literal, net.isIP(literal));
           if (why) return resolve({ error: `request failed: blocked address (${why})`, aborted: false, blocked: true });
         }
         let done = false;
+        let controller: Dispatcher.DispatchController | undefined;
+        let status = 0;
+        let resHeaders: IncomingHttpHeaders = {};
+        const kept: Buffer[] = [];
+        let size = 0;
         const finish = (r: HttpOutcome) => {
           if (done) return;
           done = true;
           signal.removeEventListener('abort', onAbort);
           resolve(r);
         };
-        const h: Record<string, string> = { 'User-Agent': ua, ...headers };
-        if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body));
-        const req = (isHttps ? https : http).request(u, {
-          method,
-          agent: isHttps ? httpsAgent : httpAgent,
-          headers: h,
-          ...(lookup ? { lookup } : {}),
-        });
+        const answer = () => finish({ answer: { status, headers: resHeaders, body: Buffer.concat(kept).toString('utf8') } });
         const onAbort = () => {
-          req.destroy();
           finish({ error: 'request timeout', aborted: true });
+          controller?.abort(new Error('aborted'));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        req.once('error', (err) =>
-          finish({ error: `request failed: ${describeError(err)}`, aborted: signal.aborted, blocked: err instanceof BlockedAddressError }),
-        );
-        req.once('response', (res) => {
-          const kept: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
+        const h: Record<string, string> = { 'User-Agent': ua, ...headers };
+        // URL userinfo is sent as Basic auth unless the caller set Authorization (as node:http does).
+        if ((u.username !== '' || u.password !== '') && !Object.keys(h).some((k) => k.toLowerCase() === 'authorization')) {
+          h['Authorization'] = `Basic ${Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64')}`;
+        }
+        const handler: Dispatcher.DispatchHandler = {
+          onRequestStart(c) {
+            controller = c;
+            // Aborted while waiting for a connection: do not send it.
+            if (done) c.abort(new Error('aborted'));
+          },
+          onResponseStart(_c, statusCode, h2) {
+            status = statusCode;
+            resHeaders = h2 as IncomingHttpHeaders;
+          },
+          onResponseData(c, chunk) {
+            if (done) return;
             if (size < KEEP_BYTES) kept.push(chunk.subarray(0, KEEP_BYTES - size));
             size += chunk.byteLength;
-            if (size > 4 * KEEP_BYTES) res.destroy();
-          });
-          const end = () =>
-            finish({ answer: { status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(kept).toString('utf8') } });
-          res.once('end', end);
-          res.once('close', end);
-          res.once('error', end);
-        });
-        req.end(body);
+            // Too long an answer: keep what was read, close the connection.
+            if (size > 4 * KEEP_BYTES) {
+              answer();
+              c.abort(new Error('response body too long'));
+            }
+          },
+          onResponseEnd() {
+            answer();
+          },
+          onResponseError(_c, err) {
+            // The body cut short after the status: the answer as read so far (as before).
+            if (status !== 0) return answer();
+            finish({ error: `request failed: ${describeError(err)}`, aborted: signal.aborted, blocked: err instanceof BlockedAddressError });
+          },
+        };
+        agent.dispatch({ origin: u.origin, path: `${u.pathname}${u.search}`, method, headers: h, body: body ?? null }, handler);
       });
     },
     close() {
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      void agent.destroy();
     },
   };
 }
 
 /** The first value of a header. */
-export function header(h: http.IncomingHttpHeaders, name: string): string | undefined {
+export function header(h: IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }

@@ -15,14 +15,15 @@
 //                                  the reference retries every status >= 300)
 //   2xx                          → ok
 //
-// Connections: node:http(s) with a keep-alive agent per method (not fetch: on a 2-core box fetch's
-// WHATWG streams and request cloning cost more CPU than the rest of a delivery; docs/performance.md).
-// A connection is only returned to the pool once its response body has been
-// fully read, so every path below either drains a small body (bounded in bytes
-// and time, never buffered) or cancels it (which closes that one connection).
+// Connections: one undici `Pool` per method (keep-alive, one request per connection at a time),
+// driven through its low-level `dispatch()` handler API: no stream per response and no
+// IncomingMessage, which on a 2-core box cost more CPU than the rest of a delivery (node:http, and
+// fetch before it: docs/performance.md). A connection is only returned to the pool once its
+// response body has been fully read, so every path below either reads a small body to its end
+// (bounded in bytes and time, never buffered beyond the logged prefix) or aborts the request
+// (which closes that one connection).
 
-import http from 'node:http';
-import https from 'node:https';
+import { Pool, type Dispatcher } from 'undici';
 import type { Logger } from '../../lib/logger.js';
 import { renderWebhookBody } from '../prepare.js';
 import type { DeliveryMethod, DeliveryResult, MessagePayload, PreparedMessage } from '../types.js';
@@ -46,6 +47,13 @@ export interface WebhookMethodOptions {
   log?: Logger;
   /** Clock for webhook-timestamp; tests only. */
   now?: () => Date;
+  /**
+   * The most connections kept open to the endpoint (further POSTs wait for a free one); unset: no
+   * limit. The dispatcher passes its deliveries at once (--notifications-lease-count): without a
+   * limit, a pool kept busy by 50 POSTs at a time opened 100 connections (a POST started right after
+   * an answer often finds that answer's connection not yet free), at more CPU per POST.
+   */
+  connections?: number;
 }
 
 export class WebhookConfigError extends Error {
@@ -113,9 +121,9 @@ interface ErrorLike {
   errors?: unknown;
 }
 
-/** A short, secret-free description of why fetch failed. */
+/** A short, secret-free description of why a request failed. */
 function describeTransportError(err: unknown): string {
-  // fetch wraps the real error: TypeError('fetch failed', { cause }).
+  // A wrapped error (e.g. fetch's TypeError('fetch failed', { cause })): describe the real one.
   let e = err as ErrorLike | undefined;
   if (e && e.cause && typeof e.cause === 'object') e = e.cause as ErrorLike;
   if (!e || typeof e !== 'object') return String(err);
@@ -133,49 +141,14 @@ function describeTransportError(err: unknown): string {
   return message;
 }
 
-/**
- * Read a response body without buffering it: keep the first `keepBytes` bytes, discard the rest,
- * stop after DRAIN_BYTE_LIMIT bytes or DRAIN_TIME_LIMIT_MS, or when `signal` aborts, and destroy
- * what is left (closing that one connection; a fully read body returns it to the pool). Never throws.
- */
-function consumeBody(res: http.IncomingMessage, keepBytes: number, signal: AbortSignal): Promise<Buffer> {
-  const declared = Number(res.headers['content-length']);
-  // A body we know is too big to drain: read only what we keep, then close.
-  const limit = Number.isFinite(declared) && declared > DRAIN_BYTE_LIMIT ? keepBytes : DRAIN_BYTE_LIMIT;
-  return new Promise((resolve) => {
-    const kept: Buffer[] = [];
-    let keptBytes = 0;
-    let seen = 0;
-    let finished = false;
-    const finish = (complete: boolean) => {
-      if (finished) return;
-      finished = true;
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      res.removeListener('data', onData);
-      if (!complete) res.destroy();
-      resolve(Buffer.concat(kept));
-    };
-    const onAbort = () => finish(false);
-    const onData = (chunk: Buffer) => {
-      seen += chunk.byteLength;
-      if (keptBytes < keepBytes) {
-        // Copy the slice so the (possibly large) chunk is not retained.
-        const slice = Buffer.from(chunk.subarray(0, keepBytes - keptBytes));
-        kept.push(slice);
-        keptBytes += slice.byteLength;
-      }
-      if (seen >= limit && !res.complete) finish(false);
-    };
-    const timer = setTimeout(onAbort, DRAIN_TIME_LIMIT_MS);
-    if (signal.aborted) return finish(false);
-    signal.addEventListener('abort', onAbort, { once: true });
-    res.on('data', onData);
-    res.once('end', () => finish(true));
-    res.once('error', () => finish(false));
-    res.once('close', () => finish(res.complete));
-  });
+/** A response: its status, Retry-After, and the kept start of its body. */
+interface Answer {
+  status: number;
+  retryAfter: string | undefined;
+  prefix: Buffer;
 }
+type Sent = Answer | { error: unknown; aborted: boolean };
+const EMPTY = Buffer.alloc(0);
 
 function retryable(error: string, retryAfterMs?: number): DeliveryResult {
   return retryAfterMs === undefined
@@ -199,52 +172,94 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
   const log = opts.log;
   const now = opts.now ?? (() => new Date());
 
-  // One keep-alive pool per method (closed with it); LIFO reuse keeps the pool small.
-  const agentOptions: http.AgentOptions = { keepAlive: true, scheduling: 'lifo' };
-  const isHttps = url.startsWith('https:');
-  const agent = isHttps ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
-  const request = isHttps ? https.request : http.request;
-  // Parsed once: request(url) would parse the URL again for every POST.
+  // One keep-alive pool per method (closed with it). Herald's dispatch deadline (the signal) is the
+  // only timeout on headers and body; undici's own connect timeout (10 s) stays, so a connection
+  // attempt that hangs gives way instead of holding its queued request until the OS gives up.
   const target = new URL(url);
-  const base: http.RequestOptions = {
-    protocol: target.protocol,
-    hostname: target.hostname.replace(/^\[|\]$/g, ''),
-    port: target.port || undefined,
-    path: `${target.pathname}${target.search}`,
-    method: 'POST',
-    agent,
-  };
+  const path = `${target.pathname}${target.search}`;
+  const pool = new Pool(target.origin, { headersTimeout: 0, bodyTimeout: 0, connections: opts.connections ?? null });
 
-  /** POSTs `body`; resolves with the response (headers read) or the transport error. */
-  function post(
-    headers: Record<string, string>,
-    body: string,
-    signal: AbortSignal,
-  ): Promise<{ res: http.IncomingMessage } | { error: unknown; aborted: boolean }> {
+  /**
+   * POSTs `body` and reads the answer: its status, Retry-After and, for a non-2xx answer, the first
+   * LOGGED_BODY_LIMIT bytes of its body. The body is read to its end (so the connection is reused) unless it is, or is declared,
+   * bigger than DRAIN_BYTE_LIMIT, takes longer than DRAIN_TIME_LIMIT_MS, or `signal` aborts: then the
+   * request is aborted, which closes that one connection. Resolves with the transport error instead
+   * when there is no response; never rejects.
+   */
+  function post(headers: Record<string, string>, body: string, signal: AbortSignal): Promise<Sent> {
     return new Promise((resolve) => {
-      let done = false;
-      headers['Content-Length'] = String(Buffer.byteLength(body));
-      const req = request({ ...base, headers });
-      const onAbort = () => {
-        if (done) return;
-        done = true;
-        req.destroy();
-        resolve({ error: new Error('aborted'), aborted: true });
+      if (signal.aborted) return resolve({ error: new Error('aborted'), aborted: true });
+      let controller: Dispatcher.DispatchController | undefined;
+      let settled = false;
+      let response: Answer | undefined;
+      let kept: Buffer[] = [];
+      let keptBytes = 0;
+      let keepBytes = 0;
+      let seen = 0;
+      let limit = DRAIN_BYTE_LIMIT;
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (r: Sent) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        resolve(r);
       };
+      /** The answer, with what was kept of its body; `complete` false aborts the rest of it. */
+      const answered = (complete: boolean) => {
+        if (!response || settled) return;
+        response.prefix = kept.length === 1 ? kept[0]! : Buffer.concat(kept);
+        kept = [];
+        settle(response);
+        if (!complete) controller?.abort(new Error('response body not read'));
+      };
+      const onAbort = () => {
+        if (response) return answered(false);
+        settle({ error: new Error('aborted'), aborted: true });
+        controller?.abort(new Error('aborted'));
+      };
+      const drainTimeout = () => answered(false);
       signal.addEventListener('abort', onAbort, { once: true });
-      req.once('response', (res) => {
-        signal.removeEventListener('abort', onAbort);
-        if (done) return void res.destroy();
-        done = true;
-        resolve({ res });
-      });
-      req.once('error', (error) => {
-        signal.removeEventListener('abort', onAbort);
-        if (done) return;
-        done = true;
-        resolve({ error, aborted: signal.aborted });
-      });
-      req.end(body);
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(c) {
+          controller = c;
+          // Aborted while waiting for a connection: do not send it.
+          if (settled) c.abort(new Error('aborted'));
+        },
+        onResponseStart(_c, statusCode, resHeaders) {
+          if (settled) return;
+          const ra = resHeaders['retry-after'];
+          response = { status: statusCode, retryAfter: Array.isArray(ra) ? ra[0] : ra, prefix: EMPTY };
+          keepBytes = statusCode >= 200 && statusCode < 300 ? 0 : LOGGED_BODY_LIMIT;
+          const cl = resHeaders['content-length'];
+          const declared = Number(Array.isArray(cl) ? cl[0] : cl);
+          // A body we know is too big to drain: read only what we keep, then close.
+          if (Number.isFinite(declared) && declared > DRAIN_BYTE_LIMIT) {
+            limit = keepBytes;
+            if (limit === 0) return answered(false);
+          }
+          timer = setTimeout(drainTimeout, DRAIN_TIME_LIMIT_MS);
+        },
+        onResponseData(_c, chunk) {
+          if (settled) return;
+          seen += chunk.byteLength;
+          if (keptBytes < keepBytes) {
+            // Copy the slice so the (possibly large) chunk is not retained.
+            const slice = Buffer.from(chunk.subarray(0, keepBytes - keptBytes));
+            kept.push(slice);
+            keptBytes += slice.byteLength;
+          }
+          if (seen >= limit) answered(false);
+        },
+        onResponseEnd() {
+          answered(true);
+        },
+        onResponseError(_c, error) {
+          if (response) return answered(false);
+          settle({ error, aborted: signal.aborted });
+        },
+      };
+      pool.dispatch({ path, method: 'POST', headers, body }, handler);
     });
   }
 
@@ -270,17 +285,15 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
       if (sent.aborted || signal.aborted) return retryable('request timeout');
       return retryable(`request failed: ${describeTransportError(sent.error)}`);
     }
-    const res = sent.res;
-    const status = res.statusCode ?? 0;
+    const status = sent.status;
     if (status >= 200 && status < 300) {
-      await consumeBody(res, 0, signal);
       log?.debug({ msg_id: msg.id, status }, 'webhook delivered');
       return { ok: true };
     }
 
     // Anything else is a failure, 3xx included: redirects are not followed
     // (redirect: 'manual'), so a 3xx is the receiver's answer, not a hop.
-    const prefix = await consumeBody(res, LOGGED_BODY_LIMIT, signal);
+    const prefix = sent.prefix;
     // An opaque redirect (status 0) only exists in browsers; guard anyway.
     const shown = status === 0 ? 'redirect' : String(status);
     const error = `non-2xx response (${shown})`;
@@ -294,8 +307,7 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
       return { ok: false, retryable: false, error };
     }
     if (status === 429 || status === 503) {
-      const ra = res.headers['retry-after'];
-      return retryable(error, parseRetryAfter(Array.isArray(ra) ? ra[0] : ra));
+      return retryable(error, parseRetryAfter(sent.retryAfter));
     }
     return retryable(error);
   }
@@ -304,7 +316,7 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
     name: 'webhook',
     deliver,
     async close() {
-      agent.destroy();
+      await pool.destroy();
     },
   };
 }

@@ -39,8 +39,18 @@ function isDelimiterRow(chars: string[], i: number): boolean {
   return dash;
 }
 
+/**
+ * A letter or digit, then letters, digits, spaces, hyphens and commas on one line: nothing here can
+ * start a Markdown structure (the one line start is a letter or digit; a hyphen only marks a list
+ * item, a thematic break or a setext underline at a line start, and there is no '|' for a table).
+ * test/render/escape-property.test.ts checks that such strings come back unchanged.
+ */
+const PLAIN_TEXT = /^[\p{L}\p{N}][\p{L}\p{N} ,-]*$/u;
+
 /** Backslash-escape a string so that Markdown renders it as the same visible text. */
 export function escapeMarkdown(value: string): string {
+  // Most label values ("Order 42 confirmed"): returned as they are, without the walk below.
+  if (PLAIN_TEXT.test(value)) return value;
   const chars = Array.from(value);
   const multiline = chars.some(isBreak);
   let out = '';
@@ -158,6 +168,8 @@ const SAFE_LINK = /^<?(?:https?:\/\/|mailto:)/i;
  * are left untouched (escapes there would show).
  */
 export function sanitizeUserMarkdown(value: string): string {
+  // Only '<', '![' and '[…](' are ever rewritten below: without '<' and '[' the text is kept as is.
+  if (!value.includes('<') && !value.includes('[')) return value;
   let out = '';
   let inFence: string | null = null;
   for (const line of value.split(/(?<=\n)/)) {
