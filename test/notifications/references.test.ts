@@ -3,7 +3,9 @@ import { describeEachEngine, freshDatabase, type TestDatabase } from '../support
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
 // The references of notification_messages (to users and templates) are checked once per statement
-// (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold.
+// (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold. An insert
+// takes shared advisory locks on the names it uses and a delete takes them exclusively (0170), instead of
+// locking the parent rows FOR KEY SHARE (kept outside READ COMMITTED).
 
 describeEachEngine('notification_messages references', (engine) => {
   let database: TestDatabase;
@@ -78,7 +80,7 @@ describeEachEngine('notification_messages references', (engine) => {
     });
     await didInsert;
     const del = database.db.query(`DELETE FROM users WHERE id = $1`, [carol]);
-    // The delete waits on the insert's KEY SHARE lock of the user row.
+    // The delete waits on the insert's shared reference lock of the user.
     await expect
       .poll(async () => (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n)
       .toBe(1);
@@ -86,6 +88,68 @@ describeEachEngine('notification_messages references', (engine) => {
     await tx;
     await del;
     const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [carol]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  const newUser = async (name: string) =>
+    (
+      await database.db.query<{ id: string }>(
+        `INSERT INTO users (email, username, name, hashed_password) VALUES ($1 || '@example.com', $1, $1, '\\x') RETURNING id`,
+        [name],
+      )
+    ).rows[0].id;
+  const lockWaits = async () =>
+    (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n;
+
+  it('a message inserted while its user is being deleted waits for the delete, then is refused', async () => {
+    if (engine !== 'postgres') return;
+    const dave = await newUser('dave');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let deleted!: () => void;
+    const didDelete = new Promise<void>((r) => (deleted = r));
+    const tx = database.db.tx(async (q) => {
+      await q.query(`DELETE FROM users WHERE id = $1`, [dave]);
+      deleted();
+      await held;
+    });
+    await didDelete;
+    const ins = insert(dave, TEMPLATE_TEST_NOTIFICATION).then(
+      () => 'inserted',
+      (err: { code?: string }) => err.code,
+    );
+    await expect.poll(lockWaits).toBe(1);
+    release();
+    await tx;
+    expect(await ins).toBe('23503');
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [dave]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  it('an insert in a REPEATABLE READ transaction still holds off a concurrent delete of its user', async () => {
+    if (engine !== 'postgres') return;
+    const erin = await newUser('erin');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const didInsert = new Promise<void>((r) => (inserted = r));
+    const tx = database.db.tx(async (q) => {
+      await q.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
+      await q.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         VALUES (gen_random_uuid(), $1, $2, 'smtp', '{"e": 1}', 'test')`,
+        [TEMPLATE_TEST_NOTIFICATION, erin],
+      );
+      inserted();
+      await held;
+    });
+    await didInsert;
+    const del = database.db.query(`DELETE FROM users WHERE id = $1`, [erin]);
+    await expect.poll(lockWaits).toBe(1);
+    release();
+    await tx;
+    await del;
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [erin]);
     expect(left.rows[0].n).toBe(0);
   });
 });
