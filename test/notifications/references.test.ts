@@ -126,6 +126,32 @@ describeEachEngine('notification_messages references', (engine) => {
     expect(left.rows[0].n).toBe(0);
   });
 
+  it('a batch naming many users still holds off a concurrent delete of one of them', async () => {
+    if (engine !== 'postgres') return;
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => newUser(`many${i}`)));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const didInsert = new Promise<void>((r) => (inserted = r));
+    const tx = database.db.tx(async (q) => {
+      await q.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         SELECT gen_random_uuid(), $1, u, 'smtp', '{"m": 1}', 'test' FROM unnest($2::uuid[]) AS u`,
+        [TEMPLATE_TEST_NOTIFICATION, many],
+      );
+      inserted();
+      await held;
+    });
+    await didInsert;
+    const del = database.db.query(`DELETE FROM users WHERE id = $1`, [many[7]]);
+    await expect.poll(lockWaits).toBe(1);
+    release();
+    await tx;
+    await del;
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = ANY($1::uuid[])`, [many]);
+    expect(left.rows[0].n).toBe(19);
+  });
+
   it('an insert in a REPEATABLE READ transaction still holds off a concurrent delete of its user', async () => {
     if (engine !== 'postgres') return;
     const erin = await newUser('erin');

@@ -12,7 +12,11 @@
 --    the parent gone (foreign_key_violation). The delete's message cascade (0161) runs after the lock,
 --    in a newer snapshot, and so removes the messages of the inserts it waited for;
 --  - outside READ COMMITTED (a transaction snapshot that a lock wait cannot refresh) the insert keeps
---    the row locks of 0161, which raise a serialization failure on a concurrent delete.
+--    the row locks of 0161, which raise a serialization failure on a concurrent delete; so does a
+--    statement naming more than 16 templates and users together (a large batch), which would otherwise
+--    take that many entries of the shared lock table (max_locks_per_transaction) where row locks take
+--    none. A delete waits for either kind: its row trigger for the advisory locks, the row itself for
+--    the row locks.
 -- Two keys that collide under hashtext only make one wait for the other.
 
 CREATE OR REPLACE FUNCTION inhibit_enqueue_if_disabled_stmt() RETURNS trigger
@@ -20,8 +24,11 @@ CREATE OR REPLACE FUNCTION inhibit_enqueue_if_disabled_stmt() RETURNS trigger
 DECLARE
     want integer;
     have integer;
+    names integer;
 BEGIN
-    IF current_setting('transaction_isolation') = 'read committed' THEN
+    SELECT count(*) INTO names FROM (
+        SELECT notification_template_id FROM new_messages UNION SELECT user_id FROM new_messages) AS n;
+    IF names <= 16 AND current_setting('transaction_isolation') = 'read committed' THEN
         PERFORM pg_advisory_xact_lock_shared(1213351238, k)
         FROM (SELECT hashtext(notification_template_id::text) AS k FROM new_messages
               UNION SELECT hashtext(user_id::text) FROM new_messages ORDER BY 1) AS keys;
