@@ -10,12 +10,6 @@ export const FIRST_USER_LOCK = 0x4865_0001;
 export const PREBUILDS_RECONCILER_LOCK = 0x48_52_50_42; // "HRPB"
 /** Class of the per-message dispatch leases: pg_try_advisory_lock(MESSAGE_LOCK_CLASS, hashtext(id)). */
 export const MESSAGE_LOCK_CLASS = 0x4e6f_7469; // "Noti"
-/**
- * Class of the reference locks of notification_messages (0170): an insert of messages takes
- * pg_advisory_xact_lock_shared(REFERENCE_LOCK_CLASS, hashtext(id)) for each template and user it
- * names, a delete of one of those takes it exclusively. Written as a literal in that migration.
- */
-export const REFERENCE_LOCK_CLASS = 0x4852_4546; // "HREF"
 /** One lifecycle-executor tick (autostart, autostop, dormancy, deletion) at a time across replicas. */
 export const LIFECYCLE_EXECUTOR_LOCK = 0x48_4c_43_59; // "HLCY"
 /** One run of the weekly failed-builds report generator at a time across replicas. */

@@ -84,9 +84,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   // coalesced: at most one in flight, plus one more if enqueues committed meanwhile. A NOTIFY inside
   // the inserting transaction takes PostgreSQL's notification-queue lock from its pre-commit until
   // its commit is flushed, so concurrent enqueues committed one at a time instead of sharing WAL
-  // flushes (docs/performance.md). A wake-up lost to a crash is covered by the dispatchers' poll. A
-  // transaction that only notifies writes no WAL but its commit record, which PostgreSQL does not
-  // flush: the wake-up holds the lock (shared by every database of the cluster) for microseconds.
+  // flushes (docs/performance.md). A wake-up lost to a crash is covered by the dispatchers' poll.
   let waking: Promise<void> | undefined;
   let wakeAgain = false;
   const wake = () => {
@@ -110,6 +108,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
   // look-up of its own: each one insert statement re-reads the rows it used and inserts nothing when
   // one differs (below), so a stale entry costs a retry on the full path, never a wrong row. Per
   // enqueuer (one per process and database), bounded.
+  let inFlight = 0;
   const templateCache = new Map<string, CachedTemplate>();
   const userCache = new Map<string, CachedUser>();
   const remember = <V>(m: Map<string, V>, k: string, v: V, max: number) => {
@@ -169,11 +168,10 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
    * user changed, went, or got rules or a route; the caller then takes the full path.
    */
   async function fast(reqs: EnqueueRequest[], q: Queryable, own: boolean): Promise<string[][] | undefined> {
-    // The wake-up goes in the statement only inside the caller's transaction. An autocommitted
-    // insert never carries it, even alone in flight: its commit would hold the notification-queue
-    // lock through its WAL flush, and so hold up every other notifying commit of the cluster, other
-    // producers' included ("Why enqueue statements stall" in docs/performance.md).
-    const inline = !own;
+    // The wake-up goes in the statement when it cannot hold up a concurrent commit of this process
+    // (no other enqueue of ours in flight): one statement per event for a producer that enqueues one
+    // at a time, instead of an insert and a wake-up.
+    const inline = !own || inFlight === 1;
     const templates = new Map<string, MetaTemplate>();
     const users = new Map<string, MetaUser>();
     for (const r of reqs) {
@@ -243,6 +241,8 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       return undefined;
     }
     if (!inline && r.rows.length) wake();
+    // Delivered at this commit, after those of the enqueues that asked for another wake-up.
+    else if (own && r.rows.length) wakeAgain = false;
     collect(out, rows, owner, r.rows.map((x) => x.id));
     return out;
   }
@@ -254,7 +254,12 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       // In the caller's transaction the wake-up goes with it (NOTIFY is delivered on commit); on its
       // own, the insert commits first and the wake-up follows (above).
       const own = q === opts.db;
-      return (await fast(reqs, q, own)) ?? (await full(reqs, q, own));
+      if (own) inFlight++;
+      try {
+        return (await fast(reqs, q, own)) ?? (await full(reqs, q, own));
+      } finally {
+        if (own) inFlight--;
+      }
     },
   };
 

@@ -3,9 +3,9 @@ import { describeEachEngine, freshDatabase, type TestDatabase } from '../support
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
 // The references of notification_messages (to users and templates) are checked once per statement
-// (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold. An insert
-// takes shared advisory locks on the names it uses and a delete takes them exclusively (0170), instead of
-// locking the parent rows FOR KEY SHARE (kept outside READ COMMITTED).
+// (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold, also against
+// a concurrent delete (the insert locks the parent rows FOR KEY SHARE), whatever the isolation level and
+// the size of the statement.
 
 describeEachEngine('notification_messages references', (engine) => {
   let database: TestDatabase;
@@ -80,7 +80,7 @@ describeEachEngine('notification_messages references', (engine) => {
     });
     await didInsert;
     const del = database.db.query(`DELETE FROM users WHERE id = $1`, [carol]);
-    // The delete waits on the insert's shared reference lock of the user.
+    // The delete waits on the insert's KEY SHARE lock of the user row.
     await expect
       .poll(async () => (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n)
       .toBe(1);
