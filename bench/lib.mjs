@@ -56,6 +56,11 @@ export async function freshPgDatabase(tag) {
   const admin = new pg.Client({ connectionString: PG_URL });
   await admin.connect();
   await admin.query(`CREATE DATABASE "${name}"`);
+  // BENCH_DB_SETTINGS="name=value;…": per-database settings for a diagnosis run (e.g. log_lock_waits=on).
+  for (const kv of (process.env.BENCH_DB_SETTINGS ?? '').split(';').filter(Boolean)) {
+    const [k, v] = kv.split('=');
+    await admin.query(`ALTER DATABASE "${name}" SET ${k.trim()} = '${v.trim()}'`);
+  }
   await admin.end();
   const u = new URL(PG_URL);
   u.pathname = `/${name}`;

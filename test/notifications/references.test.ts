@@ -3,7 +3,9 @@ import { describeEachEngine, freshDatabase, type TestDatabase } from '../support
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
 
 // The references of notification_messages (to users and templates) are checked once per statement
-// (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold.
+// (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold, also against
+// a concurrent delete (the insert locks the parent rows FOR KEY SHARE), whatever the isolation level and
+// the size of the statement.
 
 describeEachEngine('notification_messages references', (engine) => {
   let database: TestDatabase;
@@ -86,6 +88,94 @@ describeEachEngine('notification_messages references', (engine) => {
     await tx;
     await del;
     const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [carol]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  const newUser = async (name: string) =>
+    (
+      await database.db.query<{ id: string }>(
+        `INSERT INTO users (email, username, name, hashed_password) VALUES ($1 || '@example.com', $1, $1, '\\x') RETURNING id`,
+        [name],
+      )
+    ).rows[0].id;
+  const lockWaits = async () =>
+    (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n;
+
+  it('a message inserted while its user is being deleted waits for the delete, then is refused', async () => {
+    if (engine !== 'postgres') return;
+    const dave = await newUser('dave');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let deleted!: () => void;
+    const didDelete = new Promise<void>((r) => (deleted = r));
+    const tx = database.db.tx(async (q) => {
+      await q.query(`DELETE FROM users WHERE id = $1`, [dave]);
+      deleted();
+      await held;
+    });
+    await didDelete;
+    const ins = insert(dave, TEMPLATE_TEST_NOTIFICATION).then(
+      () => 'inserted',
+      (err: { code?: string }) => err.code,
+    );
+    await expect.poll(lockWaits).toBe(1);
+    release();
+    await tx;
+    expect(await ins).toBe('23503');
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [dave]);
+    expect(left.rows[0].n).toBe(0);
+  });
+
+  it('a batch naming many users still holds off a concurrent delete of one of them', async () => {
+    if (engine !== 'postgres') return;
+    const many = await Promise.all(Array.from({ length: 20 }, (_, i) => newUser(`many${i}`)));
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const didInsert = new Promise<void>((r) => (inserted = r));
+    const tx = database.db.tx(async (q) => {
+      await q.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         SELECT gen_random_uuid(), $1, u, 'smtp', '{"m": 1}', 'test' FROM unnest($2::uuid[]) AS u`,
+        [TEMPLATE_TEST_NOTIFICATION, many],
+      );
+      inserted();
+      await held;
+    });
+    await didInsert;
+    const del = database.db.query(`DELETE FROM users WHERE id = $1`, [many[7]]);
+    await expect.poll(lockWaits).toBe(1);
+    release();
+    await tx;
+    await del;
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = ANY($1::uuid[])`, [many]);
+    expect(left.rows[0].n).toBe(19);
+  });
+
+  it('an insert in a REPEATABLE READ transaction still holds off a concurrent delete of its user', async () => {
+    if (engine !== 'postgres') return;
+    const erin = await newUser('erin');
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let inserted!: () => void;
+    const didInsert = new Promise<void>((r) => (inserted = r));
+    const tx = database.db.tx(async (q) => {
+      await q.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
+      await q.query(
+        `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+         VALUES (gen_random_uuid(), $1, $2, 'smtp', '{"e": 1}', 'test')`,
+        [TEMPLATE_TEST_NOTIFICATION, erin],
+      );
+      inserted();
+      await held;
+    });
+    await didInsert;
+    const del = database.db.query(`DELETE FROM users WHERE id = $1`, [erin]);
+    await expect.poll(lockWaits).toBe(1);
+    release();
+    await tx;
+    await del;
+    const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [erin]);
     expect(left.rows[0].n).toBe(0);
   });
 });
