@@ -642,7 +642,7 @@ export class Dispatcher {
       ]);
       // A message stays leased until its result is committed.
       const written = [...(s.status === 'fulfilled' ? sent : []), ...(f.status === 'fulfilled' ? failed : [])];
-      await this.locks.release(written.map((x) => x.id), { unlocked: unlock });
+      await this.locks.release(written.map((x) => x.id), { unlocked: unlock, committed: true });
       // A failed write is kept and tried again after the store sync interval; if the process dies
       // first, its session and locks end and the messages are delivered again.
       if (s.status === 'rejected') {
@@ -666,6 +666,9 @@ export class Dispatcher {
       await this.syncing;
     } finally {
       this.syncing = undefined;
+      // The next write starts RESULT_GATHER_MS after this one ended, not started: under load a
+      // write takes several milliseconds, and writes back to back would each carry fewer results.
+      this.lastWriteAt = performance.now();
     }
     if (!this.pendingResults()) return;
     if (retry && this.active) {
