@@ -136,6 +136,11 @@ export class Dispatcher {
   private timeoutSignal: { at: number; signal: AbortSignal } | undefined;
   private readonly inflightDone = new Set<Promise<void>>();
   private sent: SentResult[] = [];
+  /**
+   * dispatch_attempts_total increments not yet applied: added up per label set and applied when the
+   * results are written (flush), one labelled update per label set instead of one per message.
+   */
+  private attempts = new Map<string, { labels: { method: string; notification_template_id: string; result: string }; n: number }>();
   private failed: FailedResult[] = [];
   private readonly refs = new Map<string, MessageRef>();
   private syncing: Promise<void> | undefined;
@@ -499,7 +504,7 @@ export class Dispatcher {
         m.inflightDispatches.dec(labels);
         this.inflight--;
         if (result.ok) {
-          m.dispatchAttempts.inc({ ...labels, result: 'success' });
+          this.countAttempt(msg, 'success');
           this.sent.push({ id: msg.id, at: this.clock() });
           const ref = this.refs.get(msg.id);
           if (ref) {
@@ -508,7 +513,7 @@ export class Dispatcher {
           }
         } else {
           const temporary = result.retryable && msg.attempt_count < this.opts.config.maxSendAttempts - 1;
-          m.dispatchAttempts.inc({ ...labels, result: temporary ? 'temp_fail' : 'perm_fail' });
+          this.countAttempt(msg, temporary ? 'temp_fail' : 'perm_fail');
           this.log.warn({ msg_id: msg.id, method: msg.method, retryable: result.retryable, reason: result.error }, 'notification delivery failed');
           this.record(msg, {
             status: result.retryable ? 'temporary_failure' : 'permanent_failure',
@@ -525,6 +530,19 @@ export class Dispatcher {
         this.wake('refill');
       });
     this.inflightDone.add(done);
+  }
+
+  private countAttempt(msg: AcquiredMessage, result: 'success' | 'temp_fail' | 'perm_fail'): void {
+    const key = `${msg.method}\0${msg.template_id}\0${result}`;
+    const a = this.attempts.get(key);
+    if (a) a.n++;
+    else this.attempts.set(key, { labels: { method: msg.method, notification_template_id: msg.template_id, result }, n: 1 });
+  }
+
+  private applyAttempts(): void {
+    if (!this.attempts.size) return;
+    for (const a of this.attempts.values()) this.opts.metrics.dispatchAttempts.inc(a.labels, a.n);
+    this.attempts.clear();
   }
 
   private record(msg: AcquiredMessage, f: Pick<FailedResult, 'status' | 'reason'> & { retryAfterMs?: number }): void {
@@ -617,6 +635,7 @@ export class Dispatcher {
 
   /** Writes buffered results; one writer at a time, everything buffered goes in the next write. */
   async flush(): Promise<void> {
+    this.applyAttempts();
     while (this.syncing) await this.syncing;
     if (!this.pendingResults()) return;
     if (this.syncTimer !== undefined) {
