@@ -98,7 +98,7 @@ const RETRY_SLACK_MS = 20;
  * this much), instead of one timer and signal per message: an attempt may run up to this much longer.
  */
 const TIMEOUT_SHARE_MS = 5;
-/** Result writes of a stream of deliveries start at most this often (writeSoon). */
+/** A result write of a stream of deliveries starts this long after the previous one ended (writeSoon). */
 const RESULT_GATHER_MS = 5;
 /** The lease-ahead window grows with a backlog up to this many lease counts (docs/performance.md). */
 const MAX_AHEAD_FACTOR = 16;
@@ -146,7 +146,7 @@ export class Dispatcher {
   private syncing: Promise<void> | undefined;
   private syncTimer: TimerHandle | undefined;
   private readonly resultCoalesceMs: number;
-  /** Arms the next result write RESULT_GATHER_MS after the previous one started (writeSoon). */
+  /** Arms the next result write RESULT_GATHER_MS after the previous one ended (writeSoon). */
   private gatherTimer: ReturnType<typeof setTimeout> | undefined;
   private lastWriteAt = -Infinity;
   private pollTimer: TimerHandle | undefined;
@@ -615,7 +615,7 @@ export class Dispatcher {
   }
 
   /**
-   * Writes the buffered results now or, within RESULT_GATHER_MS of the previous write's start,
+   * Writes the buffered results now or, within RESULT_GATHER_MS of the previous write's end,
    * once that much has passed: a lone result is written at once, a stream of them in a write (and
    * an unlock) per RESULT_GATHER_MS instead of per one or two messages. Delivery does not wait for
    * it; only the lease is held a few milliseconds longer.
