@@ -98,7 +98,7 @@ const RETRY_SLACK_MS = 20;
  * this much), instead of one timer and signal per message: an attempt may run up to this much longer.
  */
 const TIMEOUT_SHARE_MS = 5;
-/** Result writes of a stream of deliveries start at most this often (writeSoon). */
+/** A result write of a stream of deliveries starts this long after the previous one ended (writeSoon). */
 const RESULT_GATHER_MS = 5;
 /** The lease-ahead window grows with a backlog up to this many lease counts (docs/performance.md). */
 const MAX_AHEAD_FACTOR = 16;
@@ -136,12 +136,17 @@ export class Dispatcher {
   private timeoutSignal: { at: number; signal: AbortSignal } | undefined;
   private readonly inflightDone = new Set<Promise<void>>();
   private sent: SentResult[] = [];
+  /**
+   * dispatch_attempts_total increments not yet applied: added up per label set and applied when the
+   * results are written (flush), one labelled update per label set instead of one per message.
+   */
+  private attempts = new Map<string, { labels: { method: string; notification_template_id: string; result: string }; n: number }>();
   private failed: FailedResult[] = [];
   private readonly refs = new Map<string, MessageRef>();
   private syncing: Promise<void> | undefined;
   private syncTimer: TimerHandle | undefined;
   private readonly resultCoalesceMs: number;
-  /** Arms the next result write RESULT_GATHER_MS after the previous one started (writeSoon). */
+  /** Arms the next result write RESULT_GATHER_MS after the previous one ended (writeSoon). */
   private gatherTimer: ReturnType<typeof setTimeout> | undefined;
   private lastWriteAt = -Infinity;
   private pollTimer: TimerHandle | undefined;
@@ -499,7 +504,7 @@ export class Dispatcher {
         m.inflightDispatches.dec(labels);
         this.inflight--;
         if (result.ok) {
-          m.dispatchAttempts.inc({ ...labels, result: 'success' });
+          this.countAttempt(msg, 'success');
           this.sent.push({ id: msg.id, at: this.clock() });
           const ref = this.refs.get(msg.id);
           if (ref) {
@@ -508,7 +513,7 @@ export class Dispatcher {
           }
         } else {
           const temporary = result.retryable && msg.attempt_count < this.opts.config.maxSendAttempts - 1;
-          m.dispatchAttempts.inc({ ...labels, result: temporary ? 'temp_fail' : 'perm_fail' });
+          this.countAttempt(msg, temporary ? 'temp_fail' : 'perm_fail');
           this.log.warn({ msg_id: msg.id, method: msg.method, retryable: result.retryable, reason: result.error }, 'notification delivery failed');
           this.record(msg, {
             status: result.retryable ? 'temporary_failure' : 'permanent_failure',
@@ -525,6 +530,19 @@ export class Dispatcher {
         this.wake('refill');
       });
     this.inflightDone.add(done);
+  }
+
+  private countAttempt(msg: AcquiredMessage, result: 'success' | 'temp_fail' | 'perm_fail'): void {
+    const key = `${msg.method}\0${msg.template_id}\0${result}`;
+    const a = this.attempts.get(key);
+    if (a) a.n++;
+    else this.attempts.set(key, { labels: { method: msg.method, notification_template_id: msg.template_id, result }, n: 1 });
+  }
+
+  private applyAttempts(): void {
+    if (!this.attempts.size) return;
+    for (const a of this.attempts.values()) this.opts.metrics.dispatchAttempts.inc(a.labels, a.n);
+    this.attempts.clear();
   }
 
   private record(msg: AcquiredMessage, f: Pick<FailedResult, 'status' | 'reason'> & { retryAfterMs?: number }): void {
@@ -597,7 +615,7 @@ export class Dispatcher {
   }
 
   /**
-   * Writes the buffered results now or, within RESULT_GATHER_MS of the previous write's start,
+   * Writes the buffered results now or, within RESULT_GATHER_MS of the previous write's end,
    * once that much has passed: a lone result is written at once, a stream of them in a write (and
    * an unlock) per RESULT_GATHER_MS instead of per one or two messages. Delivery does not wait for
    * it; only the lease is held a few milliseconds longer.
@@ -617,6 +635,7 @@ export class Dispatcher {
 
   /** Writes buffered results; one writer at a time, everything buffered goes in the next write. */
   async flush(): Promise<void> {
+    this.applyAttempts();
     while (this.syncing) await this.syncing;
     if (!this.pendingResults()) return;
     if (this.syncTimer !== undefined) {
@@ -642,7 +661,7 @@ export class Dispatcher {
       ]);
       // A message stays leased until its result is committed.
       const written = [...(s.status === 'fulfilled' ? sent : []), ...(f.status === 'fulfilled' ? failed : [])];
-      await this.locks.release(written.map((x) => x.id), { unlocked: unlock });
+      await this.locks.release(written.map((x) => x.id), { unlocked: unlock, committed: true });
       // A failed write is kept and tried again after the store sync interval; if the process dies
       // first, its session and locks end and the messages are delivered again.
       if (s.status === 'rejected') {
@@ -666,6 +685,9 @@ export class Dispatcher {
       await this.syncing;
     } finally {
       this.syncing = undefined;
+      // The next write starts RESULT_GATHER_MS after this one ended, not started: under load a
+      // write takes several milliseconds, and writes back to back would each carry fewer results.
+      this.lastWriteAt = performance.now();
     }
     if (!this.pendingResults()) return;
     if (retry && this.active) {

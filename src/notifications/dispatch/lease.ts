@@ -3,6 +3,11 @@ import type { Logger } from '../../lib/logger.js';
 import { fetchLockedMessages, lockAndFetchMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
 
 const LOST_SESSION_GRACE_MS = 1000;
+/**
+ * Locks of messages whose results are committed are released by the next lease statement (one
+ * statement instead of an unlock queued in front of it), or after this long if no lease comes.
+ */
+const DEFERRED_UNLOCK_MS = 100;
 
 /**
  * The lease session runs only the lease statements, which must walk the dispatchable index in
@@ -26,6 +31,10 @@ export class MessageLocks {
   private readonly mine = new Map<string, Session | undefined>();
   private closed = false;
   private graceUntil = 0;
+  /** Committed messages whose locks on `deferredOn` the next lease statement releases (release()). */
+  private deferred: string[] = [];
+  private deferredOn: Session | undefined;
+  private deferTimer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * The embedded engine has one session for everything: results and unlocks go in one statement
@@ -130,7 +139,15 @@ export class MessageLocks {
       for (const r of rows) this.mine.set(r.id, s);
       return rows;
     }
-    const ids = await lockMessages(s, { ...p, exclude: [...this.mine.keys()] });
+    const unlock = this.takeDeferred(s);
+    let ids: string[];
+    try {
+      ids = await lockMessages(s, { ...p, exclude: [...this.mine.keys()], unlock });
+    } catch (err) {
+      // Their unlocks may not have run: tried again (unlocking a lock not held only warns).
+      if (unlock.length && s.alive) this.defer(s, unlock);
+      throw err;
+    }
     if (!ids.length) return [];
     for (const id of ids) this.mine.set(id, s);
     let rows: AcquiredMessage[];
@@ -147,16 +164,46 @@ export class MessageLocks {
     return rows;
   }
 
+  private takeDeferred(s: Session): string[] {
+    const ids = this.deferredOn === s ? this.deferred : [];
+    this.deferred = [];
+    this.deferredOn = undefined;
+    return ids;
+  }
+
+  private defer(s: Session, ids: string[]): void {
+    if (this.deferredOn !== s) this.deferred = [];
+    this.deferredOn = s;
+    this.deferred.push(...ids);
+    this.deferTimer ??= setTimeout(() => {
+      this.deferTimer = undefined;
+      const unlock = this.takeDeferred(s);
+      if (unlock.length && s.alive && s === this.session) {
+        unlockMessages(s, unlock).catch((err) =>
+          this.log.warn({ err: (err as Error).message }, 'failed to release message locks; they end with the session'),
+        );
+      }
+    }, DEFERRED_UNLOCK_MS);
+    this.deferTimer.unref?.();
+  }
+
   /**
-   * Ends the leases of messages whose results are committed (`unlocked`: by the statement that
-   * wrote them, see unlocksWithResult).
+   * Ends the leases of messages: at once for messages released unsent; for messages whose results
+   * are committed (`committed`), by the next lease statement or within DEFERRED_UNLOCK_MS (such a
+   * message is no longer dispatchable, so holding its lock a little longer stops no other replica;
+   * a temporary failure due again meanwhile is leased again by this dispatcher's next lease);
+   * `unlocked`: by the statement that wrote them, see unlocksWithResult.
    */
-  async release(ids: string[], o: { unlocked?: boolean } = {}): Promise<void> {
+  async release(ids: string[], o: { unlocked?: boolean; committed?: boolean } = {}): Promise<void> {
     const s = this.session;
     const unlock: string[] = [];
     for (const id of ids) {
       if (!o.unlocked && s?.alive && this.mine.get(id) === s) unlock.push(id);
       this.mine.delete(id);
+    }
+    if (s && unlock.length && o.committed) {
+      this.defer(s, unlock);
+      return;
     }
     // Issued before any await: a lease statement queued after it on the session sees the unlock.
     if (s && unlock.length) {
@@ -173,6 +220,10 @@ export class MessageLocks {
     const s = this.session;
     this.session = undefined;
     this.mine.clear();
+    this.deferred = [];
+    this.deferredOn = undefined;
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = undefined;
     await s?.close();
   }
 }

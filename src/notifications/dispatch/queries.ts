@@ -76,8 +76,16 @@ const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notificatio
  */
 export async function lockMessages(
   session: Queryable,
-  p: { maxAttempts: number; count: number; exclude: string[] },
+  p: { maxAttempts: number; count: number; exclude: string[]; unlock?: string[] },
 ): Promise<string[]> {
+  if (p.unlock?.length) {
+    const r = await session.query<{ ids: string[] }>(
+      UNLOCK_THEN_LOCK_DUE,
+      [p.maxAttempts, p.exclude, p.count, p.unlock],
+      { name: 'herald_unlock_lock_messages' },
+    );
+    return r.rows[0]?.ids ?? [];
+  }
   const r = await session.query<{ id: string }>(
     LOCK_DUE,
     [p.maxAttempts, p.exclude, p.count],
@@ -85,6 +93,18 @@ export async function lockMessages(
   );
   return r.rows.map((x) => x.id);
 }
+
+/**
+ * LOCK_DUE after releasing the locks in $4 (messages whose results are committed), in one
+ * statement: the unlocks are an aggregate that yields its single row only once every one has run,
+ * and the lease is a lateral subquery of that row (it refers to it), so it runs after them. A lock
+ * is re-entrant: a message unlocked here and due again is locked once, as by a separate unlock.
+ */
+const UNLOCK_THEN_LOCK_DUE = `SELECT l.ids FROM
+  (SELECT count(pg_advisory_unlock(${MESSAGE_LOCK_CLASS}, hashtext(u.id::text)))::int AS n
+   FROM unnest($4::uuid[]) AS u(id)) AS done
+  CROSS JOIN LATERAL (SELECT ARRAY(
+    ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS ids) AS l`;
 
 /**
  * Reads locked messages for delivery. A statement of its own, so its snapshot is newer than every
