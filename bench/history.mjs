@@ -19,7 +19,7 @@ import {
 const HISTORY = Number(process.env.BENCH_HISTORY_ROWS ?? 1_000_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const ENQ_N = Number(process.env.BENCH_HISTORY_ENQUEUE_N ?? 20_000);
-const SINGLE_N = Number(process.env.BENCH_HISTORY_SINGLE_N ?? 3000);
+const SINGLE_N = Number(process.env.BENCH_HISTORY_SINGLE_N ?? 10000);
 const DISPATCH_N = Number(process.env.BENCH_HISTORY_DISPATCH_N ?? 5000);
 const REFERENCE = process.env.BENCH_HISTORY_REFERENCE !== '0';
 const DAYS = [-6, -5, -4, -3, -2, -1];
