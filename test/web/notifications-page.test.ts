@@ -229,7 +229,8 @@ describe.skipIf(!hasChromium)('dashboard: inbox tabs, archive, snooze and the fu
       await page.keyboard.press('Space');
       await expect.poll(() => sw.getAttribute('aria-checked')).toBe('true');
       const box = page.getByRole('checkbox', { name: 'Workspace Deleted via Inbox' });
-      await expect(box.isChecked()).resolves.toBe(true);
+      // Checked again once the switch's save has come back (CI once read it a moment before).
+      await expect.poll(() => box.isChecked(), { timeout: 5000 }).toBe(true);
       await box.focus();
       await page.keyboard.press('Space');
       await expect.poll(() => box.isChecked()).toBe(false);
