@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEachEngine, freshDatabase, type TestDatabase } from '../support/db.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
+import type { Queryable } from '../../src/db/database.js';
 
 // The references of notification_messages (to users and templates) are checked once per statement
 // (0161_message_reference_checks.sql) instead of by per-row foreign keys: the same rules hold, also against
@@ -58,6 +59,25 @@ describeEachEngine('notification_messages references', (engine) => {
     expect(left.rows[0].n).toBe(0);
   });
 
+  const lockWaits = async () =>
+    (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n;
+  /**
+   * Runs `step` in a transaction and keeps that transaction open until `release()`; `ready`
+   * resolves once the step has run, `done` once the transaction has committed.
+   */
+  const holdOpen = (step: (q: Queryable) => Promise<unknown>) => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let stepped!: () => void;
+    const ready = new Promise<void>((r) => (stepped = r));
+    const done = database.db.tx(async (q) => {
+      await step(q);
+      stepped();
+      await held;
+    });
+    return { ready, done, release };
+  };
+
   it('a user deleted while a message for them is being inserted waits for it, then takes the message along', async () => {
     if (engine !== 'postgres') return; // one session on the embedded engine: nothing runs concurrently
     const carol = (
@@ -65,27 +85,19 @@ describeEachEngine('notification_messages references', (engine) => {
         `INSERT INTO users (email, username, name, hashed_password) VALUES ('carol@example.com', 'carol', 'Carol', '\\x') RETURNING id`,
       )
     ).rows[0].id;
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let inserted!: () => void;
-    const didInsert = new Promise<void>((r) => (inserted = r));
-    const tx = database.db.tx(async (q) => {
+    const tx = holdOpen(async (q) => {
       await q.query(
         `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
          VALUES (gen_random_uuid(), $1, $2, 'smtp', '{"c": 1}', 'test')`,
         [TEMPLATE_TEST_NOTIFICATION, carol],
       );
-      inserted();
-      await held;
     });
-    await didInsert;
+    await tx.ready;
     const del = database.db.query(`DELETE FROM users WHERE id = $1`, [carol]);
     // The delete waits on the insert's KEY SHARE lock of the user row.
-    await expect
-      .poll(async () => (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n)
-      .toBe(1);
-    release();
-    await tx;
+    await expect.poll(lockWaits).toBe(1);
+    tx.release();
+    await tx.done;
     await del;
     const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [carol]);
     expect(left.rows[0].n).toBe(0);
@@ -98,29 +110,21 @@ describeEachEngine('notification_messages references', (engine) => {
         [name],
       )
     ).rows[0].id;
-  const lockWaits = async () =>
-    (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`)).rows[0].n;
 
   it('a message inserted while its user is being deleted waits for the delete, then is refused', async () => {
     if (engine !== 'postgres') return;
     const dave = await newUser('dave');
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let deleted!: () => void;
-    const didDelete = new Promise<void>((r) => (deleted = r));
-    const tx = database.db.tx(async (q) => {
+    const tx = holdOpen(async (q) => {
       await q.query(`DELETE FROM users WHERE id = $1`, [dave]);
-      deleted();
-      await held;
     });
-    await didDelete;
+    await tx.ready;
     const ins = insert(dave, TEMPLATE_TEST_NOTIFICATION).then(
       () => 'inserted',
       (err: { code?: string }) => err.code,
     );
     await expect.poll(lockWaits).toBe(1);
-    release();
-    await tx;
+    tx.release();
+    await tx.done;
     expect(await ins).toBe('23503');
     const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [dave]);
     expect(left.rows[0].n).toBe(0);
@@ -129,24 +133,18 @@ describeEachEngine('notification_messages references', (engine) => {
   it('a batch naming many users still holds off a concurrent delete of one of them', async () => {
     if (engine !== 'postgres') return;
     const many = await Promise.all(Array.from({ length: 20 }, (_, i) => newUser(`many${i}`)));
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let inserted!: () => void;
-    const didInsert = new Promise<void>((r) => (inserted = r));
-    const tx = database.db.tx(async (q) => {
+    const tx = holdOpen(async (q) => {
       await q.query(
         `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
          SELECT gen_random_uuid(), $1, u, 'smtp', '{"m": 1}', 'test' FROM unnest($2::uuid[]) AS u`,
         [TEMPLATE_TEST_NOTIFICATION, many],
       );
-      inserted();
-      await held;
     });
-    await didInsert;
+    await tx.ready;
     const del = database.db.query(`DELETE FROM users WHERE id = $1`, [many[7]]);
     await expect.poll(lockWaits).toBe(1);
-    release();
-    await tx;
+    tx.release();
+    await tx.done;
     await del;
     const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = ANY($1::uuid[])`, [many]);
     expect(left.rows[0].n).toBe(19);
@@ -155,25 +153,19 @@ describeEachEngine('notification_messages references', (engine) => {
   it('an insert in a REPEATABLE READ transaction still holds off a concurrent delete of its user', async () => {
     if (engine !== 'postgres') return;
     const erin = await newUser('erin');
-    let release!: () => void;
-    const held = new Promise<void>((r) => (release = r));
-    let inserted!: () => void;
-    const didInsert = new Promise<void>((r) => (inserted = r));
-    const tx = database.db.tx(async (q) => {
+    const tx = holdOpen(async (q) => {
       await q.query(`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`);
       await q.query(
         `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
          VALUES (gen_random_uuid(), $1, $2, 'smtp', '{"e": 1}', 'test')`,
         [TEMPLATE_TEST_NOTIFICATION, erin],
       );
-      inserted();
-      await held;
     });
-    await didInsert;
+    await tx.ready;
     const del = database.db.query(`DELETE FROM users WHERE id = $1`, [erin]);
     await expect.poll(lockWaits).toBe(1);
-    release();
-    await tx;
+    tx.release();
+    await tx.done;
     await del;
     const left = await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = $1`, [erin]);
     expect(left.rows[0].n).toBe(0);
