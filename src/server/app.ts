@@ -13,6 +13,7 @@ import { createAddressResolver, type ProxyTrust } from '../lib/client-address.js
 import { registerDashboard } from './static.js';
 import { registerDocs } from './docs.js';
 import { documentFromContract } from './openapi-contract.js';
+import { lazySchemas, type LazySchemas } from './lazy-schemas.js';
 
 export const API_PREFIX = '/api/v2';
 
@@ -43,15 +44,25 @@ export interface BuildAppOptions {
   security: Security;
 }
 
+const schemasOf = new WeakMap<FastifyInstance, LazySchemas>();
+
+/** Compiles every route schema not compiled yet (they compile on first use); returns how many. */
+export function compileAllSchemas(app: FastifyInstance): number {
+  return schemasOf.get(app)?.compileAll() ?? 0;
+}
+
 /** Assembles the HTTP server: error contract, OpenAPI, health, metrics and every /api/v2 route. */
 export async function buildApp(opts: BuildAppOptions): Promise<FastifyInstance> {
+  const schemas = lazySchemas();
   const app = Fastify({
+    schemaController: { compilersFactory: schemas.compilersFactory },
     loggerInstance: opts.log.child({ component: 'http' }) as unknown as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     ajv: { customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
+  schemasOf.set(app, schemas);
   installErrorHandlers(app);
   // The API speaks JSON only: anything else is 415, not a confusing validation error.
   app.removeContentTypeParser('text/plain');

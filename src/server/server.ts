@@ -1,7 +1,7 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import type { Database } from '../db/database.js';
-import { openPGlite } from '../db/pglite.js';
+import { openDatabase } from './open-database.js';
 import { migrate } from '../db/migrate.js';
 import { buildApp, type RouteModule, type Security } from './app.js';
 import { deploymentValues, describeConfig, splitHostPort, type Config } from './config.js';
@@ -30,6 +30,8 @@ export interface StartOptions {
   log: Logger;
   /** An already open database (tests); otherwise opened from the config and closed on stop. */
   db?: Database;
+  /** A database being opened for this server (`herald server`), which closes it on stop. */
+  opening?: Promise<Database>;
   now?: Clock;
   /** Timers of time-driven notification work (group and digest releases); tests pair it with `now`. */
   scheduler?: Scheduler;
@@ -48,12 +50,7 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function openDatabase(config: Config, log: Logger): Promise<Database> {
-  // Loaded only when used: the embedded default does not pay for node-postgres at start (~60 ms).
-  if (config.pgConnectionUrl) return (await import('../db/postgres.js')).openPostgres({ url: config.pgConnectionUrl, log });
-  log.info({ data_dir: config.dataDir }, 'using the embedded database');
-  return openPGlite(config.dataDir);
-}
+export { openDatabase };
 
 export interface AssembleDeps {
   config: Config;
@@ -135,7 +132,7 @@ export function assemble(deps: AssembleDeps): Assembly {
 export async function startServer(opts: StartOptions): Promise<RunningServer> {
   const { config, log } = opts;
   const ownsDb = !opts.db;
-  const db = opts.db ?? (await openDatabase(config, log));
+  const db = opts.db ?? (await (opts.opening ?? openDatabase(config, log)));
   try {
     const applied = await migrate(db);
     if (applied.length) log.info({ migrations: applied }, 'database migrated');

@@ -58,7 +58,7 @@ export function resetPasswordCommand(io: Partial<ResetPasswordIO> = {}): Command
       // this command, and the whole server is ~1,000 modules (docs/performance.md, test suite and CI time).
       const [{ createLogger }, { openDatabase }, { migrate }, { hashPassword }, { deleteApiKeysByUser }, { getUserByUsername, updateUserHashedPassword }] = await Promise.all([
         import('../../lib/logger.js'),
-        import('../../server/server.js'),
+        import('../../server/open-database.js'),
         import('../../db/migrate.js'),
         import('../../auth/passwords.js'),
         import('../../auth/sessions.js'),

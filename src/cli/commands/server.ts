@@ -20,9 +20,13 @@ export function serverCommand(): Command {
     const config = resolveConfig({ flags, env: process.env, file: opts.config as string | undefined });
     // Loaded here so that other commands start fast (the server pulls in both database engines).
     const { createLogger } = await import('../../lib/logger.js');
-    const { startServer } = await import('../../server/server.js');
+    const { openDatabase } = await import('../../server/open-database.js');
     const log = createLogger({ level: config.logLevel });
-    const server = await startServer({ config, log });
+    // Opened while the rest of the server loads (the two overlap); a failure surfaces in startServer.
+    const opening = openDatabase(config, log);
+    opening.catch(() => undefined);
+    const { startServer } = await import('../../server/server.js');
+    const server = await startServer({ config, log, opening });
     process.stderr.write(`Herald is listening on ${server.url} (access URL ${config.accessUrl})\n`);
     let stopping = false;
     const stop = (signal: string) => {
