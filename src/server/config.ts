@@ -1,11 +1,14 @@
 import fs from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { lazyModule } from '../lib/lazy-module.js';
 import { OPTIONS, type OptionSpec } from './options.js';
 import { parseDuration } from '../lib/duration.js';
 import { parseList, trustedOriginList } from '../lib/client-address.js';
 
 export type { Config, DescribedOption, EmailConfig, NotificationsConfig } from '../lib/config.js';
 import type { Config, DescribedOption } from '../lib/config.js';
+
+// Only a start with a configuration file reads YAML.
+const yamlModule = lazyModule<typeof import('yaml')>('yaml');
 
 export class ConfigError extends Error {}
 
@@ -74,7 +77,7 @@ export function resolveConfig(sources: ConfigSources = {}): Config {
       throw new ConfigError(`cannot read config file ${sources.file}: ${(err as Error).message}`);
     }
     try {
-      yaml = parseYaml(text) ?? {};
+      yaml = yamlModule().parse(text) ?? {};
     } catch (err) {
       throw new ConfigError(`config file ${sources.file} is not valid YAML: ${(err as Error).message}`);
     }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
+import { lazyModule } from '../lib/lazy-module.js';
 import { escapeHtml } from '../notifications/render/email.js';
 
 /** docs/ ships with the package, two levels above src/server and dist/server. */
@@ -37,7 +38,9 @@ const PAGE = (title: string, body: string) => `<!doctype html>
 const NOT_FOUND = PAGE('Not found', '<h1>Page not found</h1><p><a href="/docs">All documentation</a></p>');
 
 // Our own documentation is trusted, but raw HTML stays off all the same.
-const md = new MarkdownIt({ html: false, linkify: false, typographer: false });
+const markdownIt = lazyModule<typeof MarkdownIt>('markdown-it');
+let renderer: MarkdownIt | undefined;
+const md = () => (renderer ??= new (markdownIt())({ html: false, linkify: false, typographer: false }));
 
 /** Headings get GitHub-style ids so that links such as /docs/admin/prebuilds#preventing-resource-replacement work. */
 function addHeadingIds(html: string): string {
@@ -84,7 +87,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     if (!found) return reply.status(404).type('text/html; charset=utf-8').send(NOT_FOUND);
     const text = fs.readFileSync(found.file, 'utf8');
     const title = /^#\s+(.+)$/m.exec(text)?.[1] ?? 'Herald';
-    const html = rewriteLinks(addHeadingIds(md.render(text)), found.page === 'index' && found.file.endsWith('README.md') ? 'index' : found.page);
+    const html = rewriteLinks(addHeadingIds(md().render(text)), found.page === 'index' && found.file.endsWith('README.md') ? 'index' : found.page);
     return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(PAGE(title, html));
   };
   app.get('/docs', { schema: { hide: true } }, async (_req, reply) => handler('index', reply));

@@ -10,7 +10,10 @@
 import dns from 'node:dns';
 import type { IncomingHttpHeaders } from 'node:http';
 import net, { type LookupFunction } from 'node:net';
-import { Agent, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher } from 'undici';
+import { lazyModule } from '../../lib/lazy-module.js';
+
+const undici = lazyModule<{ Agent: typeof Agent }>('undici');
 
 /** Bytes of a response body kept; the rest is discarded. */
 const KEEP_BYTES = 16 * 1024;
@@ -78,7 +81,9 @@ export function describeError(err: unknown): string {
 export function createHttpClient(o: { guard?: AddressGuard; userAgent?: string } = {}): HttpClient {
   const lookup = o.guard ? guardedLookup(o.guard) : undefined;
   // The caller's signal is the only deadline on headers and body; undici's connect timeout (10 s) stays.
-  const agent = new Agent({ headersTimeout: 0, bodyTimeout: 0, ...(lookup ? { connect: { lookup } } : {}) });
+  // Made on the first request: most deployments never post to a chat service or push endpoint.
+  let agent: Agent | undefined;
+  const agentFor = () => (agent ??= new (undici().Agent)({ headersTimeout: 0, bodyTimeout: 0, ...(lookup ? { connect: { lookup } } : {}) }));
   const ua = o.userAgent ?? 'Herald-Notifications';
 
   return {
@@ -150,11 +155,11 @@ export function createHttpClient(o: { guard?: AddressGuard; userAgent?: string }
             finish({ error: `request failed: ${describeError(err)}`, aborted: signal.aborted, blocked: err instanceof BlockedAddressError });
           },
         };
-        agent.dispatch({ origin: u.origin, path: `${u.pathname}${u.search}`, method, headers: h, body: body ?? null }, handler);
+        agentFor().dispatch({ origin: u.origin, path: `${u.pathname}${u.search}`, method, headers: h, body: body ?? null }, handler);
       });
     },
     close() {
-      void agent.destroy();
+      void agent?.destroy();
     },
   };
 }

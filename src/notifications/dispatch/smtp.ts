@@ -14,11 +14,18 @@ import { readFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import net from 'node:net';
 import tls from 'node:tls';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import addressparser from 'nodemailer/lib/addressparser';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type MailComposer from 'nodemailer/lib/mail-composer';
+import type addressparser from 'nodemailer/lib/addressparser';
 import type { DeliveryMethod, DeliveryResult, PreparedMessage } from '../types.js';
 import { renderEmail } from '../render/email.js'; // the smtp case of prepare.renderFor
+import { lazyModule } from '../../lib/lazy-module.js';
+
+const nodemailer = {
+  SMTPConnection: lazyModule<typeof SMTPConnection>('nodemailer/lib/smtp-connection'),
+  MailComposer: lazyModule<typeof MailComposer>('nodemailer/lib/mail-composer'),
+  addressparser: lazyModule<typeof addressparser>('nodemailer/lib/addressparser'),
+};
 
 export interface SmtpAuthConfig {
   /** PLAIN authorization identity (usually empty). */
@@ -137,7 +144,7 @@ const ADDR_SPEC = /^[^\s@<>(),;:"\\[\]]+@[^\s@<>(),;:"\\[\]]+$/;
 
 /** Parses an address list that must hold exactly one mailbox; returns the bare address. */
 function parseSingleAddress(value: string, what: string): string {
-  const parsed = value ? addressparser(value) : [];
+  const parsed = value ? nodemailer.addressparser()(value) : [];
   if (parsed.length !== 1) {
     throw new SmtpFailure(`${what}: expected exactly one address, got ${parsed.length}`, false);
   }
@@ -337,7 +344,7 @@ export function createSmtpMethod(config: SmtpConfig, log?: SmtpLogger): SmtpDeli
       tlsOptions.key = await race(readConfigFile(tlsCfg.keyFile, 'certificate key file'));
     }
 
-    const conn = new SMTPConnection({
+    const conn = new (nodemailer.SMTPConnection())({
       host,
       port,
       secure: implicitTls,
@@ -443,7 +450,7 @@ export function createSmtpMethod(config: SmtpConfig, log?: SmtpLogger): SmtpDeli
       let raw: Buffer;
       try {
         const email = renderEmail(msg);
-        raw = await new MailComposer({
+        raw = await new (nodemailer.MailComposer())({
           from: config.from,
           to: msg.payload.user_email,
           subject: email.subject,

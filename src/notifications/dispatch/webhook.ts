@@ -23,7 +23,8 @@
 // (bounded in bytes and time, never buffered beyond the logged prefix) or aborts the request
 // (which closes that one connection).
 
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
+import { lazyModule } from '../../lib/lazy-module.js';
 import type { Logger } from '../../lib/logger.js';
 import { renderWebhookBody } from '../prepare.js';
 import type { DeliveryMethod, DeliveryResult, MessagePayload, PreparedMessage } from '../types.js';
@@ -31,6 +32,8 @@ import { parseWebhookSecret, webhookSignatureHeaders, type WebhookSigningKey } f
 
 // The body is rendered by the message-preparation module; these names stay for existing importers.
 export { WEBHOOK_BODY_VERSION, renderWebhookBody as buildWebhookBody, type WebhookBody } from '../prepare.js';
+
+const undici = lazyModule<{ Pool: typeof Pool }>('undici');
 
 /** Bytes of a non-2xx response body kept for the log. */
 export const LOGGED_BODY_LIMIT = 512;
@@ -177,7 +180,7 @@ export function createWebhookMethod(opts: WebhookMethodOptions): DeliveryMethod 
   // attempt that hangs gives way instead of holding its queued request until the OS gives up.
   const target = new URL(url);
   const path = `${target.pathname}${target.search}`;
-  const pool = new Pool(target.origin, { headersTimeout: 0, bodyTimeout: 0, connections: opts.connections ?? null });
+  const pool = new (undici().Pool)(target.origin, { headersTimeout: 0, bodyTimeout: 0, connections: opts.connections ?? null });
 
   /**
    * POSTs `body` and reads the answer: its status, Retry-After and, for a non-2xx answer, the first

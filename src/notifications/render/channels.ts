@@ -2,12 +2,15 @@
 // message. Title and body arrive as Markdown (user values already escaped by the template step);
 // each service gets its own dialect, within that service's documented limits.
 
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
 import type { Action, PreparedMessage } from '../types.js';
 import { markdownToPlaintext } from './markdown.js';
+import { lazyModule } from '../../lib/lazy-module.js';
 
-const md = new MarkdownIt('default', { html: false, breaks: true, linkify: false, typographer: false });
+const markdownIt = lazyModule<typeof MarkdownIt>('markdown-it');
+let parser: MarkdownIt | undefined;
+const md = () => (parser ??= new (markdownIt())('default', { html: false, breaks: true, linkify: false, typographer: false }));
 
 /** At most `max` characters (code points), ending with an ellipsis when cut. */
 export function truncate(text: string, max: number): string {
@@ -82,7 +85,7 @@ function slackInline(tokens: Token[] | null): string {
 
 /** Converts the message Markdown to Slack mrkdwn. */
 export function markdownToSlackMrkdwn(markdown: string): string {
-  const tokens = md.parse(markdown ?? '', {});
+  const tokens = md().parse(markdown ?? '', {});
   // Each block remembers the outermost list it is in: items of one list are joined by a newline.
   const blocks: { text: string; list: number }[] = [];
   const lists: { ordered: boolean; n: number }[] = [];

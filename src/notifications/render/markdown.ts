@@ -8,27 +8,24 @@
 // without word wrapping: emphasis markers dropped, links as `text (url)`, bullets as `• `,
 // numbered items as `N. `, blocks separated by a blank line, result trimmed.
 
-import MarkdownIt from 'markdown-it';
+import type MarkdownIt from 'markdown-it';
 import type { Token } from 'markdown-it';
-import sanitizeHtml from 'sanitize-html';
+import type sanitize from 'sanitize-html';
+import { lazyModule } from '../../lib/lazy-module.js';
 
-const htmlRenderer = new MarkdownIt('default', {
-  html: false,
-  breaks: true,
-  linkify: false,
-  typographer: true,
-});
+const markdownIt = lazyModule<typeof MarkdownIt>('markdown-it');
+const sanitizeHtml = lazyModule<typeof sanitize>('sanitize-html');
 
-const textParser = new MarkdownIt('default', {
-  html: false,
-  breaks: true,
-  linkify: false,
-  typographer: false,
-});
+let renderers: { html: MarkdownIt; text: MarkdownIt } | undefined;
+const md = () =>
+  (renderers ??= {
+    html: new (markdownIt())('default', { html: false, breaks: true, linkify: false, typographer: true }),
+    text: new (markdownIt())('default', { html: false, breaks: true, linkify: false, typographer: false }),
+  });
 
 const SAFE_HREF = /^(?:https?:|mailto:)/i;
 
-const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
+const SANITIZE_OPTIONS: sanitize.IOptions = {
   allowedTags: [
     'p', 'br', 'hr',
     'strong', 'b', 'em', 'i', 's', 'del', 'code', 'pre', 'sup', 'sub',
@@ -55,7 +52,7 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
   disallowedTagsMode: 'discard',
   transformTags: {
     // Only absolute http(s) and mailto links survive.
-    a: (tagName: string, attribs: sanitizeHtml.Attributes): sanitizeHtml.Tag => {
+    a: (tagName: string, attribs: sanitize.Attributes): sanitize.Tag => {
       const href = (attribs.href ?? '').trim();
       // an unsafe or relative link is unwrapped: 'span' is not allowed, so only its text stays
       return SAFE_HREF.test(href) ? { tagName, attribs: { href } } : { tagName: 'span', attribs: {} };
@@ -65,8 +62,8 @@ const SANITIZE_OPTIONS: sanitizeHtml.IOptions = {
 
 /** Renders Markdown to sanitised HTML suitable for an e-mail body. */
 export function markdownToHtml(markdown: string): string {
-  const raw = htmlRenderer.render(markdown ?? '');
-  return sanitizeHtml(raw, SANITIZE_OPTIONS).trim();
+  const raw = md().html.render(markdown ?? '');
+  return sanitizeHtml()(raw, SANITIZE_OPTIONS).trim();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,7 +236,7 @@ export function markdownToPlaintext(markdown: string): string {
 
 /** markdownToPlaintext through the parser always (the fast path's reference, for tests). */
 export function parsedMarkdownToPlaintext(markdown: string): string {
-  const tokens = textParser.parse(markdown ?? '', {});
+  const tokens = md().text.parse(markdown ?? '', {});
   return renderBlocks(buildTree(tokens), '\n\n')
     .replace(/[ \t]+$/gm, '')
     .trim();

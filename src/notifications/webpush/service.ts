@@ -6,8 +6,9 @@
 // the private key sealed (lib/secrets.ts). Subscriptions are https endpoints (http://127.0.0.1 only
 // with --notifications-webpush-allow-insecure-endpoints); one answering 404/410 is removed.
 
-import webpush from 'web-push';
+import type WebPush from 'web-push';
 import type { Database } from '../../db/database.js';
+import { lazyModule } from '../../lib/lazy-module.js';
 import type { Actor } from '../../access/actor.js';
 import type { UserRow } from '../../access/actor.js';
 import { can } from '../../access/roles.js';
@@ -32,6 +33,8 @@ import {
 
 const PUBLIC_KEY = 'webpush_vapid_public_key';
 const PRIVATE_KEY = 'webpush_vapid_private_key';
+const webpush = lazyModule<typeof WebPush>('web-push');
+
 const SEAL_CONTEXT = 'webpush.vapid';
 /** How long a push service keeps an undelivered push (seconds). */
 const TTL_SECONDS = 24 * 3600;
@@ -86,7 +89,7 @@ export function createWebPushService(deps: WebPushDeps): WebPushService {
     let pub = await readSiteConfig(db, PUBLIC_KEY);
     let sealed = await readSiteConfig(db, PRIVATE_KEY);
     if (!pub || !sealed) {
-      const k = webpush.generateVAPIDKeys();
+      const k = webpush().generateVAPIDKeys();
       await db.tx(async (q) => {
         await insertSiteConfigIfAbsent(q, PUBLIC_KEY, k.publicKey);
         await insertSiteConfigIfAbsent(q, PRIVATE_KEY, deps.secrets.seal(k.privateKey, SEAL_CONTEXT));
@@ -135,7 +138,7 @@ export function createWebPushService(deps: WebPushDeps): WebPushService {
 
   async function pushOne(sub: { endpoint: string; p256dh: string; auth: string }, payload: string | null, signal: AbortSignal): Promise<One> {
     const k = await vapid();
-    const details = webpush.generateRequestDetails({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, payload ?? undefined, {
+    const details = webpush().generateRequestDetails({ endpoint: sub.endpoint, keys: { p256dh: sub.p256dh, auth: sub.auth } }, payload ?? undefined, {
       vapidDetails: { subject, publicKey: k.publicKey, privateKey: k.privateKey },
       TTL: TTL_SECONDS,
       urgency: 'normal',

@@ -1,4 +1,7 @@
-import { CronExpressionParser } from 'cron-parser';
+import type { CronExpressionParser as Parser } from 'cron-parser';
+import { lazyModule } from '../../lib/lazy-module.js';
+
+const cronParser = lazyModule<{ CronExpressionParser: typeof Parser }>('cron-parser');
 import { parseWeekly, ScheduleError, weekdayIn } from './schedule.js';
 
 /**
@@ -36,7 +39,7 @@ const sameDate = (a: LocalDate, b: LocalDate) => a.y === b.y && a.m === b.m && a
 
 /** The first instant strictly after `after` matching the 5-field cron in the zone. */
 function cronNext(cron: string, tz: string, after: Date): Date {
-  return CronExpressionParser.parse(cron, { currentDate: after, tz }).next().toDate();
+  return cronParser().CronExpressionParser.parse(cron, { currentDate: after, tz }).next().toDate();
 }
 
 /** 00:00 of a calendar date in the zone (daylight-saving safe: found by the zone's own midnights). */

@@ -1,4 +1,7 @@
-import { CronExpressionParser } from 'cron-parser';
+import type { CronExpressionParser as Parser } from 'cron-parser';
+import { lazyModule } from '../../lib/lazy-module.js';
+
+const cronParser = lazyModule<{ CronExpressionParser: typeof Parser }>('cron-parser');
 
 /**
  * A workspace autostart schedule as the reference stores it: `CRON_TZ=<zone> <min> <hour> * * <dow>`
@@ -34,7 +37,7 @@ export function parseWeekly(raw: string): WeeklySchedule {
   if (fields.length !== 5) throw new ScheduleError('expected 5 cron fields: minute hour day-of-month month day-of-week');
   if (fields[2] !== '*' || fields[3] !== '*') throw new ScheduleError('day-of-month and month must be *: schedules are weekly');
   try {
-    CronExpressionParser.parse(fields.join(' '), { tz });
+    cronParser().CronExpressionParser.parse(fields.join(' '), { tz });
   } catch (err) {
     throw new ScheduleError(`invalid cron expression: ${(err as Error).message}`);
   }
@@ -56,7 +59,7 @@ export function weekdayIn(tz: string, at: Date): number {
  */
 export function nextAllowedAutostart(after: Date, raw: string, allowedDays = 0b1111111): Date | undefined {
   const s = parseWeekly(raw);
-  const it = CronExpressionParser.parse(s.cron, { currentDate: after, tz: s.tz });
+  const it = cronParser().CronExpressionParser.parse(s.cron, { currentDate: after, tz: s.tz });
   // A weekly schedule repeats within 7 days; look a little further for the allowed-days filter.
   for (let i = 0; i < 7 * 24 * 60; i++) {
     const next = it.next().toDate();
