@@ -183,8 +183,9 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
       const t = templateCache.get(r.templateId);
       const u = userCache.get(r.userId);
       if (!t || t.rules || !u || u.slow) return undefined;
-      templates.set(r.templateId, t);
-      users.set(r.userId, { ...u, rules: null, routed: null });
+      // Once per template and user, not per request: a 500-request batch of one user spread 500 copies.
+      if (!templates.has(r.templateId)) templates.set(r.templateId, t);
+      if (!users.has(r.userId)) users.set(r.userId, { ...u, rules: null, routed: null });
     }
     const createdAt = now();
     const { rows, owner, held } = build(reqs, templates, users, createdAt);
@@ -196,7 +197,15 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
     }
     const tdoc = [...templates].map(([id, t]) => ({ id, name: t.name, actions: t.actions, method: t.method }));
     const udoc = [...users].map(([id, u]) => ({ id, email: u.email, name: u.name, username: u.username }));
-    const pairs = [...new Map(rows.map((x) => [`${x.tid} ${x.uid}`, { tid: x.tid, uid: x.uid }])).values()];
+    const pairs: { tid: string; uid: string }[] = [];
+    const seen = new Set<string>();
+    for (const x of rows) {
+      const k = `${x.tid} ${x.uid}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        pairs.push({ tid: x.tid, uid: x.uid });
+      }
+    }
     const perPair = rows.length >= 8 && pairs.length * 2 <= rows.length;
     const r = await q.query<{ id: string | null }>(
       `WITH t AS MATERIALIZED (

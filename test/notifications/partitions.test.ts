@@ -222,6 +222,31 @@ describeEachEngine('notification_messages partitions', (engine) => {
       check(plans, 'inbox');
     });
 
+    it("the grouped path's dedupe probe reads each partition's dedupe index (bytewise collation, 0170)", async () => {
+      const plans: PlanNode[] = [];
+      // The probe's shape in src/notifications/grouping/hold.ts: the column compared with the hash function's result.
+      await explaining(database.db, plans).query(
+        `SELECT (SELECT 1 FROM notification_messages x WHERE x.dedupe_hash = ok.hash LIMIT 1) IS NULL AS fresh
+         FROM (SELECT notification_message_dedupe_hash($1::uuid, $2::uuid, 'smtp', '{"i": 1}'::jsonb, NULL, $3::timestamptz) AS hash) AS ok`,
+        [TEMPLATE_TEST_NOTIFICATION, alice, utcDay(-1)],
+      );
+      check(plans, 'dedupe probe');
+      const used = plans.flatMap(nodes).map((n) => n['Index Name'] ?? '');
+      for (const d of [-2, -1]) expect(used, 'dedupe index').toContain(`${partName(d)}_dedupe_hash`);
+      // A partition made after the migration compares the hash bytewise too.
+      const later = utcDay(40);
+      await database.db.query(`SELECT notification_messages_add_partition($1::date)`, [later.toISOString().slice(0, 10)]);
+      try {
+        const coll = await database.db.query<{ c: string }>(
+          `SELECT collation_name AS c FROM information_schema.columns WHERE table_name = $1 AND column_name = 'dedupe_hash'`,
+          [partName(40)],
+        );
+        expect(coll.rows[0].c).toBe('C');
+      } finally {
+        await database.db.exec(`DROP TABLE ${partName(40)}`);
+      }
+    });
+
     it('the lease statements read the dispatchable and primary-key indexes', async () => {
       const plans: PlanNode[] = [];
       if (engine === 'postgres') {

@@ -111,6 +111,52 @@ describeEachEngine('notification_messages references', (engine) => {
       )
     ).rows[0].id;
 
+  // A statement of more than 16 rows takes the trigger's batch path (0170), a smaller one 0161's queries: both, each rule.
+  for (const repeat of [1, 10]) {
+    it(`checks a statement of several templates and users pair by pair, ${repeat} row(s) per pair: one unknown or opted-out pair refuses it all`, async () => {
+      const frank = await newUser(`frank${repeat}`);
+      const [other] = (
+        await database.db.query<{ id: string }>(`SELECT id FROM notification_templates WHERE id <> $1 AND NOT critical AND enabled_by_default LIMIT 1`, [TEMPLATE_TEST_NOTIFICATION])
+      ).rows;
+      const [critical] = (await database.db.query<{ id: string }>(`SELECT id FROM notification_templates WHERE critical LIMIT 1`)).rows;
+      const rows = (pairs: [string, string][]) => {
+        const all = pairs.flatMap((x) => Array.from({ length: repeat }, () => x));
+        return database.db.query(
+          `INSERT INTO notification_messages (id, notification_template_id, user_id, method, payload, created_by)
+           SELECT gen_random_uuid(), t, u, 'smtp', jsonb_build_object('k', k, 'r', random()), 'test'
+           FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY AS p(t, u, k)`,
+          [all.map((x) => x[0]), all.map((x) => x[1])],
+        );
+      };
+      const count = async () =>
+        (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notification_messages WHERE user_id = ANY($1::uuid[])`, [[alice, frank]])).rows[0].n;
+      const before = await count();
+      const ghost = '00000000-0000-4000-8000-000000000002';
+      // Two templates, two users: accepted.
+      await rows([[TEMPLATE_TEST_NOTIFICATION, alice], [other.id, frank], [TEMPLATE_TEST_NOTIFICATION, frank], [other.id, frank], [TEMPLATE_TEST_NOTIFICATION, alice]]);
+      expect(await count()).toBe(before + 5 * repeat);
+      // One unknown template or user among known ones refuses the statement, also with one template or one user.
+      await expect(rows([[TEMPLATE_TEST_NOTIFICATION, alice], [ghost, frank], [other.id, frank]])).rejects.toMatchObject({ code: '23503' });
+      await expect(rows([[TEMPLATE_TEST_NOTIFICATION, alice], [other.id, ghost], [other.id, frank]])).rejects.toMatchObject({ code: '23503' });
+      await expect(rows([[TEMPLATE_TEST_NOTIFICATION, alice], [TEMPLATE_TEST_NOTIFICATION, ghost]])).rejects.toMatchObject({ code: '23503' });
+      await expect(rows([[TEMPLATE_TEST_NOTIFICATION, frank], [ghost, frank]])).rejects.toMatchObject({ code: '23503' });
+      // Frank switches one template off: a statement with that pair is refused (many templates and users, one
+      // template, one user), the other pairs alone pass.
+      await database.db.query(`INSERT INTO notification_preferences (user_id, notification_template_id, disabled) VALUES ($1, $2, true)`, [frank, other.id]);
+      await expect(rows([[TEMPLATE_TEST_NOTIFICATION, alice], [TEMPLATE_TEST_NOTIFICATION, frank], [other.id, frank]])).rejects.toThrow(/not enabled/);
+      await expect(rows([[other.id, alice], [other.id, frank]])).rejects.toThrow(/not enabled/);
+      await expect(rows([[TEMPLATE_TEST_NOTIFICATION, frank], [other.id, frank]])).rejects.toThrow(/not enabled/);
+      await expect(rows([[other.id, alice], [TEMPLATE_TEST_NOTIFICATION, frank]])).resolves.toBeDefined();
+      // A critical template goes through whatever the stored preference.
+      await database.db.query(`INSERT INTO notification_preferences (user_id, notification_template_id, disabled) VALUES ($1, $2, true)`, [frank, critical.id]);
+      await expect(rows([[critical.id, frank], [other.id, alice]])).resolves.toBeDefined();
+      await expect(rows([[critical.id, frank], [TEMPLATE_TEST_NOTIFICATION, frank]])).resolves.toBeDefined();
+      expect(await count()).toBe(before + 11 * repeat);
+      // An insert of no rows passes the check.
+      await expect(rows([])).resolves.toBeDefined();
+    });
+  }
+
   it('a message inserted while its user is being deleted waits for the delete, then is refused', async () => {
     if (engine !== 'postgres') return;
     const dave = await newUser('dave');
