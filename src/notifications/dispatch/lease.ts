@@ -1,6 +1,6 @@
 import type { Database, Session } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
-import { fetchLockedMessages, lockAndFetchMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
+import { fetchLockedMessages, lockAndFetchMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage, type LockedMessage } from './queries.js';
 
 const LOST_SESSION_GRACE_MS = 1000;
 /**
@@ -140,19 +140,20 @@ export class MessageLocks {
       return rows;
     }
     const unlock = this.takeDeferred(s);
-    let ids: string[];
+    let locked: LockedMessage[];
     try {
-      ids = await lockMessages(s, { ...p, exclude: [...this.mine.keys()], unlock });
+      locked = await lockMessages(s, { ...p, exclude: [...this.mine.keys()], unlock });
     } catch (err) {
       // Their unlocks may not have run: tried again (unlocking a lock not held only warns).
       if (unlock.length && s.alive) this.defer(s, unlock);
       throw err;
     }
-    if (!ids.length) return [];
+    if (!locked.length) return [];
+    const ids = locked.map((x) => x.id);
     for (const id of ids) this.mine.set(id, s);
     let rows: AcquiredMessage[];
     try {
-      rows = await fetchLockedMessages(s, { ids, maxAttempts: p.maxAttempts });
+      rows = await fetchLockedMessages(s, { locked, maxAttempts: p.maxAttempts });
     } catch (err) {
       await this.release(ids);
       throw err;

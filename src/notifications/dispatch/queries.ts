@@ -6,6 +6,12 @@ import type { MessagePayload, NotificationMethod } from '../types.js';
 
 export interface AcquiredMessage {
   id: string;
+  /**
+   * The partition key, as PostgreSQL's text (microseconds: a JS Date would drop them). Writes and
+   * reads by id also say `created_at = this`, so that only the message's own day partition is
+   * probed (run-time pruning), not the primary-key index of every partition (docs/performance.md).
+   */
+  created_at: string;
   payload: MessagePayload;
   method: NotificationMethod;
   attempt_count: number;
@@ -30,7 +36,7 @@ const DISPATCHABLE = `status IN ('pending', 'temporary_failure', 'leased')
   AND (attempt_count IS NULL OR attempt_count < $1)
   AND (next_retry_after IS NULL OR next_retry_after < NOW())`;
 
-const FETCHED_COLUMNS = `nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
+const FETCHED_COLUMNS = `nm.id, nm.created_at::text AS created_at, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
   GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
   nm.notification_template_id AS template_id, nt.critical,
   COALESCE(CASE WHEN nm.carries IS NOT NULL THEN nr.group_title_template END, nt.title_template) AS title_template,
@@ -46,8 +52,8 @@ export const MAX_LOCK_CANDIDATES = 2000;
  * pushed down), so the outer LIMIT stops pulling candidates once $3 locks are held: no lock is taken
  * and dropped.
  */
-const LOCK_DUE = `SELECT c.id FROM (
-    SELECT id FROM notification_messages
+const LOCK_DUE = `SELECT c.id, c.created_at FROM (
+    SELECT id, created_at FROM notification_messages
     WHERE ${DISPATCHABLE}
       AND id <> ALL($2::uuid[])
       AND NOT EXISTS (
@@ -77,22 +83,28 @@ const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notificatio
 export async function lockMessages(
   session: Queryable,
   p: { maxAttempts: number; count: number; exclude: string[]; unlock?: string[] },
-): Promise<string[]> {
-  if (p.unlock?.length) {
-    const r = await session.query<{ ids: string[] }>(
-      UNLOCK_THEN_LOCK_DUE,
-      [p.maxAttempts, p.exclude, p.count, p.unlock],
-      { name: 'herald_unlock_lock_messages' },
-    );
-    return r.rows[0]?.ids ?? [];
-  }
-  const r = await session.query<{ id: string }>(
-    LOCK_DUE,
-    [p.maxAttempts, p.exclude, p.count],
-    { name: 'herald_lock_messages' },
-  );
-  return r.rows.map((x) => x.id);
+): Promise<LockedMessage[]> {
+  const r = p.unlock?.length
+    ? await session.query<{ id: string; created_at: string }>(
+        UNLOCK_THEN_LOCK_DUE,
+        [p.maxAttempts, p.exclude, p.count, p.unlock],
+        { name: 'herald_unlock_lock_messages' },
+      )
+    : await session.query<{ id: string; created_at: string }>(
+        LOCKED_AS_TEXT,
+        [p.maxAttempts, p.exclude, p.count],
+        { name: 'herald_lock_messages' },
+      );
+  return r.rows;
 }
+
+/** A locked message: its id and partition key (see AcquiredMessage.created_at). */
+export interface LockedMessage {
+  id: string;
+  created_at: string;
+}
+
+const LOCKED_AS_TEXT = `SELECT l.id, l.created_at::text AS created_at FROM (${LOCK_DUE}) AS l`;
 
 /**
  * LOCK_DUE after releasing the locks in $4 (messages whose results are committed), in one
@@ -100,11 +112,11 @@ export async function lockMessages(
  * and the lease is a lateral subquery of that row (it refers to it), so it runs after them. A lock
  * is re-entrant: a message unlocked here and due again is locked once, as by a separate unlock.
  */
-const UNLOCK_THEN_LOCK_DUE = `SELECT l.ids FROM
+const UNLOCK_THEN_LOCK_DUE = `SELECT l.id, l.created_at::text AS created_at FROM
   (SELECT count(pg_advisory_unlock(${MESSAGE_LOCK_CLASS}, hashtext(u.id::text)))::int AS n
    FROM unnest($4::uuid[]) AS u(id)) AS done
-  CROSS JOIN LATERAL (SELECT ARRAY(
-    ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS ids) AS l`;
+  CROSS JOIN LATERAL (
+    ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS l`;
 
 /**
  * Reads locked messages for delivery. A statement of its own, so its snapshot is newer than every
@@ -113,19 +125,21 @@ const UNLOCK_THEN_LOCK_DUE = `SELECT l.ids FROM
  */
 export async function fetchLockedMessages(
   session: Queryable,
-  p: { ids: string[]; maxAttempts: number },
+  p: { locked: LockedMessage[]; maxAttempts: number },
 ): Promise<AcquiredMessage[]> {
-  if (!p.ids.length) return [];
+  if (!p.locked.length) return [];
   // The dispatchable columns are unqualified: only notification_messages has them.
   const r = await session.query<AcquiredMessage>(
     `SELECT ${FETCHED_COLUMNS}
      -- By primary key only (OFFSET 0 keeps the dispatchable conditions out of the scan): the
      -- partial index matches them too, and with stale statistics the planner would walk all of it.
-     FROM (SELECT * FROM notification_messages WHERE id = ANY($2::uuid[]) OFFSET 0) AS nm
+     -- With created_at, each id probes its own day's partition only (run-time pruning).
+     FROM (SELECT m.* FROM unnest($2::uuid[], $3::timestamptz[]) AS l(id, created_at)
+           JOIN notification_messages m ON m.id = l.id AND m.created_at = l.created_at OFFSET 0) AS nm
      ${TEMPLATE_JOINS}
      WHERE ${DISPATCHABLE}
      ORDER BY nm.created_at`,
-    [p.maxAttempts, p.ids],
+    [p.maxAttempts, p.locked.map((x) => x.id), p.locked.map((x) => x.created_at)],
     { name: 'herald_fetch_locked_messages' },
   );
   return r.rows;
@@ -145,7 +159,7 @@ export async function lockAndFetchMessages(
     `WITH locked AS (${LOCK_DUE})
      SELECT ${FETCHED_COLUMNS}
      FROM locked l
-     JOIN notification_messages nm ON nm.id = l.id
+     JOIN notification_messages nm ON nm.id = l.id AND nm.created_at = l.created_at
      ${TEMPLATE_JOINS}
      ORDER BY nm.created_at`,
     [p.maxAttempts, p.exclude, p.count],
@@ -176,6 +190,8 @@ export async function unlockMessages(session: Queryable, ids: string[]): Promise
 
 export interface SentResult {
   id: string;
+  /** AcquiredMessage.created_at: the write probes the message's own partition only. */
+  created_at: string;
   at: Date;
 }
 
@@ -197,17 +213,19 @@ export async function markSent(q: Queryable, results: SentResult[], o: { unlock?
       `UPDATE notification_messages AS nm
        SET queued_seconds = 0, updated_at = s.sent_at, attempt_count = COALESCE(nm.attempt_count, 0) + 1,
            status = 'sent', status_reason = NULL, leased_until = NULL, next_retry_after = NULL
-       FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, sent_at)
-       WHERE nm.id = s.id`,
+       FROM unnest($1::uuid[], $3::timestamptz[], $2::timestamptz[]) AS s(id, created_at, sent_at)
+       WHERE nm.id = s.id AND nm.created_at = s.created_at`,
       o.unlock,
     ),
-    [results.map((x) => x.id), results.map((x) => x.at)],
+    [results.map((x) => x.id), results.map((x) => x.at), results.map((x) => x.created_at)],
     { name: o.unlock ? 'herald_mark_sent_unlock' : 'herald_mark_sent' },
   );
 }
 
 export interface FailedResult {
   id: string;
+  /** AcquiredMessage.created_at: the write probes the message's own partition only. */
+  created_at: string;
   at: Date;
   status: 'temporary_failure' | 'permanent_failure' | 'inhibited';
   reason: string;
@@ -233,9 +251,9 @@ export async function markFailed(
          leased_until = NULL,
          next_retry_after = CASE WHEN f.status = 'temporary_failure' AND COALESCE(nm.attempt_count, 0) + 1 < $6
                                  THEN COALESCE(f.retry_at, NOW() + make_interval(secs => $7)) ELSE NULL END
-     FROM unnest($1::uuid[], $2::timestamptz[], $3::notification_message_status[], $4::text[], $5::timestamptz[])
-          AS f(id, failed_at, status, reason, retry_at)
-     WHERE nm.id = f.id`,
+     FROM unnest($1::uuid[], $8::timestamptz[], $2::timestamptz[], $3::notification_message_status[], $4::text[], $5::timestamptz[])
+          AS f(id, created_at, failed_at, status, reason, retry_at)
+     WHERE nm.id = f.id AND nm.created_at = f.created_at`,
       p.unlock,
     ),
     [
@@ -246,6 +264,7 @@ export async function markFailed(
       results.map((x) => x.retryAt ?? null),
       p.maxAttempts,
       p.retryIntervalSeconds,
+      results.map((x) => x.created_at),
     ],
     { name: p.unlock ? 'herald_mark_failed_unlock' : 'herald_mark_failed' },
   );
