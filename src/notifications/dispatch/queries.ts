@@ -86,7 +86,7 @@ export async function lockMessages(
 ): Promise<LockedMessage[]> {
   const r = p.unlock?.length
     ? await session.query<{ id: string; created_at: string }>(
-        UNLOCK_THEN_LOCK_DUE,
+        `SELECT l.id, l.created_at::text AS created_at FROM (${UNLOCK_THEN_LOCK_DUE}) AS l`,
         [p.maxAttempts, p.exclude, p.count, p.unlock],
         { name: 'herald_unlock_lock_messages' },
       )
@@ -112,11 +112,54 @@ const LOCKED_AS_TEXT = `SELECT l.id, l.created_at::text AS created_at FROM (${LO
  * and the lease is a lateral subquery of that row (it refers to it), so it runs after them. A lock
  * is re-entrant: a message unlocked here and due again is locked once, as by a separate unlock.
  */
-const UNLOCK_THEN_LOCK_DUE = `SELECT l.id, l.created_at::text AS created_at FROM
+const UNLOCK_THEN_LOCK_DUE = `SELECT l.id, l.created_at FROM
   (SELECT count(pg_advisory_unlock(${MESSAGE_LOCK_CLASS}, hashtext(u.id::text)))::int AS n
    FROM unnest($4::uuid[]) AS u(id)) AS done
   CROSS JOIN LATERAL (
     ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS l`;
+
+/**
+ * The PostgreSQL lease in one round trip: locks as lockMessages does (after the unlocks in $4),
+ * then reads the messages it locked through notification_messages_read_locked (0180), a VOLATILE
+ * function whose query takes its own snapshot after its arguments, the locked ids, are computed:
+ * after every lock, so a message another replica finished and unlocked between this statement's
+ * snapshot and its lock is read as finished, as fetchLockedMessages reads it. The CTE holds a
+ * volatile call: evaluated once, in full, before the function runs (its arguments read all of it).
+ * One row per lock taken: `locked_id`, and the message's columns, null when it is no longer
+ * dispatchable (the caller unlocks those).
+ */
+const LOCK_AND_READ = (lock: string) => `WITH locked AS (${lock})
+  SELECT l.id AS locked_id, d.* FROM locked l
+  LEFT JOIN (
+    SELECT ${FETCHED_COLUMNS}
+    FROM notification_messages_read_locked(ARRAY(SELECT id FROM locked), ARRAY(SELECT created_at FROM locked)) AS nm
+    ${TEMPLATE_JOINS}
+    WHERE ${DISPATCHABLE}) AS d ON d.id = l.id
+  ORDER BY l.created_at`;
+
+export async function lockAndReadMessages(
+  session: Queryable,
+  p: { maxAttempts: number; count: number; exclude: string[]; unlock?: string[] },
+): Promise<{ messages: AcquiredMessage[]; stale: string[] }> {
+  const r = p.unlock?.length
+    ? await session.query<AcquiredMessage & { locked_id: string }>(
+        LOCK_AND_READ(UNLOCK_THEN_LOCK_DUE),
+        [p.maxAttempts, p.exclude, p.count, p.unlock],
+        { name: 'herald_unlock_lock_read_messages' },
+      )
+    : await session.query<AcquiredMessage & { locked_id: string }>(
+        LOCK_AND_READ(LOCK_DUE),
+        [p.maxAttempts, p.exclude, p.count],
+        { name: 'herald_lock_read_messages' },
+      );
+  const messages: AcquiredMessage[] = [];
+  const stale: string[] = [];
+  for (const { locked_id, ...m } of r.rows) {
+    if (m.id === null) stale.push(locked_id);
+    else messages.push(m);
+  }
+  return { messages, stale };
+}
 
 /**
  * Reads locked messages for delivery. A statement of its own, so its snapshot is newer than every
