@@ -6,16 +6,20 @@
 -- new snapshot in READ COMMITTED (PostgreSQL docs, "Function Volatility Categories"), taken when the
 -- query starts: after the function's arguments, the locked ids, are computed, i.e. after every lock.
 -- (STABLE or IMMUTABLE would reuse the calling statement's snapshot.)
--- The rows are returned as they are: the caller applies its own dispatchable conditions to them, so
--- that rule has one copy, in queries.ts. By (id, created_at): each id probes its own day partition.
+-- The rows are returned as they are, with the locked id (and no row when a message is gone): the
+-- caller applies its own dispatchable conditions to them, so that rule has one copy, in queries.ts.
 -- PL/pgSQL rather than SQL: its query's plan is cached for the session, a SQL function's is made
 -- again for every calling statement.
+-- One primary-key probe per id, whatever the statistics say: a subquery per id, with the id and
+-- created_at as its parameters (one day partition, pruned at run time). As a join, with statistics
+-- from when the table was empty (ANALYZE of an empty queue, then a burst), the planner walked the
+-- whole of today's partition on every lease.
 CREATE OR REPLACE FUNCTION notification_messages_read_locked(uuid[], timestamptz[])
-RETURNS SETOF notification_messages
+RETURNS TABLE (locked_id uuid, m notification_messages)
 LANGUAGE plpgsql VOLATILE ROWS 50 AS $$
 BEGIN
   RETURN QUERY
-    SELECT m.* FROM unnest($1, $2) AS l(id, created_at)
-    JOIN notification_messages m ON m.id = l.id AND m.created_at = l.created_at;
+    SELECT l.id, (SELECT nm FROM notification_messages nm WHERE nm.id = l.id AND nm.created_at = l.created_at)
+    FROM unnest($1, $2) AS l(id, created_at);
 END
 $$;

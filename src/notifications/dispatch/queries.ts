@@ -74,39 +74,6 @@ const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notificatio
     ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id`;
 
 /**
- * Takes a session-level advisory lock on up to `count` dispatchable messages, oldest first, skipping
- * those another session holds and the `exclude`d ones this dispatcher already has. Writes nothing:
- * the lock is the lease, and it ends with the session, so a crashed replica's messages are free at
- * once. Nothing is locked while the notifier is paused. Returns the ids locked; the caller must read
- * them with fetchLockedMessages (a newer snapshot) before delivering.
- */
-export async function lockMessages(
-  session: Queryable,
-  p: { maxAttempts: number; count: number; exclude: string[]; unlock?: string[] },
-): Promise<LockedMessage[]> {
-  const r = p.unlock?.length
-    ? await session.query<{ id: string; created_at: string }>(
-        `SELECT l.id, l.created_at::text AS created_at FROM (${UNLOCK_THEN_LOCK_DUE}) AS l`,
-        [p.maxAttempts, p.exclude, p.count, p.unlock],
-        { name: 'herald_unlock_lock_messages' },
-      )
-    : await session.query<{ id: string; created_at: string }>(
-        LOCKED_AS_TEXT,
-        [p.maxAttempts, p.exclude, p.count],
-        { name: 'herald_lock_messages' },
-      );
-  return r.rows;
-}
-
-/** A locked message: its id and partition key (see AcquiredMessage.created_at). */
-export interface LockedMessage {
-  id: string;
-  created_at: string;
-}
-
-const LOCKED_AS_TEXT = `SELECT l.id, l.created_at::text AS created_at FROM (${LOCK_DUE}) AS l`;
-
-/**
  * LOCK_DUE after releasing the locks in $4 (messages whose results are committed), in one
  * statement: the unlocks are an aggregate that yields its single row only once every one has run,
  * and the lease is a lateral subquery of that row (it refers to it), so it runs after them. A lock
@@ -119,79 +86,61 @@ const UNLOCK_THEN_LOCK_DUE = `SELECT l.id, l.created_at FROM
     ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS l`;
 
 /**
- * The PostgreSQL lease in one round trip: locks as lockMessages does (after the unlocks in $4),
- * then reads the messages it locked through notification_messages_read_locked (0180), a VOLATILE
- * function whose query takes its own snapshot after its arguments, the locked ids, are computed:
- * after every lock, so a message another replica finished and unlocked between this statement's
- * snapshot and its lock is read as finished, as fetchLockedMessages reads it. The CTE holds a
- * volatile call: evaluated once, in full, before the function runs (its arguments read all of it).
- * One row per lock taken: `locked_id`, and the message's columns, null when it is no longer
- * dispatchable (the caller unlocks those).
+ * The lease and the read of what it locked, in one statement (LOCK_DUE, or UNLOCK_THEN_LOCK_DUE).
+ * The read must see every result committed before a lock was taken: a message another replica
+ * finished (result committed, then unlocked) between this statement's snapshot and its lock is
+ * pending in that snapshot. So the locked rows are read through notification_messages_read_locked
+ * (0180), a VOLATILE function, whose query takes a snapshot of its own when it starts, after its
+ * arguments (every locked id) are computed, i.e. after every lock. The CTE holds a volatile call: it
+ * is evaluated once, in full (the arguments read all of it), before the function runs.
+ * One row per lock taken: `locked_id`, the message's columns as read, and `due`, false when it is
+ * no longer dispatchable (or gone): the caller unlocks those. One pass over the function's rows
+ * (left joins): a join of the locks with the rows read was planned as a nested loop over both
+ * (200 × 200 rows, 100 ms per lease of 200 in the generic plan).
  */
 const LOCK_AND_READ = (lock: string) => `WITH locked AS (${lock})
-  SELECT l.id AS locked_id, d.* FROM locked l
-  LEFT JOIN (
-    SELECT ${FETCHED_COLUMNS}
-    FROM notification_messages_read_locked(ARRAY(SELECT id FROM locked), ARRAY(SELECT created_at FROM locked)) AS nm
-    ${TEMPLATE_JOINS}
-    WHERE ${DISPATCHABLE}) AS d ON d.id = l.id
-  ORDER BY l.created_at`;
+  SELECT nm.locked_id, ${FETCHED_COLUMNS}, nm.id IS NOT NULL AND ${DISPATCHABLE} AS due
+  FROM (SELECT f.locked_id, (f.m).*
+        FROM notification_messages_read_locked(ARRAY(SELECT id FROM locked), ARRAY(SELECT created_at FROM locked)) AS f) AS nm
+  ${TEMPLATE_JOINS.replace(/^JOIN/, 'LEFT JOIN')}
+  ORDER BY nm.created_at`;
 
+/**
+ * Takes a session-level advisory lock on up to `count` dispatchable messages, oldest first, skipping
+ * those another session holds and the `exclude`d ones this dispatcher already has (after releasing
+ * the locks in `unlock`), and reads them for delivery: the PostgreSQL lease, one round trip. Writes
+ * nothing: the lock is the lease, and it ends with the session, so a crashed replica's messages are
+ * free at once. Nothing is locked while the notifier is paused. `stale`: ids locked but no longer
+ * dispatchable when read, which the caller must unlock.
+ */
 export async function lockAndReadMessages(
   session: Queryable,
   p: { maxAttempts: number; count: number; exclude: string[]; unlock?: string[] },
 ): Promise<{ messages: AcquiredMessage[]; stale: string[] }> {
   const r = p.unlock?.length
-    ? await session.query<AcquiredMessage & { locked_id: string }>(
+    ? await session.query<AcquiredMessage & { locked_id: string; due: boolean }>(
         LOCK_AND_READ(UNLOCK_THEN_LOCK_DUE),
         [p.maxAttempts, p.exclude, p.count, p.unlock],
         { name: 'herald_unlock_lock_read_messages' },
       )
-    : await session.query<AcquiredMessage & { locked_id: string }>(
+    : await session.query<AcquiredMessage & { locked_id: string; due: boolean }>(
         LOCK_AND_READ(LOCK_DUE),
         [p.maxAttempts, p.exclude, p.count],
         { name: 'herald_lock_read_messages' },
       );
   const messages: AcquiredMessage[] = [];
   const stale: string[] = [];
-  for (const { locked_id, ...m } of r.rows) {
-    if (m.id === null) stale.push(locked_id);
-    else messages.push(m);
+  for (const { locked_id, due, ...m } of r.rows) {
+    if (due) messages.push(m);
+    else stale.push(locked_id);
   }
   return { messages, stale };
 }
 
 /**
- * Reads locked messages for delivery. A statement of its own, so its snapshot is newer than every
- * lock taken: a message another replica finished (result committed, then unlocked) between the lock
- * statement's snapshot and its lock is no longer dispatchable here and is left out.
- */
-export async function fetchLockedMessages(
-  session: Queryable,
-  p: { locked: LockedMessage[]; maxAttempts: number },
-): Promise<AcquiredMessage[]> {
-  if (!p.locked.length) return [];
-  // The dispatchable columns are unqualified: only notification_messages has them.
-  const r = await session.query<AcquiredMessage>(
-    `SELECT ${FETCHED_COLUMNS}
-     -- By primary key only (OFFSET 0 keeps the dispatchable conditions out of the scan): the
-     -- partial index matches them too, and with stale statistics the planner would walk all of it.
-     -- With created_at, each id probes its own day's partition only (run-time pruning).
-     FROM (SELECT m.* FROM unnest($2::uuid[], $3::timestamptz[]) AS l(id, created_at)
-           JOIN notification_messages m ON m.id = l.id AND m.created_at = l.created_at OFFSET 0) AS nm
-     ${TEMPLATE_JOINS}
-     WHERE ${DISPATCHABLE}
-     ORDER BY nm.created_at`,
-    [p.maxAttempts, p.locked.map((x) => x.id), p.locked.map((x) => x.created_at)],
-    { name: 'herald_fetch_locked_messages' },
-  );
-  return r.rows;
-}
-
-/**
  * Locks and reads in one statement: for the embedded engine, where this process's dispatcher is the
  * only one and its own results are written (and unlocked) on the same session before this runs, so
- * the snapshot question fetchLockedMessages answers does not arise. The CTE holds a volatile call,
+ * the snapshot question lockAndReadMessages answers with its function does not arise. The CTE holds a volatile call,
  * so it is evaluated once, in full, and takes exactly the locks it returns.
  */
 export async function lockAndFetchMessages(
