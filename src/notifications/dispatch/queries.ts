@@ -66,7 +66,8 @@ const LOCK_DUE = `SELECT c.id, c.created_at FROM (
 
 /**
  * The template text and the recipient's preference of a message `nm`, for delivery. A message that
- * carries a group (issue 19) is rendered with the template's grouped text when it has one.
+ * carries a group (issue 19) is rendered with the template's grouped text when it has one. Starts
+ * with the template's JOIN: `LEFT ${TEMPLATE_JOINS}` makes every join a left one (LOCK_AND_READ).
  */
 const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notification_template_id
   LEFT JOIN notification_template_rules nr ON nm.carries IS NOT NULL AND nr.template_id = nm.notification_template_id
@@ -102,7 +103,7 @@ const LOCK_AND_READ = (lock: string) => `WITH locked AS (${lock})
   SELECT nm.locked_id, ${FETCHED_COLUMNS}, nm.id IS NOT NULL AND ${DISPATCHABLE} AS due
   FROM (SELECT f.locked_id, (f.m).*
         FROM notification_messages_read_locked(ARRAY(SELECT id FROM locked), ARRAY(SELECT created_at FROM locked)) AS f) AS nm
-  ${TEMPLATE_JOINS.replace(/^JOIN/, 'LEFT JOIN')}
+  LEFT ${TEMPLATE_JOINS}
   ORDER BY nm.created_at`;
 
 /**
