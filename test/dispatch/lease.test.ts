@@ -3,6 +3,7 @@
 // return, and that a lost session frees its messages at once and re-takes them when it can.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine, freshDatabase, pgAvailable, type TestDatabase } from '../support/db.js';
+import type { Database } from '../../src/db/database.js';
 import { MessageLocks } from '../../src/notifications/dispatch/lease.js';
 import { MESSAGE_LOCK_CLASS } from '../../src/notifications/dispatch/queries.js';
 import { listMessages } from '../../src/notifications/messages.js';
@@ -174,6 +175,54 @@ describe.skipIf(!pgAvailable())('message leases across sessions [postgres]', () 
     expect(await acquire(a, 1)).toEqual([ids[2]]);
     await a.release([ids[2]], { committed: true });
     await expect.poll(advisoryLocks).toEqual([]);
+  });
+
+  it('does not lease a message another replica finished after the lease statement started and before it took the lock', async () => {
+    // The lease statement's snapshot is taken when it starts; a message finished by another replica
+    // (result committed, lock released) after that and before this statement tries its lock is still
+    // pending in that snapshot, and its lock is free. The read of the locked rows must see the result.
+    // To hold the statement between its snapshot and its locks, its session resolves site_configs
+    // (read by the lease statement before any candidate is locked) to a view that first waits on an
+    // advisory lock this test holds.
+    const ids = await seed(database, 3);
+    const HOOK = 987_654;
+    await database.db.exec(`
+      CREATE SCHEMA lease_race;
+      CREATE FUNCTION lease_race.configs_after_wait() RETURNS SETOF public.site_configs LANGUAGE plpgsql VOLATILE AS $$
+      BEGIN
+        PERFORM pg_advisory_xact_lock_shared(${HOOK}, 1);
+        RETURN QUERY SELECT * FROM public.site_configs;
+      END $$;
+      CREATE VIEW lease_race.site_configs AS SELECT * FROM lease_race.configs_after_wait();`);
+    const hooked: Database = Object.create(database.db, {
+      session: {
+        value: async () => {
+          const s = await database.db.session();
+          await s.query('SET search_path = lease_race, public');
+          return s;
+        },
+      },
+    });
+    const blocker = await database.db.session();
+    try {
+      await blocker.query(`SELECT pg_advisory_lock(${HOOK}, 1)`);
+      const a = new MessageLocks(hooked, silentLogger());
+      open.push(a);
+      const leased = acquire(a, 10);
+      await expect
+        .poll(async () => (await database.db.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND classid = ${HOOK} AND NOT granted`)).rows.length)
+        .toBe(1);
+      // Another replica delivers ids[1] meanwhile and commits its result.
+      await database.db.query(`UPDATE notification_messages SET status = 'sent', attempt_count = 1 WHERE id = $1`, [ids[1]]);
+      await blocker.query(`SELECT pg_advisory_unlock(${HOOK}, 1)`);
+      expect(await leased).toEqual([ids[0], ids[2]]);
+      // Its lock, taken by the statement, was let go.
+      expect(a.held).toBe(2);
+      expect(await advisoryLocks()).toEqual([2]);
+    } finally {
+      await blocker.close();
+      await database.db.exec('DROP SCHEMA lease_race CASCADE');
+    }
   });
 
   it('re-takes the locks of in-flight messages by itself when its session is lost', async () => {

@@ -505,7 +505,7 @@ export class Dispatcher {
         this.inflight--;
         if (result.ok) {
           this.countAttempt(msg, 'success');
-          this.sent.push({ id: msg.id, at: this.clock() });
+          this.sent.push({ id: msg.id, created_at: msg.created_at, at: this.clock() });
           const ref = this.refs.get(msg.id);
           if (ref) {
             this.refs.delete(msg.id);
@@ -559,7 +559,7 @@ export class Dispatcher {
         status = 'permanent_failure';
       }
     }
-    this.failed.push({ id: msg.id, at: now, status: f.status, reason: f.reason, retryAt });
+    this.failed.push({ id: msg.id, created_at: msg.created_at, at: now, status: f.status, reason: f.reason, retryAt });
     const ref = this.refs.get(msg.id);
     if (ref) {
       this.refs.delete(msg.id);

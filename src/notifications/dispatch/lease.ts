@@ -1,6 +1,6 @@
 import type { Database, Session } from '../../db/database.js';
 import type { Logger } from '../../lib/logger.js';
-import { fetchLockedMessages, lockAndFetchMessages, lockMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
+import { lockAndFetchMessages, lockAndReadMessages, relockMessages, unlockMessages, type AcquiredMessage } from './queries.js';
 
 const LOST_SESSION_GRACE_MS = 1000;
 /**
@@ -140,28 +140,22 @@ export class MessageLocks {
       return rows;
     }
     const unlock = this.takeDeferred(s);
-    let ids: string[];
+    let got: { messages: AcquiredMessage[]; stale: string[] };
     try {
-      ids = await lockMessages(s, { ...p, exclude: [...this.mine.keys()], unlock });
+      // Lock and read in one statement, the read with a snapshot newer than every lock (queries.ts).
+      got = await lockAndReadMessages(s, { ...p, exclude: [...this.mine.keys()], unlock });
     } catch (err) {
-      // Their unlocks may not have run: tried again (unlocking a lock not held only warns).
+      // Their unlocks may not have run: tried again (unlocking a lock not held only warns). Locks
+      // the statement took before it failed are not known here: as with any failed lock statement,
+      // they stay until the session ends (such a message is leased again by this session only).
       if (unlock.length && s.alive) this.defer(s, unlock);
       throw err;
     }
-    if (!ids.length) return [];
-    for (const id of ids) this.mine.set(id, s);
-    let rows: AcquiredMessage[];
-    try {
-      rows = await fetchLockedMessages(s, { ids, maxAttempts: p.maxAttempts });
-    } catch (err) {
-      await this.release(ids);
-      throw err;
-    }
-    if (rows.length < ids.length) {
-      const got = new Set(rows.map((r) => r.id));
-      await this.release(ids.filter((id) => !got.has(id)));
-    }
-    return rows;
+    for (const m of got.messages) this.mine.set(m.id, s);
+    for (const id of got.stale) this.mine.set(id, s);
+    // Locked but no longer dispatchable when read (finished by another replica meanwhile): let go.
+    if (got.stale.length) await this.release(got.stale);
+    return got.messages;
   }
 
   private takeDeferred(s: Session): string[] {

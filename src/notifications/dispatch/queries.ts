@@ -6,6 +6,12 @@ import type { MessagePayload, NotificationMethod } from '../types.js';
 
 export interface AcquiredMessage {
   id: string;
+  /**
+   * The partition key, as PostgreSQL's text (microseconds: a JS Date would drop them). Writes and
+   * reads by id also say `created_at = this`, so that only the message's own day partition is
+   * probed (run-time pruning), not the primary-key index of every partition (docs/performance.md).
+   */
+  created_at: string;
   payload: MessagePayload;
   method: NotificationMethod;
   attempt_count: number;
@@ -30,7 +36,7 @@ const DISPATCHABLE = `status IN ('pending', 'temporary_failure', 'leased')
   AND (attempt_count IS NULL OR attempt_count < $1)
   AND (next_retry_after IS NULL OR next_retry_after < NOW())`;
 
-const FETCHED_COLUMNS = `nm.id, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
+const FETCHED_COLUMNS = `nm.id, nm.created_at::text AS created_at, nm.payload, nm.method, COALESCE(nm.attempt_count, 0)::int AS attempt_count,
   GREATEST(0, EXTRACT(EPOCH FROM (NOW() - COALESCE(nm.updated_at, nm.created_at))))::float8 AS queued_seconds,
   nm.notification_template_id AS template_id, nt.critical,
   COALESCE(CASE WHEN nm.carries IS NOT NULL THEN nr.group_title_template END, nt.title_template) AS title_template,
@@ -46,8 +52,8 @@ export const MAX_LOCK_CANDIDATES = 2000;
  * pushed down), so the outer LIMIT stops pulling candidates once $3 locks are held: no lock is taken
  * and dropped.
  */
-const LOCK_DUE = `SELECT c.id FROM (
-    SELECT id FROM notification_messages
+const LOCK_DUE = `SELECT c.id, c.created_at FROM (
+    SELECT id, created_at FROM notification_messages
     WHERE ${DISPATCHABLE}
       AND id <> ALL($2::uuid[])
       AND NOT EXISTS (
@@ -60,7 +66,8 @@ const LOCK_DUE = `SELECT c.id FROM (
 
 /**
  * The template text and the recipient's preference of a message `nm`, for delivery. A message that
- * carries a group (issue 19) is rendered with the template's grouped text when it has one.
+ * carries a group (issue 19) is rendered with the template's grouped text when it has one. Starts
+ * with the template's JOIN: `LEFT ${TEMPLATE_JOINS}` makes every join a left one (LOCK_AND_READ).
  */
 const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notification_template_id
   LEFT JOIN notification_template_rules nr ON nm.carries IS NOT NULL AND nr.template_id = nm.notification_template_id
@@ -68,73 +75,73 @@ const TEMPLATE_JOINS = `JOIN notification_templates nt ON nt.id = nm.notificatio
     ON np.user_id = nm.user_id AND np.notification_template_id = nm.notification_template_id`;
 
 /**
- * Takes a session-level advisory lock on up to `count` dispatchable messages, oldest first, skipping
- * those another session holds and the `exclude`d ones this dispatcher already has. Writes nothing:
- * the lock is the lease, and it ends with the session, so a crashed replica's messages are free at
- * once. Nothing is locked while the notifier is paused. Returns the ids locked; the caller must read
- * them with fetchLockedMessages (a newer snapshot) before delivering.
- */
-export async function lockMessages(
-  session: Queryable,
-  p: { maxAttempts: number; count: number; exclude: string[]; unlock?: string[] },
-): Promise<string[]> {
-  if (p.unlock?.length) {
-    const r = await session.query<{ ids: string[] }>(
-      UNLOCK_THEN_LOCK_DUE,
-      [p.maxAttempts, p.exclude, p.count, p.unlock],
-      { name: 'herald_unlock_lock_messages' },
-    );
-    return r.rows[0]?.ids ?? [];
-  }
-  const r = await session.query<{ id: string }>(
-    LOCK_DUE,
-    [p.maxAttempts, p.exclude, p.count],
-    { name: 'herald_lock_messages' },
-  );
-  return r.rows.map((x) => x.id);
-}
-
-/**
  * LOCK_DUE after releasing the locks in $4 (messages whose results are committed), in one
  * statement: the unlocks are an aggregate that yields its single row only once every one has run,
  * and the lease is a lateral subquery of that row (it refers to it), so it runs after them. A lock
  * is re-entrant: a message unlocked here and due again is locked once, as by a separate unlock.
  */
-const UNLOCK_THEN_LOCK_DUE = `SELECT l.ids FROM
+const UNLOCK_THEN_LOCK_DUE = `SELECT l.id, l.created_at FROM
   (SELECT count(pg_advisory_unlock(${MESSAGE_LOCK_CLASS}, hashtext(u.id::text)))::int AS n
    FROM unnest($4::uuid[]) AS u(id)) AS done
-  CROSS JOIN LATERAL (SELECT ARRAY(
-    ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS ids) AS l`;
+  CROSS JOIN LATERAL (
+    ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS l`;
 
 /**
- * Reads locked messages for delivery. A statement of its own, so its snapshot is newer than every
- * lock taken: a message another replica finished (result committed, then unlocked) between the lock
- * statement's snapshot and its lock is no longer dispatchable here and is left out.
+ * The lease and the read of what it locked, in one statement (LOCK_DUE, or UNLOCK_THEN_LOCK_DUE).
+ * The read must see every result committed before a lock was taken: a message another replica
+ * finished (result committed, then unlocked) between this statement's snapshot and its lock is
+ * pending in that snapshot. So the locked rows are read through notification_messages_read_locked
+ * (0180), a VOLATILE function, whose query takes a snapshot of its own when it starts, after its
+ * arguments (every locked id) are computed, i.e. after every lock. The CTE holds a volatile call: it
+ * is evaluated once, in full (the arguments read all of it), before the function runs.
+ * One row per lock taken: `locked_id`, the message's columns as read, and `due`, false when it is
+ * no longer dispatchable (or gone): the caller unlocks those. One pass over the function's rows
+ * (left joins): a join of the locks with the rows read was planned as a nested loop over both
+ * (200 × 200 rows, 100 ms per lease of 200 in the generic plan).
  */
-export async function fetchLockedMessages(
+const LOCK_AND_READ = (lock: string) => `WITH locked AS (${lock})
+  SELECT nm.locked_id, ${FETCHED_COLUMNS}, nm.id IS NOT NULL AND ${DISPATCHABLE} AS due
+  FROM (SELECT f.locked_id, (f.m).*
+        FROM notification_messages_read_locked(ARRAY(SELECT id FROM locked), ARRAY(SELECT created_at FROM locked)) AS f) AS nm
+  LEFT ${TEMPLATE_JOINS}
+  ORDER BY nm.created_at`;
+
+/**
+ * Takes a session-level advisory lock on up to `count` dispatchable messages, oldest first, skipping
+ * those another session holds and the `exclude`d ones this dispatcher already has (after releasing
+ * the locks in `unlock`), and reads them for delivery: the PostgreSQL lease, one round trip. Writes
+ * nothing: the lock is the lease, and it ends with the session, so a crashed replica's messages are
+ * free at once. Nothing is locked while the notifier is paused. `stale`: ids locked but no longer
+ * dispatchable when read, which the caller must unlock.
+ */
+export async function lockAndReadMessages(
   session: Queryable,
-  p: { ids: string[]; maxAttempts: number },
-): Promise<AcquiredMessage[]> {
-  if (!p.ids.length) return [];
-  // The dispatchable columns are unqualified: only notification_messages has them.
-  const r = await session.query<AcquiredMessage>(
-    `SELECT ${FETCHED_COLUMNS}
-     -- By primary key only (OFFSET 0 keeps the dispatchable conditions out of the scan): the
-     -- partial index matches them too, and with stale statistics the planner would walk all of it.
-     FROM (SELECT * FROM notification_messages WHERE id = ANY($2::uuid[]) OFFSET 0) AS nm
-     ${TEMPLATE_JOINS}
-     WHERE ${DISPATCHABLE}
-     ORDER BY nm.created_at`,
-    [p.maxAttempts, p.ids],
-    { name: 'herald_fetch_locked_messages' },
-  );
-  return r.rows;
+  p: { maxAttempts: number; count: number; exclude: string[]; unlock?: string[] },
+): Promise<{ messages: AcquiredMessage[]; stale: string[] }> {
+  const r = p.unlock?.length
+    ? await session.query<AcquiredMessage & { locked_id: string; due: boolean }>(
+        LOCK_AND_READ(UNLOCK_THEN_LOCK_DUE),
+        [p.maxAttempts, p.exclude, p.count, p.unlock],
+        { name: 'herald_unlock_lock_read_messages' },
+      )
+    : await session.query<AcquiredMessage & { locked_id: string; due: boolean }>(
+        LOCK_AND_READ(LOCK_DUE),
+        [p.maxAttempts, p.exclude, p.count],
+        { name: 'herald_lock_read_messages' },
+      );
+  const messages: AcquiredMessage[] = [];
+  const stale: string[] = [];
+  for (const { locked_id, due, ...m } of r.rows) {
+    if (due) messages.push(m);
+    else stale.push(locked_id);
+  }
+  return { messages, stale };
 }
 
 /**
  * Locks and reads in one statement: for the embedded engine, where this process's dispatcher is the
  * only one and its own results are written (and unlocked) on the same session before this runs, so
- * the snapshot question fetchLockedMessages answers does not arise. The CTE holds a volatile call,
+ * the snapshot question lockAndReadMessages answers with its function does not arise. The CTE holds a volatile call,
  * so it is evaluated once, in full, and takes exactly the locks it returns.
  */
 export async function lockAndFetchMessages(
@@ -145,7 +152,7 @@ export async function lockAndFetchMessages(
     `WITH locked AS (${LOCK_DUE})
      SELECT ${FETCHED_COLUMNS}
      FROM locked l
-     JOIN notification_messages nm ON nm.id = l.id
+     JOIN notification_messages nm ON nm.id = l.id AND nm.created_at = l.created_at
      ${TEMPLATE_JOINS}
      ORDER BY nm.created_at`,
     [p.maxAttempts, p.exclude, p.count],
@@ -176,6 +183,8 @@ export async function unlockMessages(session: Queryable, ids: string[]): Promise
 
 export interface SentResult {
   id: string;
+  /** AcquiredMessage.created_at: the write probes the message's own partition only. */
+  created_at: string;
   at: Date;
 }
 
@@ -197,17 +206,19 @@ export async function markSent(q: Queryable, results: SentResult[], o: { unlock?
       `UPDATE notification_messages AS nm
        SET queued_seconds = 0, updated_at = s.sent_at, attempt_count = COALESCE(nm.attempt_count, 0) + 1,
            status = 'sent', status_reason = NULL, leased_until = NULL, next_retry_after = NULL
-       FROM unnest($1::uuid[], $2::timestamptz[]) AS s(id, sent_at)
-       WHERE nm.id = s.id`,
+       FROM unnest($1::uuid[], $3::timestamptz[], $2::timestamptz[]) AS s(id, created_at, sent_at)
+       WHERE nm.id = s.id AND nm.created_at = s.created_at`,
       o.unlock,
     ),
-    [results.map((x) => x.id), results.map((x) => x.at)],
+    [results.map((x) => x.id), results.map((x) => x.at), results.map((x) => x.created_at)],
     { name: o.unlock ? 'herald_mark_sent_unlock' : 'herald_mark_sent' },
   );
 }
 
 export interface FailedResult {
   id: string;
+  /** AcquiredMessage.created_at: the write probes the message's own partition only. */
+  created_at: string;
   at: Date;
   status: 'temporary_failure' | 'permanent_failure' | 'inhibited';
   reason: string;
@@ -233,9 +244,9 @@ export async function markFailed(
          leased_until = NULL,
          next_retry_after = CASE WHEN f.status = 'temporary_failure' AND COALESCE(nm.attempt_count, 0) + 1 < $6
                                  THEN COALESCE(f.retry_at, NOW() + make_interval(secs => $7)) ELSE NULL END
-     FROM unnest($1::uuid[], $2::timestamptz[], $3::notification_message_status[], $4::text[], $5::timestamptz[])
-          AS f(id, failed_at, status, reason, retry_at)
-     WHERE nm.id = f.id`,
+     FROM unnest($1::uuid[], $8::timestamptz[], $2::timestamptz[], $3::notification_message_status[], $4::text[], $5::timestamptz[])
+          AS f(id, created_at, failed_at, status, reason, retry_at)
+     WHERE nm.id = f.id AND nm.created_at = f.created_at`,
       p.unlock,
     ),
     [
@@ -246,6 +257,7 @@ export async function markFailed(
       results.map((x) => x.retryAt ?? null),
       p.maxAttempts,
       p.retryIntervalSeconds,
+      results.map((x) => x.created_at),
     ],
     { name: p.unlock ? 'herald_mark_failed_unlock' : 'herald_mark_failed' },
   );
