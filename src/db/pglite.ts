@@ -2,15 +2,10 @@
 import type { PGlite } from '@electric-sql/pglite';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback } from 'node:zlib';
 import type { Database, Queryable, QueryOptions, QueryResult, Session } from './database.js';
 import { loadMigrations, migrate, type Migration } from './migrate.js';
-
-const gunzip = promisify(gunzipCallback);
 
 type PGliteLike = Pick<
   PGlite,
@@ -184,10 +179,12 @@ export function fromPGlite(pg: PGliteLike, onClose?: () => void): Database {
  * A migrated, empty embedded database, built with the package (`npm run build`): a fresh data
  * directory is unpacked from it instead of running initdb and every migration. initdb starts a
  * second PostgreSQL instance in its own WebAssembly memory, which is most of a first start's time
- * and memory. Beside it, a manifest of the migrations it holds (versions and SQL hashes).
+ * and memory. Beside it, a manifest of the migrations it holds (versions and SQL hashes). Not
+ * compressed (~27 MB in dist/ against ~3.5 MB): gunzip took ~0.1 s of every first start and of
+ * every test file's in-memory base.
  */
-export const PGLITE_SNAPSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/db/pglite-snapshot.tar.gz');
-const manifestPath = (snapshot: string) => snapshot.replace(/\.tar\.gz$/, '.json');
+export const PGLITE_SNAPSHOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/db/pglite-snapshot.tar');
+const manifestPath = (snapshot: string) => snapshot.replace(/\.tar$/, '') + '.json';
 
 interface SnapshotManifest {
   pglite: string;
@@ -213,7 +210,7 @@ async function pgliteVersion(): Promise<string> {
   return '';
 }
 
-/** Builds the snapshot: a fresh in-memory database with every migration, dumped as a gzipped tarball. */
+/** Builds the snapshot: a fresh in-memory database with every migration, dumped as a tarball. */
 export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = loadMigrations()): Promise<void> {
   const { PGlite } = await import('@electric-sql/pglite');
   const pg = await PGlite.create();
@@ -221,7 +218,8 @@ export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = l
     await migrate(fromPGlite(pg), migrations);
     const restamp = await seedRestamps(pg);
     await pg.exec('CHECKPOINT');
-    const tar = Buffer.from(await (await pg.dumpDataDir('gzip')).arrayBuffer());
+    const templates = (await pg.query<{ oid: number }>(`SELECT oid::int AS oid FROM pg_database WHERE datistemplate AND datname <> current_database()`)).rows.map((r) => r.oid);
+    const tar = slimSnapshot(Buffer.from(await (await pg.dumpDataDir('none')).arrayBuffer()), templates);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, tar);
     const manifest: SnapshotManifest = { pglite: await pgliteVersion(), migrations: migrationManifest(migrations), restamp };
@@ -229,6 +227,31 @@ export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = l
   } finally {
     await pg.close();
   }
+}
+
+/**
+ * The snapshot without what a fresh database does not need, so a first start writes ~460 files
+ * instead of ~1,300 (on a slow file system each costs 0.1–1 ms; 24.5c): the template databases'
+ * directories (template0 and template1 serve only CREATE DATABASE, which nothing runs on the
+ * embedded engine) and the free-space and visibility maps (`_fsm`, `_vm`: hints PostgreSQL builds
+ * again when it needs them, as for a table never vacuumed). The test suite loads the same snapshot.
+ */
+function slimSnapshot(tar: Buffer, templateOids: number[]): Buffer {
+  const drop = (name: string) =>
+    /_(fsm|vm)$/.test(name) || templateOids.some((oid) => name === `base/${oid}` || name.startsWith(`base/${oid}/`));
+  const kept: Buffer[] = [];
+  for (let at = 0; at + 512 <= tar.length; ) {
+    const h = tar.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const field = (from: number, len: number) => h.toString('latin1', from, from + len).replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const end = at + 512 + Math.ceil(size / 512) * 512;
+    const prefix = field(257, 6).startsWith('ustar') ? field(345, 155) : '';
+    const name = `${prefix ? `${prefix}/` : ''}${field(0, 100)}`.replace(/^\/+/, '').replace(/\/+$/, '');
+    if (!drop(name)) kept.push(tar.subarray(at, end));
+    at = end;
+  }
+  return Buffer.concat([...kept, Buffer.alloc(1024)]);
 }
 
 /**
@@ -298,12 +321,10 @@ export async function snapshotInMemory(file = PGLITE_SNAPSHOT): Promise<PGlite |
  * Unpacks the snapshot's tarball (PGlite's own format: ustar, regular files and directories) into
  * the data directory with Node's fs, which PGlite then opens as an existing database. PGlite's
  * loadDataDir writes each file through the engine's emulated filesystem: 1.4–2.5 s of a cold start
- * against ~0.2 s here. Asynchronous (zlib and the file writes run on libuv's threads), so that a
- * server start loads its modules meanwhile (24.5c). Resolves false (nothing left behind) on
- * anything it does not know.
+ * against ~0.2 s here. Synchronous: through libuv's threads (16 writes at a time) or on a worker
+ * thread it was slower, not faster, in a server start. Returns false (nothing left behind) on anything it does not know.
  */
-async function unpackSnapshot(tarGz: Buffer, dir: string): Promise<boolean> {
-  const tar = await gunzip(tarGz);
+function unpackSnapshot(tar: Buffer, dir: string): boolean {
   const files: { name: string; data?: Buffer }[] = [];
   for (let at = 0; at + 512 <= tar.length; ) {
     const h = tar.subarray(at, at + 512);
@@ -322,25 +343,24 @@ async function unpackSnapshot(tarGz: Buffer, dir: string): Promise<boolean> {
   const tmp = `${dir}.unpacking-${process.pid}`;
   try {
     fs.rmSync(tmp, { recursive: true, force: true });
-    // Directories first (few), then the files, UNPACK_PARALLEL writes at a time.
-    const dirs = new Set([tmp]);
-    for (const f of files) dirs.add(f.data ? path.dirname(path.join(tmp, f.name)) : path.join(tmp, f.name));
-    for (const d of dirs) fs.mkdirSync(d, { recursive: true, mode: 0o700 });
-    const queue = files.filter((f) => f.data);
-    const write = async (f: { name: string; data?: Buffer }) => {
-      const data = f.data!;
+    fs.mkdirSync(tmp, { recursive: true, mode: 0o700 });
+    for (const f of files) {
       const p = path.join(tmp, f.name);
-      // Zeros at the end (most of the 16 MB WAL segment) are left to the file system as a hole.
-      let end = data.length;
-      while (end > 0 && data[end - 1] === 0) end--;
-      await fsp.writeFile(p, data.subarray(0, end), { mode: 0o600 });
-      if (end < data.length) await fsp.truncate(p, data.length);
-    };
-    await Promise.all(
-      Array.from({ length: UNPACK_PARALLEL }, async () => {
-        for (let f = queue.pop(); f; f = queue.pop()) await write(f);
-      }),
-    );
+      if (!f.data) fs.mkdirSync(p, { recursive: true, mode: 0o700 });
+      else {
+        fs.mkdirSync(path.dirname(p), { recursive: true, mode: 0o700 });
+        // Zeros at the end (most of the 16 MB WAL segment) are left to the file system as a hole.
+        let end = f.data.length;
+        while (end > 0 && f.data[end - 1] === 0) end--;
+        const fd = fs.openSync(p, 'w', 0o600);
+        try {
+          fs.writeSync(fd, f.data, 0, end);
+          if (end < f.data.length) fs.ftruncateSync(fd, f.data.length);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+    }
     if (!fs.existsSync(path.join(tmp, 'PG_VERSION'))) throw new Error('not a data directory');
     fs.renameSync(tmp, dir);
     return true;
@@ -349,9 +369,6 @@ async function unpackSnapshot(tarGz: Buffer, dir: string): Promise<boolean> {
     return false;
   }
 }
-
-/** Writes in flight while unpacking: enough to keep libuv's four threads busy. */
-const UNPACK_PARALLEL = 16;
 
 /**
  * shared_buffers 32 MB instead of PGlite's 128 MB: the buffers live in the engine's WebAssembly
@@ -369,7 +386,7 @@ export async function openPGlite(dataDir: string, opts: { snapshot?: string | fa
     const fresh = !fs.existsSync(dir) || fs.readdirSync(dir).length === 0;
     const snapshot = fresh && opts.snapshot !== false ? await usableSnapshot(opts.snapshot ?? PGLITE_SNAPSHOT, loadMigrations()) : undefined;
     if (snapshot) {
-      const unpacked = await unpackSnapshot(snapshot.tar, dir);
+      const unpacked = unpackSnapshot(snapshot.tar, dir);
       const pg = unpacked
         ? await PGlite.create(dir, { startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] })
         : await PGlite.create(dir, { loadDataDir: new Blob([snapshot.tar]), startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
