@@ -22,6 +22,24 @@ describe('embedded database: fresh data directory from the build snapshot', () =
   }, 120_000);
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
+  it('gives a fresh directory the message partitions of its start\'s days, from a snapshot built days before', async () => {
+    // A snapshot of every migration whose latest day partitions are gone, as one built days ago.
+    const full = path.join(tmp, 'full.tar');
+    await buildPGliteSnapshot(full, all);
+    const { PGlite } = await import('@electric-sql/pglite');
+    const old = await PGlite.create({ loadDataDir: new Blob([fs.readFileSync(full)]) });
+    const day = (d: number) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+    for (const d of [1, 2, 3]) await old.exec(`DROP TABLE notification_messages_p${day(d)}`);
+    const aged = path.join(tmp, 'aged.tar');
+    fs.writeFileSync(aged, Buffer.from(await (await old.dumpDataDir('none')).arrayBuffer()));
+    fs.copyFileSync(full.replace(/\.tar$/, '.json'), aged.replace(/\.tar$/, '.json'));
+    await old.close();
+    const db = await openPGlite(path.join(tmp, 'aged-dir'), { snapshot: aged });
+    const parts = (await db.query<{ t: string }>(`SELECT c.relname AS t FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'notification_messages'::regclass`)).rows.map((r) => r.t);
+    for (const d of [0, 1, 2, 3]) expect(parts).toContain(`notification_messages_p${day(d)}`);
+    await db.close();
+  }, 180_000);
+
   it('unpacks it into a fresh directory, with this start\'s timestamps; later migrations apply on top; a reopen keeps the data', async () => {
     const dataDir = path.join(tmp, 'a');
     const db = await openPGlite(dataDir, { snapshot });
