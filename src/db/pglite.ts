@@ -230,7 +230,7 @@ export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = l
 }
 
 /**
- * The snapshot without what a fresh database does not need, so a first start writes ~460 files
+ * The snapshot without what a fresh database does not need, so a first start writes ~600 files
  * instead of ~1,300 (on a slow file system each costs 0.1–1 ms; 24.5c): the template databases'
  * directories (template0 and template1 serve only CREATE DATABASE, which nothing runs on the
  * embedded engine) and the free-space and visibility maps (`_fsm`, `_vm`: hints PostgreSQL builds
@@ -239,19 +239,41 @@ export async function buildPGliteSnapshot(file = PGLITE_SNAPSHOT, migrations = l
 function slimSnapshot(tar: Buffer, templateOids: number[]): Buffer {
   const drop = (name: string) =>
     /_(fsm|vm)$/.test(name) || templateOids.some((oid) => name === `base/${oid}` || name.startsWith(`base/${oid}/`));
-  const kept: Buffer[] = [];
+  const kept = tarEntries(tar).filter((e) => !drop(e.name.replace(/^\/+/, '').replace(/\/+$/, '')));
+  return Buffer.concat([...kept.map((e) => e.block), Buffer.alloc(1024)]);
+}
+
+interface TarEntry {
+  /** As written, with the ustar prefix. */
+  name: string;
+  /** '0' a regular file, '5' a directory, … */
+  type: string;
+  size: number;
+  data: Buffer;
+  /** The header and the data with its padding, as in the archive. */
+  block: Buffer;
+}
+
+/** The entries of a ustar archive (PGlite's dumpDataDir), up to its end marker. */
+function tarEntries(tar: Buffer): TarEntry[] {
+  const out: TarEntry[] = [];
   for (let at = 0; at + 512 <= tar.length; ) {
     const h = tar.subarray(at, at + 512);
     if (h.every((b) => b === 0)) break;
     const field = (from: number, len: number) => h.toString('latin1', from, from + len).replace(/\0.*$/s, '');
     const size = parseInt(field(124, 12).trim() || '0', 8);
-    const end = at + 512 + Math.ceil(size / 512) * 512;
     const prefix = field(257, 6).startsWith('ustar') ? field(345, 155) : '';
-    const name = `${prefix ? `${prefix}/` : ''}${field(0, 100)}`.replace(/^\/+/, '').replace(/\/+$/, '');
-    if (!drop(name)) kept.push(tar.subarray(at, end));
+    const end = at + 512 + Math.ceil(size / 512) * 512;
+    out.push({
+      name: (prefix ? `${prefix}/` : '') + field(0, 100),
+      type: field(156, 1) || '0',
+      size,
+      data: tar.subarray(at + 512, at + 512 + size),
+      block: tar.subarray(at, end),
+    });
     at = end;
   }
-  return Buffer.concat([...kept, Buffer.alloc(1024)]);
+  return out;
 }
 
 /**
@@ -334,18 +356,10 @@ export async function snapshotInMemory(file = PGLITE_SNAPSHOT): Promise<PGlite |
  */
 function unpackSnapshot(tar: Buffer, dir: string): boolean {
   const files: { name: string; data?: Buffer }[] = [];
-  for (let at = 0; at + 512 <= tar.length; ) {
-    const h = tar.subarray(at, at + 512);
-    if (h.every((b) => b === 0)) break;
-    const str = (from: number, len: number) => h.toString('latin1', from, from + len).replace(/\0.*$/s, '');
-    const size = parseInt(str(124, 12).trim() || '0', 8);
-    const type = str(156, 1) || '0';
-    const prefix = str(257, 6).startsWith('ustar') ? str(345, 155) : '';
-    const name = (prefix ? `${prefix}/` : '') + str(0, 100);
+  for (const { name, type, size, data } of tarEntries(tar)) {
     const rel = path.normalize(name).replace(/^([/\\]|\.\.[/\\])+/, '');
     if (!Number.isFinite(size) || (type !== '0' && type !== '5') || rel.startsWith('..')) return false;
-    if (rel && rel !== '.') files.push({ name: rel, data: type === '0' ? tar.subarray(at + 512, at + 512 + size) : undefined });
-    at += 512 + Math.ceil(size / 512) * 512;
+    if (rel && rel !== '.') files.push({ name: rel, data: type === '0' ? data : undefined });
   }
   // Unpacked beside it and renamed into place: a start killed half-way leaves no half a database.
   const tmp = `${dir}.unpacking-${process.pid}`;

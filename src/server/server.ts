@@ -50,8 +50,6 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export { openDatabase };
-
 export interface AssembleDeps {
   config: Config;
   db: Database;
