@@ -3,17 +3,19 @@
 // producer is not the limit, issue 24 target 4b), each with Herald's own enqueuer on its own pool,
 // each offering rate/PRODUCERS on a fixed schedule (event i due at t0 + i/rate; a producer never
 // waits for a late call before the next is due, up to 8 in flight), one event per call, stamping
-// data.enq just before the call.
+// data.enq just before the call. Each event also carries its producer's number: two producers can stamp
+// the same enq for the same sequence number, and Herald keeps only one of two identical notifications
+// of a day (its dedupe), which showed as one message in ~5 runs never reaching the sink.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../dist/notifications/templates/catalogue.js';
 import { freshPgDatabase, heraldFlags, heraldLabels, loadavg, now, openProducer, prepareHeraldDb, round, sleep, startHerald, startSink, summarise, table, writeResult } from './lib.mjs';
 
 if (process.argv[2] === 'producer') {
-  const { url, sinkUrl, userId } = JSON.parse(process.argv[3]);
+  const { url, sinkUrl, userId, k } = JSON.parse(process.argv[3]);
   const prod = await openProducer(url, { sinkUrl, maxConnections: 8 });
   let seq = 0;
-  const send = (t) => prod.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(seq), data: { enq: t, i: seq++ }, createdBy: 'bench' }]);
+  const send = (t) => prod.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(seq), data: { enq: t, i: seq++, k }, createdBy: 'bench' }]);
   for (let i = 0; i < 5; i++) await send(0);
   process.send({ type: 'ready' });
   process.on('message', async (m) => {
@@ -57,8 +59,8 @@ if (process.argv[2] === 'producer') {
     const [userId] = await prepareHeraldDb(fresh.url, 1);
     const replica = await startHerald(fresh.url, heraldFlags('webhook', sink.url));
     const producers = await Promise.all(
-      Array.from({ length: PRODUCERS }, async () => {
-        const child = fork(fileURLToPath(import.meta.url), ['producer', JSON.stringify({ url: fresh.url, sinkUrl: sink.url, userId })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      Array.from({ length: PRODUCERS }, async (_, k) => {
+        const child = fork(fileURLToPath(import.meta.url), ['producer', JSON.stringify({ url: fresh.url, sinkUrl: sink.url, userId, k })], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
         await new Promise((r) => child.once('message', r));
         return child;
       }),

@@ -68,6 +68,8 @@ export async function freshPgDatabase(tag) {
     url: u.toString(),
     name,
     async drop() {
+      // BENCH_KEEP_DB=1 keeps a bench's database for a look afterwards (it prints the name).
+      if (process.env.BENCH_KEEP_DB) return console.log('kept database', name);
       const a = new pg.Client({ connectionString: PG_URL });
       await a.connect();
       await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
