@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeEachEngine, freshDatabase, pgAvailable, type TestDatabase } from '../support/db.js';
 import type { Database } from '../../src/db/database.js';
 import { MessageLocks } from '../../src/notifications/dispatch/lease.js';
-import { MESSAGE_LOCK_CLASS } from '../../src/notifications/dispatch/queries.js';
+import { MESSAGE_LOCK_CLASS, markFailed, markSent } from '../../src/notifications/dispatch/queries.js';
 import { listMessages } from '../../src/notifications/messages.js';
 import { silentLogger } from '../../src/lib/logger.js';
 import { TEMPLATE_TEST_NOTIFICATION } from '../../src/notifications/templates/catalogue.js';
@@ -78,6 +78,24 @@ describeEachEngine('message leases', (engine) => {
     expect(leased.rows.map((r) => r.id).sort()).toEqual(ids.slice(0, 2).sort());
     await locks.release(ids.slice(0, 2));
     expect((await listMessages(database.db, { status: 'pending', limit: 10, offset: 0 })).count).toBe(3);
+  });
+
+  it('writes results without waiting for the WAL flush, for their own statement only', async () => {
+    const ids = await seed(database, 2);
+    // As a lease reads it: the text of the timestamp, microseconds included.
+    const rows = (await database.db.query<{ id: string; created_at: string }>('SELECT id, created_at::text FROM notification_messages WHERE id = ANY($1::uuid[])', [ids])).rows;
+    const at = (id: string) => rows.find((r) => r.id === id)!.created_at;
+    const s = await database.db.session();
+    try {
+      await markSent(s, [{ id: ids[0], created_at: at(ids[0]), at: new Date() }]);
+      await markFailed(s, [{ id: ids[1], created_at: at(ids[1]), at: new Date(), status: 'permanent_failure', reason: 'refused' }], { maxAttempts: MAX_ATTEMPTS, retryIntervalSeconds: 1 });
+      // The connection goes back to the pool: whatever runs on it next (an enqueue) commits durably.
+      expect((await s.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0].synchronous_commit).toBe('on');
+    } finally {
+      await s.close();
+    }
+    const all = await listMessages(database.db, { limit: 10, offset: 0 });
+    expect(Object.fromEntries(all.rows.map((r) => [r.id, r.status]))).toEqual({ [ids[0]]: 'sent', [ids[1]]: 'permanent_failure' });
   });
 
   it('takes over a legacy row an older version left `leased` once its row lease has run out', async () => {

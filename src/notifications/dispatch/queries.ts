@@ -192,6 +192,20 @@ export interface SentResult {
  * With `unlock`, the same statement also releases the messages' locks: for the embedded engine,
  * whose single session both holds the locks and writes the results.
  */
+/**
+ * A FROM item that makes the autocommitted result write commit without waiting for its WAL flush
+ * (`synchronous_commit = off` for this statement's own transaction: `set_config(…, true)` lasts until
+ * its commit, which reads it, and is reset after). What a crash of PostgreSQL itself (not of a replica,
+ * nor a lost connection: the commit record is then already in its WAL buffers) can lose is the last
+ * few hundred milliseconds of result writes: those messages are delivered again, as after a replica
+ * that died before writing its results, and an inbox row again is a no-op (its id is the message id).
+ * Nothing enqueued is ever lost this way; enqueues keep their durable commit. In return the
+ * dispatcher's writes stop queueing for the WAL flush in front of the producers' commits. Inside a
+ * caller's transaction it would apply to that whole transaction: markSent and markFailed run
+ * autocommitted only.
+ */
+const NO_FLUSH_WAIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait`;
+
 function unlockingResults(update: string, unlock: boolean | undefined): string {
   return unlock
     ? `WITH done AS (${update} RETURNING nm.id)
@@ -206,7 +220,7 @@ export async function markSent(q: Queryable, results: SentResult[], o: { unlock?
       `UPDATE notification_messages AS nm
        SET queued_seconds = 0, updated_at = s.sent_at, attempt_count = COALESCE(nm.attempt_count, 0) + 1,
            status = 'sent', status_reason = NULL, leased_until = NULL, next_retry_after = NULL
-       FROM unnest($1::uuid[], $3::timestamptz[], $2::timestamptz[]) AS s(id, created_at, sent_at)
+       FROM unnest($1::uuid[], $3::timestamptz[], $2::timestamptz[]) AS s(id, created_at, sent_at), ${NO_FLUSH_WAIT}
        WHERE nm.id = s.id AND nm.created_at = s.created_at`,
       o.unlock,
     ),
@@ -245,7 +259,7 @@ export async function markFailed(
          next_retry_after = CASE WHEN f.status = 'temporary_failure' AND COALESCE(nm.attempt_count, 0) + 1 < $6
                                  THEN COALESCE(f.retry_at, NOW() + make_interval(secs => $7)) ELSE NULL END
      FROM unnest($1::uuid[], $8::timestamptz[], $2::timestamptz[], $3::notification_message_status[], $4::text[], $5::timestamptz[])
-          AS f(id, created_at, failed_at, status, reason, retry_at)
+          AS f(id, created_at, failed_at, status, reason, retry_at), ${NO_FLUSH_WAIT}
      WHERE nm.id = f.id AND nm.created_at = f.created_at`,
       p.unlock,
     ),
