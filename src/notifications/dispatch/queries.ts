@@ -50,9 +50,9 @@ export const MAX_LOCK_CANDIDATES = 2000;
  * Locks up to $3 due messages, oldest first, skipping those another session holds and the ids in $2
  * ($1: max attempts). The volatile lock call stays above the inner LIMIT (neither flattened nor
  * pushed down), so the outer LIMIT stops pulling candidates once $3 locks are held: no lock is taken
- * and dropped.
+ * and dropped. `first`: a condition evaluated before each lock call (UNLOCK_THEN_LOCK_DUE's order).
  */
-const LOCK_DUE = `SELECT c.id, c.created_at FROM (
+const lockDue = (first = 'true') => `SELECT c.id, c.created_at FROM (
     SELECT id, created_at FROM notification_messages
     WHERE ${DISPATCHABLE}
       AND id <> ALL($2::uuid[])
@@ -61,8 +61,9 @@ const LOCK_DUE = `SELECT c.id, c.created_at FROM (
         WHERE key = '${NOTIFICATIONS_SETTINGS_KEY}' AND value::jsonb ->> 'notifier_paused' = 'true')
     ORDER BY created_at ASC
     LIMIT ${MAX_LOCK_CANDIDATES}) AS c
-  WHERE pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
+  WHERE ${first} AND pg_try_advisory_lock(${MESSAGE_LOCK_CLASS}, hashtext(c.id::text))
   LIMIT $3`;
+const LOCK_DUE = lockDue();
 
 /**
  * The template text and the recipient's preference of a message `nm`, for delivery. A message that
@@ -84,7 +85,7 @@ const UNLOCK_THEN_LOCK_DUE = `SELECT l.id, l.created_at FROM
   (SELECT count(pg_advisory_unlock(${MESSAGE_LOCK_CLASS}, hashtext(u.id::text)))::int AS n
    FROM unnest($4::uuid[]) AS u(id)) AS done
   CROSS JOIN LATERAL (
-    ${LOCK_DUE.replace('WHERE pg_try_advisory_lock', 'WHERE done.n >= 0 AND pg_try_advisory_lock')}) AS l`;
+    ${lockDue('done.n >= 0')}) AS l`;
 
 /**
  * The lease and the read of what it locked, in one statement (LOCK_DUE, or UNLOCK_THEN_LOCK_DUE).
