@@ -96,6 +96,15 @@ describeEachEngine('message leases', (engine) => {
     }
     const all = await listMessages(database.db, { limit: 10, offset: 0 });
     expect(Object.fromEntries(all.rows.map((r) => [r.id, r.status]))).toEqual({ [ids[0]]: 'sent', [ids[1]]: 'permanent_failure' });
+    // The write's own transaction commits with it off: seen from inside a transaction (the dispatcher
+    // writes autocommitted, where that transaction is the statement's).
+    const [third] = await seed(database, 1);
+    const created = (await database.db.query<{ created_at: string }>('SELECT created_at::text FROM notification_messages WHERE id = $1', [third])).rows[0].created_at;
+    const inside = await database.db.tx(async (q) => {
+      await markSent(q, [{ id: third, created_at: created, at: new Date() }]);
+      return (await q.query<{ synchronous_commit: string }>('SHOW synchronous_commit')).rows[0].synchronous_commit;
+    });
+    expect(inside).toBe('off');
   });
 
   it('takes over a legacy row an older version left `leased` once its row lease has run out', async () => {

@@ -190,10 +190,6 @@ export interface SentResult {
 }
 
 /**
- * With `unlock`, the same statement also releases the messages' locks: for the embedded engine,
- * whose single session both holds the locks and writes the results.
- */
-/**
  * A FROM item that makes the autocommitted result write commit without waiting for its WAL flush
  * (`synchronous_commit = off` for this statement's own transaction: `set_config(…, true)` lasts until
  * its commit, which reads it, and is reset after). What a crash of PostgreSQL itself (not of a replica,
@@ -207,6 +203,10 @@ export interface SentResult {
  */
 const NO_FLUSH_WAIT = `(SELECT set_config('synchronous_commit', 'off', true)) AS no_flush_wait`;
 
+/**
+ * With `unlock`, the same statement also releases the messages' locks: for the embedded engine,
+ * whose single session both holds the locks and writes the results.
+ */
 function unlockingResults(update: string, unlock: boolean | undefined): string {
   return unlock
     ? `WITH done AS (${update} RETURNING nm.id)
