@@ -160,6 +160,24 @@ describe.skipIf(!pgAvailable())('message leases across sessions [postgres]', () 
     expect(rest.sort()).toEqual(ids.filter((id) => !x.includes(id) && !y.includes(id)).sort());
   });
 
+  it('reads the rows it locked with the plan it keeps for the session, not one made per lease (0190)', async () => {
+    // PL/pgSQL's plan cache re-planned the read for every lease (its ids as a constant array made a
+    // plan of their own look cheaper): a tenth of the machine's CPU at 200 notifications a second
+    // (docs/performance.md, "Eighth round"). The function forces the generic plan while it runs.
+    const r = await database.db.query<{ config: string[] | null }>(
+      `SELECT proconfig AS config FROM pg_proc WHERE oid = 'notification_messages_read_locked(uuid[], timestamptz[])'::regprocedure`,
+    );
+    expect(r.rows[0].config).toEqual(['plan_cache_mode=force_generic_plan']);
+    // And the session's own setting is left as it was.
+    const s = await database.db.session();
+    try {
+      await s.query(`SELECT count(*) FROM notification_messages_read_locked($1::uuid[], $2::timestamptz[])`, [[crypto.randomUUID()], [new Date()]]);
+      expect((await s.query<{ plan_cache_mode: string }>('SHOW plan_cache_mode')).rows[0].plan_cache_mode).toBe('auto');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('walks the queue in index order even when the statistics say the table is empty', async () => {
     await database.db.query('VACUUM ANALYZE notification_messages');
     await seed(database, 5000);

@@ -1,0 +1,11 @@
+-- The lease's read of the rows it locked (0180) keeps one plan per session instead of planning its
+-- query again on every lease (issue 24, targets 4a and 4b; docs/performance.md "Eighth round").
+-- PL/pgSQL caches the plan of RETURN QUERY, but PostgreSQL's plan cache re-plans a statement with
+-- parameters for each call while a plan made for the call's own values looks cheaper than the generic
+-- one; with the ids as a constant array, it always did (the row estimate of unnest is then exact), so
+-- every lease planned the subquery over every day partition of notification_messages: at 200
+-- notifications a second, a tenth of the machine's CPU. The generic plan is the same one: a
+-- primary-key probe per id, pruned to the id's own day partition when it runs (the per-id subquery
+-- of 0180 makes that shape independent of the statistics). The setting applies only while the
+-- function runs.
+ALTER FUNCTION notification_messages_read_locked(uuid[], timestamptz[]) SET plan_cache_mode = force_generic_plan;
