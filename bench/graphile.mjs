@@ -12,6 +12,7 @@ import { TEMPLATE_CUSTOM_NOTIFICATION } from '../dist/notifications/templates/ca
 import {
   freshPgDatabase, heraldFlags, heraldLabels, makePayload, median, mmm, now, openProducer, prepareHeraldDb,
   round, setPaused, settle, sleep, startHerald, startSink, summarise, table, writeResult, loadavg, cpuSeconds, pgBackendCpu, cpuDelta,
+  offer, waitDelivered,
 } from './lib.mjs';
 import { heraldWebhookThroughput } from './runs.mjs';
 
@@ -74,26 +75,6 @@ async function graphileThroughput(g, sink) {
 }
 
 /** Offers `total` items at `rate`/s, one call at a time (the anchor's producer). */
-async function offer(total, rate, fn) {
-  const start = now();
-  const callMs = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + (i * 1000) / rate;
-    const wait = due - now();
-    if (wait > 0) await sleep(wait);
-    const t = now();
-    await fn(i, t);
-    callMs.push(now() - t);
-  }
-  return { achieved: (total / (now() - start)) * 1000, call: summarise(callMs) };
-}
-
-async function waitDelivered(sink, total, ms = 15_000) {
-  const deadline = now() + ms;
-  while (now() < deadline && (await sink.count()) < total) await sleep(20);
-  return sink.stats();
-}
-
 async function heraldLatency(h, sink) {
   const admin = new pg.Client({ connectionString: h.url });
   await admin.connect();

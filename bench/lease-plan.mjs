@@ -8,8 +8,8 @@
 import pg from 'pg';
 import { TEMPLATE_CUSTOM_NOTIFICATION } from '../dist/notifications/templates/catalogue.js';
 import {
-  cpuDelta, cpuSeconds, freshPgDatabase, heraldFlags, heraldLabels, loadavg, median, now, openProducer, pgBackendCpu,
-  prepareHeraldDb, round, setPaused, settle, sleep, startHerald, startSink, summarise, table, writeResult,
+  cpuDelta, cpuSeconds, freshPgDatabase, heraldFlags, heraldLabels, loadavg, median, offer, openProducer, pgBackendCpu,
+  prepareHeraldDb, round, setPaused, settle, startHerald, startSink, summarise, table, waitDelivered, writeResult,
 } from './lib.mjs';
 
 const RATE = Number(process.env.BENCH_RATE ?? 200);
@@ -42,22 +42,15 @@ try {
           const send = (i, t) => prod.enqueuer.enqueueMany([{ userId, templateId: TEMPLATE_CUSTOM_NOTIFICATION, labels: heraldLabels(i), data: { enq: t, i, r }, createdBy: 'bench' }]);
           await sink.reset();
           for (let i = 0; i < 20; i++) await send(1e6 + i, 0);
-          while ((await sink.count()) < 20) await sleep(10);
+          await waitDelivered(sink, 20);
           await sink.reset();
           const total = RATE * SECONDS;
           const pg0 = await pgBackendCpu(admin, fresh.name);
           const c0 = cpuSeconds(replica.pid);
-          const t0 = now();
-          for (let i = 0; i < total; i++) {
-            const wait = t0 + (i * 1000) / RATE - now();
-            if (wait > 0) await sleep(wait);
-            await send(i, now());
-          }
-          const deadline = now() + 30_000;
-          while ((await sink.count()) < total && now() < deadline) await sleep(20);
+          await offer(total, RATE, send);
+          const st = await waitDelivered(sink, total, 30_000);
           const pgCpu = cpuDelta(pg0, await pgBackendCpu(admin, fresh.name));
           const replicaCpu = cpuSeconds(replica.pid) - c0;
-          const st = await sink.stats();
           const s = summarise(st.latencies);
           res[kind].push({ p50: s.p50, p99: s.p99, pgMs: (pgCpu * 1000) / total, replicaMs: (replicaCpu * 1000) / total, delivered: st.count, duplicates: st.duplicates, total });
           const x = res[kind].at(-1);

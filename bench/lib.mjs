@@ -231,6 +231,32 @@ export async function openProducer(url, { sinkUrl, method = 'webhook', maxConnec
   return { db, enqueuer, close: () => db.close() };
 }
 
+/**
+ * Offers `total` calls of `fn(i, t)` at `rate`/s on a fixed schedule (call i due at start + i/rate; a late call
+ * does not wait), one at a time; `t` is the stamp taken just before the call. Returns the rate achieved and the
+ * calls' durations.
+ */
+export async function offer(total, rate, fn) {
+  const start = now();
+  const callMs = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + (i * 1000) / rate;
+    const wait = due - now();
+    if (wait > 0) await sleep(wait);
+    const t = now();
+    await fn(i, t);
+    callMs.push(now() - t);
+  }
+  return { achieved: (total / (now() - start)) * 1000, call: summarise(callMs) };
+}
+
+/** Waits until the sink has `total` requests (or `ms` passed) and returns its stats. */
+export async function waitDelivered(sink, total, ms = 15_000) {
+  const deadline = now() + ms;
+  while (now() < deadline && (await sink.count()) < total) await sleep(20);
+  return sink.stats();
+}
+
 /** Config paths for a webhook-only or inbox-only Herald (paths = true) or the matching CLI flags. */
 export function heraldFlags(method, sinkUrl, paths = false) {
   const f =
