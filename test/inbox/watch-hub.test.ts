@@ -141,6 +141,36 @@ describeEachEngine('inbox watch hub', (engine) => {
     w.s.close(1000);
   });
 
+  it('a batch with two watched users gives each frame its own user\'s unread count (counted once per user)', async () => {
+    const other = await insertUser(database.db, { email: 'hub3@example.com', username: 'hub3', name: '', hashedPassword: '', loginType: 'password', roles: [] } as never);
+    const otherKey = (await createApiKey(database.db, { userId: other.id, loginType: 'password', lifetimeMs: 3_600_000 })).row.id;
+    const unreadOf = async (u: string) =>
+      (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox_notifications WHERE user_id = $1 AND read_at IS NULL`, [u])).rows[0].n;
+    const before = await unreadOf(userId);
+    // The other user already has 2 unread rows and 1 read one.
+    await addInboxRows(database.db, other.id, [{ title: 'o1' }, { title: 'o2' }, { title: 'o3' }]);
+    await database.db.query(`UPDATE inbox_notifications SET read_at = now() WHERE user_id = $1 AND title = 'o3'`, [other.id]);
+    const mine = watch();
+    const theirs = watch({ userId: other.id, keyId: otherKey });
+    const rows = Array.from({ length: 10 }, (_, i) => ({
+      id: crypto.randomUUID(),
+      user_id: i % 2 ? other.id : userId,
+      template_id: TEMPLATE_CUSTOM_NOTIFICATION,
+      targets: null,
+      title: `two users ${i}`,
+      content: 'x',
+      actions: [],
+    }));
+    await database.db.tx((t) => insertInboxRows(t, rows));
+    await waitFor(() => mine.s.sent.length === 5 && theirs.s.sent.length === 5);
+    expect(mine.s.sent.map((f) => JSON.parse(f).unread_count)).toEqual(Array(5).fill(before + 5));
+    expect(theirs.s.sent.map((f) => JSON.parse(f).unread_count)).toEqual(Array(5).fill(2 + 5));
+    expect(theirs.s.sent.map((f) => JSON.parse(f).notification.title)).toEqual(['two users 1', 'two users 3', 'two users 5', 'two users 7', 'two users 9']);
+    expect(await unreadOf(other.id)).toBe(7);
+    mine.s.close(1000);
+    theirs.s.close(1000);
+  });
+
   it('a re-delivered row (same id) is written and sent once, also when the id comes twice in one batch', async () => {
     const w = watch();
     const [id] = await addInboxRows(database.db, userId, [{ title: 'once' }]);

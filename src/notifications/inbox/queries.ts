@@ -263,17 +263,20 @@ export async function deadKeyIds(q: Queryable, keyIds: string[]): Promise<Set<st
 
 /**
  * The inbox rows of a batch announcement that a replica's watchers need, each with its user's
- * unread count: one query for the whole batch.
+ * unread count: one query for the whole batch. The count is taken once per user, not per row: a
+ * batch is mostly one user's rows, and each count reads all that user's unread rows.
  */
 export async function inboxRowsWithUnread(q: Queryable, ids: string[], now: Date): Promise<{ row: InboxNotification; unread: number }[]> {
   const r = await q.query<InboxRow & { unread_count: number }>(
-    `SELECT n.*, c.unread_count
-     FROM inbox_notifications n
-     JOIN LATERAL (SELECT count(*)::int AS unread_count FROM inbox_notifications x
-                   WHERE x.user_id = n.user_id AND x.read_at IS NULL AND x.archived_at IS NULL
-                     AND (x.snoozed_until IS NULL OR x.snoozed_until <= $2)) c ON true
-     WHERE n.id = ANY($1::uuid[])`,
+    `WITH r AS (SELECT * FROM inbox_notifications WHERE id = ANY($1::uuid[])),
+     c AS MATERIALIZED (SELECT u.user_id,
+                  (SELECT count(*)::int FROM inbox_notifications x
+                   WHERE x.user_id = u.user_id AND x.read_at IS NULL AND x.archived_at IS NULL
+                     AND (x.snoozed_until IS NULL OR x.snoozed_until <= $2)) AS unread_count
+           FROM (SELECT DISTINCT user_id FROM r) u)
+     SELECT r.*, c.unread_count FROM r JOIN c ON c.user_id = r.user_id`,
     [ids, now],
+    { name: 'herald_inbox_rows_with_unread' },
   );
   return r.rows.map((x) => ({ row: toInboxNotification(x), unread: x.unread_count }));
 }
