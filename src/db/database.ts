@@ -30,6 +30,11 @@ export interface Database extends Queryable {
   /** LISTEN on a channel; the returned function stops listening. */
   listen(channel: string, fn: Listener): Promise<() => Promise<void>>;
   /**
+   * NOTIFY outside any transaction, for every listener of the channel. The embedded engine has one
+   * process (its data directory is locked), so it calls this process's listeners without a statement.
+   */
+  signal(channel: string, payload: string): Promise<void>;
+  /**
    * Runs fn while holding a session-level advisory lock, or returns undefined at once when
    * another session holds it (try) — used for singletons across replicas.
    */

@@ -169,6 +169,9 @@ export function openPostgres(opts: PostgresOptions): Database & { subscriber: Su
     },
     exec: base.exec,
     listen: (channel, fn) => subscriber.listen(channel, fn),
+    async signal(channel, payload) {
+      await base.query('SELECT pg_notify($1, $2)', [channel, payload], { name: 'herald_signal' });
+    },
     async withAdvisoryLock<T>(key: number, fn: (q: Queryable) => Promise<T>, o?: { try?: boolean }) {
       const client = await pool.connect();
       try {

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { publishRaised } from './raised.js';
-import type { Queryable } from '../db/database.js';
+import type { Database, Queryable } from '../db/database.js';
 import type { Logger } from '../lib/logger.js';
 import type { NotificationsConfig, EmailConfig } from '../lib/config.js';
 import type { Action, MessagePayload, NotificationMethod } from './types.js';
@@ -52,7 +52,8 @@ export class UnknownUserError extends Error {
 }
 
 export interface StoreEnqueuerOptions {
-  db: Queryable;
+  /** Its wake-up after a commit goes out with signal(). */
+  db: Queryable & Pick<Database, 'signal' | 'engine'>;
   notifications: NotificationsConfig;
   email: EmailConfig;
   accessUrl: string;
@@ -100,7 +101,7 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
     waking = (async () => {
       do {
         wakeAgain = false;
-        await opts.db.query(`SELECT pg_notify('${ENQUEUED_CHANNEL}', '')`, [], { name: 'herald_enqueue_wake' }).catch((err: Error) =>
+        await opts.db.signal(ENQUEUED_CHANNEL, '').catch((err: Error) =>
           opts.log.debug({ err: err.message }, 'could not wake the dispatchers; they poll'),
         );
       } while (wakeAgain);
@@ -176,7 +177,9 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
     // The wake-up goes in the statement when it cannot hold up a concurrent commit of this process
     // (no other enqueue of ours in flight): one statement per event for a producer that enqueues one
     // at a time, instead of an insert and a wake-up.
-    const inline = !own || inFlight === 1;
+    // On the embedded engine an autocommitted enqueue's wake-up is no statement at all
+    // (Database.signal), so it never goes in the statement there.
+    const inline = !own || (inFlight === 1 && opts.db.engine !== 'pglite');
     const templates = new Map<string, MetaTemplate>();
     const users = new Map<string, MetaUser>();
     for (const r of reqs) {

@@ -14,6 +14,8 @@ export interface TestDatabase {
   engine: EngineName;
   /** Connection URL (PostgreSQL only), for extra servers on the same database. */
   url?: string;
+  /** The engine instance (PGlite only), for a second wrapper of it. */
+  pglite?: PGlite;
   drop(): Promise<void>;
 }
 
@@ -43,7 +45,7 @@ export async function freshDatabase(engine: EngineName): Promise<TestDatabase> {
   if (engine === 'pglite') {
     const clone = (await (await basePGlite()).clone()) as PGlite;
     const db = fromPGlite(clone);
-    return { db, engine, drop: () => db.close() };
+    return { db, engine, pglite: clone, drop: () => db.close() };
   }
   const url = inject('pgUrl');
   const name = `${PG_PREFIX}${Math.floor(Date.now() / 1000)}_${Math.random().toString(36).slice(2, 10)}`;
