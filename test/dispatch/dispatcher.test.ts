@@ -40,8 +40,9 @@ describeEachEngine('dispatcher state machine', (engine) => {
     },
   };
 
-  const build = (clock: ManualClock) =>
+  const build = (clock: ManualClock, over: { notifyGatherMs?: number } = {}) =>
     new Dispatcher({
+      ...over,
       db: database.db,
       config: cfg.notifications,
       accessUrl: cfg.accessUrl,
@@ -118,6 +119,22 @@ describeEachEngine('dispatcher state machine', (engine) => {
     await database.db.query(`SELECT pg_notify('herald_notifications_enqueued', 'settings')`);
     await resumed;
     await d.next('delivered', (e) => e.id === id);
+  });
+
+  it('with notifyGatherMs, the NOTIFY wake-ups that come within it go in one lease', async () => {
+    const d = (dispatcher = build(new ManualClock(), { notifyGatherMs: 1000 }));
+    const fetched: number[] = [];
+    d.on('fetched', (e) => fetched.push(e.count));
+    await d.start();
+    await waitFor(() => fetched.length === 1); // the start's lease, at once
+    // Three enqueues (three NOTIFYs) and five more wake-ups, all within the window.
+    const ids = [await enqueue('g1'), await enqueue('g2'), await enqueue('g3')];
+    for (let i = 0; i < 5; i++) d.wake('notify');
+    await waitFor(() => delivered.length === 3);
+    await d.stop();
+    // Without the window the first wake-up leases at once and the others ask for more: two leases or more.
+    expect(fetched).toEqual([0, 3]);
+    for (const id of ids) expect((await status(id)).status).toBe('sent');
   });
 
   it('emits leased, failed (with the due time), retried and delivered, then flushed', async () => {

@@ -44,10 +44,19 @@ export interface DispatcherOptions {
    * thread, so no result ever arrives during a write and each delivery was one statement of its own.
    */
   resultCoalesceMs?: number;
+  /**
+   * How long a wake-up by an enqueue's NOTIFY waits for more before it leases (real time). Default
+   * 0 on PostgreSQL (measured: no gain, docs/performance.md) and NOTIFY_GATHER_PGLITE_MS on the
+   * embedded engine, where every statement takes this thread: a lease per one or two events was a
+   * quarter of the engine's time at 500/s. Other wake-ups (start, poll, retry, resume) lease at once.
+   */
+  notifyGatherMs?: number;
 }
 
 /** docs/performance.md (24.5): webhook result writes per message 1.0 → ~0.1 at 500/s. */
 const RESULT_COALESCE_PGLITE_MS = 10;
+/** docs/performance.md (24.5, ninth round). */
+const NOTIFY_GATHER_PGLITE_MS = 4;
 
 /**
  * The dispatcher's modes. `idle` (built) → start → `running` ⇄ `paused` → stop → `draining` →
@@ -146,6 +155,9 @@ export class Dispatcher {
   private syncing: Promise<void> | undefined;
   private syncTimer: TimerHandle | undefined;
   private readonly resultCoalesceMs: number;
+  private readonly notifyGatherMs: number;
+  /** A NOTIFY wake-up waiting notifyGatherMs for more before its lease. */
+  private notifyTimer?: NodeJS.Timeout;
   /** Arms the next result write RESULT_GATHER_MS after the previous one ended (writeSoon). */
   private gatherTimer: ReturnType<typeof setTimeout> | undefined;
   private lastWriteAt = -Infinity;
@@ -166,6 +178,7 @@ export class Dispatcher {
     this.timers = opts.scheduler ?? systemScheduler;
     this.locks = new MessageLocks(opts.db, opts.log);
     this.resultCoalesceMs = opts.resultCoalesceMs ?? (opts.db.engine === 'pglite' ? RESULT_COALESCE_PGLITE_MS : 0);
+    this.notifyGatherMs = opts.notifyGatherMs ?? (opts.db.engine === 'pglite' ? NOTIFY_GATHER_PGLITE_MS : 0);
     this.ahead = 2 * opts.config.leaseCount;
   }
 
@@ -243,6 +256,8 @@ export class Dispatcher {
     this.timers.clearTimeout(this.pollTimer);
     this.timers.clearTimeout(this.purgeTimer);
     this.timers.clearTimeout(this.retryTimer);
+    clearTimeout(this.notifyTimer);
+    this.notifyTimer = undefined;
     this.retryDue = [];
     await this.unlisten?.().catch(() => undefined);
     // A lease running at stop still delivers what it got: wait for it and for every delivery.
@@ -310,10 +325,24 @@ export class Dispatcher {
     }
     if (reason === 'settings') this.settings = undefined;
     if (this.listening('wake')) this.emit('wake', { reason });
+    if (reason === 'notify' && this.notifyGatherMs > 0 && this.fetch === 'idle') {
+      this.notifyTimer ??= setTimeout(() => {
+        this.notifyTimer = undefined;
+        if (this.active) this.startFetch();
+      }, this.notifyGatherMs);
+      return;
+    }
+    this.startFetch();
+  }
+
+  private startFetch(): void {
     if (this.fetch !== 'idle') {
       this.fetch = 'again';
       return;
     }
+    // This lease also takes whatever a pending NOTIFY wake-up would have.
+    clearTimeout(this.notifyTimer);
+    this.notifyTimer = undefined;
     this.fetch = 'busy';
     this.fetchDone = this.fetchLoop();
   }
