@@ -6,7 +6,7 @@ import { migrate } from '../db/migrate.js';
 import { buildApp, type RouteModule, type Security } from './app.js';
 import { deploymentValues, describeConfig, splitHostPort, type Config } from './config.js';
 import type { Logger } from '../lib/logger.js';
-import { systemClock, type Clock, type Service } from '../lib/service.js';
+import { startInTurn, systemClock, type Clock, type Service } from '../lib/service.js';
 import { parseList } from '../lib/client-address.js';
 import { createEnqueuer, type Enqueuer } from '../notifications/enqueue.js';
 import { createNotifications, type Notifications } from '../notifications/services.js';
@@ -160,7 +160,7 @@ export async function startServer(opts: StartOptions): Promise<RunningServer> {
     await app.listen({ host, port });
     const addr = app.server.address();
     const url = typeof addr === 'object' && addr ? `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}` : '';
-    for (const s of Object.values(services)) await s.start();
+    await startInTurn(Object.values(services));
     log.info({ url, access_url: config.accessUrl, engine: db.engine }, 'herald server started');
 
     return {
