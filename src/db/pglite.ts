@@ -144,9 +144,8 @@ export function fromPGlite(pg: PGliteLike, onClose?: () => void): Database {
   const prepared = new PreparedStatements(pg);
   const base = wrap(pg, prepared);
   const locks = new Map<number, Promise<unknown>>();
-  let listeners = listenersOn.get(pg);
-  if (!listeners) listenersOn.set(pg, (listeners = new Map()));
-  const local = listeners;
+  const local = listenersOn.get(pg) ?? new Map<string, Set<Listener>>();
+  listenersOn.set(pg, local);
   return {
     engine: 'pglite',
     query: base.query,

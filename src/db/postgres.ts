@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Listener, Queryable, QueryOptions, QueryResult, Session } from './database.js';
+import { notify, type Database, type Listener, type Queryable, type QueryOptions, type QueryResult, type Session } from './database.js';
 import type { Logger } from '../lib/logger.js';
 
 // int8 (counts, sums) as JS numbers: Herald's counters stay far below 2^53.
@@ -169,9 +169,7 @@ export function openPostgres(opts: PostgresOptions): Database & { subscriber: Su
     },
     exec: base.exec,
     listen: (channel, fn) => subscriber.listen(channel, fn),
-    async signal(channel, payload) {
-      await base.query('SELECT pg_notify($1, $2)', [channel, payload], { name: 'herald_signal' });
-    },
+    signal: (channel, payload) => notify(base, channel, payload),
     async withAdvisoryLock<T>(key: number, fn: (q: Queryable) => Promise<T>, o?: { try?: boolean }) {
       const client = await pool.connect();
       try {
