@@ -213,13 +213,17 @@ export function createEnqueuer(opts: StoreEnqueuerOptions): Enqueuer {
     const r = await q.query<{ id: string | null }>(
       `WITH t AS MATERIALIZED (
          SELECT * FROM jsonb_to_recordset($3::jsonb) AS c(id uuid, name text, actions jsonb, method notification_method)),
+       -- The templates and users are looked up one by one by their keys (LATERAL … OFFSET 0 keeps
+       -- each a parameterised index scan): the planner takes a JSON document for 100 rows, and
+       -- would otherwise hash the whole users table for the one user of a call (docs/performance.md).
        stale AS MATERIALIZED (
-         SELECT 1 FROM t LEFT JOIN notification_templates nt ON nt.id = t.id
+         SELECT 1 FROM t
+         LEFT JOIN LATERAL (SELECT x.id, x.name, x.actions, x.method FROM notification_templates x WHERE x.id = t.id OFFSET 0) nt ON true
          WHERE nt.id IS NULL OR nt.name IS DISTINCT FROM t.name OR nt.actions IS DISTINCT FROM t.actions OR nt.method IS DISTINCT FROM t.method
             OR EXISTS (SELECT 1 FROM notification_template_rules tr WHERE tr.template_id = t.id)
          UNION ALL
          SELECT 1 FROM jsonb_to_recordset($4::jsonb) AS c(id uuid, email text, name text, username text)
-         LEFT JOIN users u ON u.id = c.id
+         LEFT JOIN LATERAL (SELECT x.id, x.email, x.username, x.name FROM users x WHERE x.id = c.id OFFSET 0) u ON true
          WHERE u.id IS NULL OR u.email IS DISTINCT FROM c.email OR u.username IS DISTINCT FROM c.username
             OR COALESCE(NULLIF(u.name, ''), NULLIF(u.username, ''), '') IS DISTINCT FROM c.name
             OR EXISTS (SELECT 1 FROM notification_user_rules ur WHERE ur.user_id = c.id)

@@ -342,5 +342,21 @@ describeEachEngine('notification_messages partitions', (engine) => {
       }
       expect(scanned).toEqual([[partName(0)], [partName(-1)], ...(engine === 'postgres' ? [[partName(0)]] : [])]);
     });
+
+    it('an enqueue looks its user up by key among 20,000 users, instead of hashing the whole table', async () => {
+      const q = database.db;
+      await q.query(
+        `INSERT INTO users (email, username, name, hashed_password)
+         SELECT 'many' || i || '@example.com', 'many' || i, '', '\\x' FROM generate_series(1, 20000) AS i`,
+      );
+      await q.exec('ANALYZE users');
+      await enq.enqueueMany([req('cache')]); // fills the template and user caches: the next call takes the one-statement path
+      const plans: PlanNode[] = [];
+      await enq.enqueueMany([req('plan')], explaining(q, plans));
+      expect(plans).toHaveLength(1);
+      const onUsers = nodes(plans[0]).filter((n) => n['Relation Name'] === 'users');
+      expect(onUsers.map((n) => n['Node Type'])).toEqual(['Index Scan']);
+      expect(onUsers[0]['Index Name']).toBe('users_pkey');
+    });
   });
 });
