@@ -246,7 +246,6 @@ export async function nextSnoozeDue(q: Queryable): Promise<Date | undefined> {
   return r.rows[0]?.at ? new Date(r.rows[0].at) : undefined;
 }
 
-/** Of these API key ids, those still valid: not expired, not deleted, their user neither suspended nor deleted. */
 /**
  * Of these API keys, the ones that no longer authenticate (deleted, expired, user suspended or
  * deleted). The answer is usually empty, so checking thousands of open watches costs one small reply.
