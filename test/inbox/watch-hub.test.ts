@@ -147,9 +147,13 @@ describeEachEngine('inbox watch hub', (engine) => {
     const unreadOf = async (u: string) =>
       (await database.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM inbox_notifications WHERE user_id = $1 AND read_at IS NULL`, [u])).rows[0].n;
     const before = await unreadOf(userId);
-    // The other user already has 2 unread rows and 1 read one.
-    await addInboxRows(database.db, other.id, [{ title: 'o1' }, { title: 'o2' }, { title: 'o3' }]);
-    await database.db.query(`UPDATE inbox_notifications SET read_at = now() WHERE user_id = $1 AND title = 'o3'`, [other.id]);
+    // The other user already has 2 unread rows and 1 read one: written without an announcement,
+    // which under load could reach the hub after the watches below and add three frames.
+    await database.db.query(
+      `INSERT INTO inbox_notifications (id, user_id, template_id, title, content, icon, actions, read_at)
+       SELECT gen_random_uuid(), $1, $2, t, 'x', '', '[]', CASE WHEN t = 'o3' THEN now() END FROM unnest(ARRAY['o1', 'o2', 'o3']) AS t`,
+      [other.id, TEMPLATE_CUSTOM_NOTIFICATION],
+    );
     const mine = watch();
     const theirs = watch({ userId: other.id, keyId: otherKey });
     const rows = Array.from({ length: 10 }, (_, i) => ({
