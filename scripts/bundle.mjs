@@ -10,18 +10,19 @@
 // are required at run time from node_modules, as before.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'rolldown';
 
 // `node scripts/bundle.mjs <dir>` writes elsewhere (a test bundles into a folder of its own); the
 // folder must also sit two levels below the repository root.
-const OUT = process.argv[2] ? new URL(`file://${path.resolve(process.argv[2])}/`) : new URL('../dist/bundle/', import.meta.url);
+const OUT = path.resolve(process.argv[2] ?? fileURLToPath(new URL('../dist/bundle', import.meta.url)));
 rmSync(OUT, { recursive: true, force: true });
 await build({
-  input: { herald: new URL('../dist/cli/main.js', import.meta.url).pathname },
+  input: { herald: fileURLToPath(new URL('../dist/cli/main.js', import.meta.url)) },
   platform: 'node',
   external: [/^@electric-sql\/pglite(\/|$)/],
   logLevel: 'warn',
   // Class and function names stay as written: errors and logs name them.
-  output: { keepNames: true, dir: OUT.pathname, format: 'esm', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
+  output: { keepNames: true, dir: OUT, format: 'esm', sourcemap: true, entryFileNames: '[name].js', chunkFileNames: '[name]-[hash].js' },
 });
-console.log(`wrote ${path.relative(process.cwd(), OUT.pathname)}/herald.js`);
+console.log(`wrote ${path.relative(process.cwd(), path.join(OUT, 'herald.js'))}`);

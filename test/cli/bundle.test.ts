@@ -1,9 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HERALD_BIN, ensureCliBuilt } from '../support/process.js';
+import { HERALD_BIN, ensureCliBuilt, spawnServer } from '../support/process.js';
 
 const ROOT = path.resolve(path.dirname(HERALD_BIN), '..');
 
@@ -42,18 +42,10 @@ describe('the bundled CLI and server', { timeout: 120_000 }, () => {
   });
 
   it('serves the API, the OpenAPI document, the dashboard and the docs on a fresh embedded database', async () => {
-    const child = spawn(process.execPath, [bundled, 'server', '--data-dir', data, '--http-address', '127.0.0.1:0', '--log-level', 'warn'], { cwd: os.tmpdir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
+    // Run from another folder: what it finds, it finds from its own location.
+    const server = await spawnServer(['--data-dir', data], {}, 60_000, { entry: bundled, cwd: os.tmpdir() });
+    const url = server.url;
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stderr.on('data', () => {
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1]);
-        });
-        child.on('exit', (code) => reject(new Error(`exited with ${code}:\n${out}`)));
-      });
       expect(await (await fetch(`${url}/healthz`)).text()).toBe('OK');
       // The migrations and the seed rows (the first user flow), found from the bundle's own location.
       const first = await (await fetch(`${url}/api/v2/users/first`)).json();
@@ -68,11 +60,9 @@ describe('the bundled CLI and server', { timeout: 120_000 }, () => {
       expect(docs.status).toBe(200);
       expect(await docs.text()).toMatch(/<h1[^>]*>Architecture/);
     } finally {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
+      await server.stop();
     }
-    expect(out).not.toMatch(/error|warn/i);
+    expect(server.output()).not.toMatch(/error|warn/i);
   });
 });
 

@@ -13,9 +13,18 @@ export interface ServerProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Runs `herald server` as a real process and waits until it says where it listens. */
-export async function spawnServer(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 90_000): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [HERALD_BIN, 'server', '--http-address', '127.0.0.1:0', ...args], {
+/**
+ * Runs `herald server` as a real process and waits until it says where it listens. `entry`: another
+ * entry point than bin/herald.js (a bundle); `cwd`: the process's working directory.
+ */
+export async function spawnServer(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 90_000,
+  o: { entry?: string; cwd?: string } = {},
+): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [o.entry ?? HERALD_BIN, 'server', '--http-address', '127.0.0.1:0', ...args], {
+    cwd: o.cwd,
     env: { ...process.env, HERALD_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
