@@ -173,11 +173,15 @@ describe.skipIf(!hasChromium)('dashboard: browser push', () => {
         url: 'http://test.com/deployment/notifications?tab=settings',
       });
       await page.goto('about:blank');
+      // A cross-site navigation commits before the old document is gone: until then the worker can
+      // still see the dashboard as a visible window (and would rightly show nothing), so wait for the
+      // worker's own view of the windows to drop it before the push arrives.
+      await waitFor(() => sw.evaluate(async () => (await (self as any).clients.matchAll({ type: 'window', includeUncontrolled: true })).every((c: any) => c.visibilityState !== 'visible')), 15_000);
       await cdp.send('ServiceWorker.deliverPushMessage', { origin: `${origin}/`, registrationId: regId, data: plain });
       const [shown] = await waitFor(async () => {
         const n = await notifications(sw);
         return n.length ? n : undefined;
-      });
+      }, 15_000);
       expect(shown).toMatchObject({
         title: 'A test notification',
         body: 'This is a test notification.',
