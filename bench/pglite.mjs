@@ -11,7 +11,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { resolveConfig } from '../dist/server/config.js';
 import { silentLogger } from '../dist/lib/logger.js';
@@ -152,16 +153,33 @@ async function coldStart() {
   return ms;
 }
 
+// Each method runs in a process of its own, as `herald server` holds one engine: run one after the
+// other in one process, the second's RSS also held the first's closed engine (its WebAssembly memory
+// not yet collected): webhook 423 MB after inbox against 340 MB alone (docs/performance.md, twelfth round).
+if (process.argv[2] === 'run') {
+  const method = process.argv[3];
+  const sink = method === 'webhook' ? await startSink() : undefined;
+  try {
+    process.send(await run(method, sink));
+  } finally {
+    sink?.close();
+  }
+  process.exit(0);
+}
+
 execFileSync('sync');
 const cold = [];
 for (let i = 0; i < ROUNDS; i++) cold.push(await coldStart());
 
-const sink = await startSink();
 const rows = [];
-try {
-  for (const method of METHODS) rows.push(await run(method, sink));
-} finally {
-  sink.close();
+for (const method of METHODS) {
+  const child = fork(fileURLToPath(import.meta.url), ['run', method], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const row = await new Promise((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`bench/pglite ${method} run exited with ${code}`)));
+  });
+  await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  rows.push(row);
 }
 
 console.log(`\nbench/pglite — embedded PGlite data directory, ${N} messages, latency at ${RATE}/s for ${LAT_SECONDS}s; load average now: ${loadavg()}\n`);
@@ -198,7 +216,7 @@ const targets = [
   ...(inbox ? [latTarget(inbox, '24.5a')] : []),
   ...(webhook ? [latTarget(webhook, '24.5b')] : []),
   { id: '24.5c', label: 'PGlite cold start to /healthz, fresh data directory (median)', figure: `${round(coldMed, 0)} ms`, value: round(coldMed, 0), target: '≤ 2000 ms', met: coldMed <= 2000 },
-  { id: '24.5d', label: `PGlite RSS under ${RATE}/s (bench process with the server and engine)`, figure: `${round(rssMax, 0)} MB`, value: round(rssMax, 0), target: '≤ 400 MB', met: rssMax <= 400 },
+  { id: '24.5d', label: `PGlite RSS under ${RATE}/s (a process with the server and engine, one per method)`, figure: `${round(rssMax, 0)} MB`, value: round(rssMax, 0), target: '≤ 400 MB', met: rssMax <= 400 },
 ];
 console.log('');
 for (const t of targets) console.log(`${t.id}  ${t.label}: ${t.figure} (target ${t.target}) ${t.met ? 'met' : 'NOT met'}`);
